@@ -1,0 +1,181 @@
+"""`python -m impact_data`: the same functions as the app, for scripts and operations.
+
+Exit codes: 0 success; 1 a command that could not run (e.g. unknown upload, refused delete);
+2 a file with validation problems (every problem printed on stderr, one per line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from impact_data.db import Database, database_url
+from impact_data.kinds import KINDS
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m impact_data",
+        description="IMPACT dashboard data layer. Database: IMPACT_DATABASE_URL "
+        "(default: a SQLite file in ./.impact/).",
+    )
+    parser.add_argument("--database", help="database URL (overrides IMPACT_DATABASE_URL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create or upgrade the database schema")
+    load = sub.add_parser("load", help="validate a file and load it in one transaction")
+    load.add_argument("file", type=Path)
+    load.add_argument("--kind", required=True, choices=sorted(KINDS))
+    load.add_argument("--create-orgs", action="store_true", help="create unknown organisations")
+    load.add_argument(
+        "--replace", type=int, metavar="UPLOAD_ID", help="replace this earlier upload"
+    )
+    load.add_argument(
+        "--by", default="command line", help="who is loading (recorded on the upload)"
+    )
+    load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    sub.add_parser("demo", help="load the sample integrated care system")
+    status = sub.add_parser("status", help="row counts and uploads")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    delete = sub.add_parser("delete-upload", help="delete an upload and exactly its rows")
+    delete.add_argument("upload_id", type=int)
+    export = sub.add_parser("export", help="export stored data of one kind to .xlsx or .csv")
+    export.add_argument("--kind", required=True, choices=sorted(KINDS))
+    export.add_argument("--out", required=True, type=Path)
+    export.add_argument(
+        "--raw", action="store_true", help="rows as uploaded (re-loadable), unsuppressed"
+    )
+    template = sub.add_parser("template", help="write the blank template of a kind")
+    template.add_argument("--kind", required=True, choices=sorted(KINDS))
+    template.add_argument("--out", required=True, type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = args.database or database_url()
+    if args.command == "template":
+        from impact_data.templates import build_template
+
+        args.out.write_bytes(build_template(args.kind))
+        print(f"wrote {args.out}")
+        return EXIT_OK
+    db = Database(url)
+    try:
+        return COMMANDS[args.command](db, args)
+    finally:
+        db.dispose()
+
+
+def _init(db: Database, args) -> int:
+    print(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    return EXIT_OK
+
+
+def _load(db: Database, args) -> int:
+    from impact_data.ingest import commit_upload, prepare_upload
+
+    if not args.file.exists():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return EXIT_FAILED
+    prepared = prepare_upload(
+        db,
+        args.file.read_bytes(),
+        args.file.name,
+        args.kind,
+        create_orgs=args.create_orgs,
+        replace_upload_id=args.replace,
+    )
+    for note in prepared.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if not prepared.ok:
+        for problem in prepared.problems:
+            print(str(problem), file=sys.stderr)
+        print(
+            f"{args.file.name}: {len(prepared.problems)} problem(s); nothing was loaded",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if args.dry_run:
+        print(
+            f"{args.file.name}: valid; {json.dumps(prepared.row_counts)} (dry run, nothing written)"
+        )
+        return EXIT_OK
+    result = commit_upload(db, prepared, uploaded_by=args.by)
+    replaced = (
+        f", replacing upload {result.replaced_upload_id}" if result.replaced_upload_id else ""
+    )
+    print(
+        f"loaded {args.file.name} as upload {result.upload_id}{replaced}: "
+        + ", ".join(f"{n:,} {t}" for t, n in result.row_counts.items())
+    )
+    if result.created_orgs:
+        print(f"created organisations: {', '.join(result.created_orgs)}")
+    return EXIT_OK
+
+
+def _demo(db: Database, args) -> int:
+    from impact_data.demo import load_demo
+
+    results = load_demo(db)
+    for r in results:
+        print(f"upload {r.upload_id} ({r.kind}): {r.total_rows:,} rows")
+    if not results:
+        print("sample data already loaded")
+    return EXIT_OK
+
+
+def _status(db: Database, args) -> int:
+    from impact_data.queries import status
+
+    info = status(db)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return EXIT_OK
+    print(f"database: {info['database']} (data version {info['data_version']})")
+    for table, n in info["tables"].items():
+        print(f"  {table:28} {n:>10,}")
+    print(f"uploads: {len(info['uploads'])}")
+    for u in info["uploads"]:
+        print(f"  #{u['upload_id']:<5} {u['kind']:24} {u['row_count']:>9,} rows  {u['file_name']}")
+    return EXIT_OK
+
+
+def _delete(db: Database, args) -> int:
+    from impact_data.ingest import DeleteRefused, delete_upload
+
+    try:
+        counts = delete_upload(db, args.upload_id)
+    except DeleteRefused as exc:
+        print(f"not deleted: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"deleted upload {args.upload_id}: "
+        + (", ".join(f"{n:,} {t}" for t, n in counts.items()) or "no rows")
+    )
+    return EXIT_OK
+
+
+def _export(db: Database, args) -> int:
+    from impact_data.access import Viewer
+    from impact_data.exports import export_tables, write_export
+
+    sheets = export_tables(db, args.kind, Viewer.local(), raw=args.raw)
+    out = write_export(sheets, args.out)
+    print(f"wrote {out}: " + ", ".join(f"{name} ({len(f):,} rows)" for name, f in sheets.items()))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "init": _init,
+    "load": _load,
+    "demo": _demo,
+    "status": _status,
+    "delete-upload": _delete,
+    "export": _export,
+}

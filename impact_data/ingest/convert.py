@@ -1,0 +1,380 @@
+"""Turning raw cells into typed values, column by column, with the cells that failed.
+
+Cells arrive as read (str, float, date, datetime, bool, "" or None). Each type has a parser
+for one cell returning the value or the reason it is not valid; a column is converted by
+parsing each distinct cell once (columns repeat values heavily: answers, dates, org codes)
+and broadcasting, which keeps a 100,000-row file fast. Blank cells are missing, never zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from impact_data.kinds import IMPACT_COMPONENTS, LIKERT_WORDS, Field, normalise_header
+
+Parsed = tuple[object, str | None]  # (value or None, problem or None)
+
+
+@dataclass
+class Converted:
+    """A converted column: values (None where blank or bad), bad cells and their reasons."""
+
+    values: pd.Series
+    bad: pd.Series
+    reasons: pd.Series  # problem text per cell ("" where fine)
+    out_of_range: pd.Series | None = None
+    range_text: str = ""
+    blank: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+
+
+def is_blank(value: object) -> bool:
+    """True for an empty cell: None, NaN, "" or only spaces."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    if isinstance(value, str):
+        return not value.strip()
+    return value is pd.NA or value is pd.NaT
+
+
+def _factorize(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct cells); code -1 (a missing cell) indexes the extra last slot."""
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def per_unique(raw: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
+    """fn applied to each distinct cell once, broadcast back to every row."""
+    codes, uniques = _factorize(raw)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for i, u in enumerate(uniques):
+        mapped[i] = fn(u)
+    mapped[-1] = fn(None)
+    return mapped[codes]
+
+
+def blank_mask(raw: pd.Series) -> pd.Series:
+    """True where a cell is empty."""
+    codes, uniques = _factorize(raw)
+    blank = np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
+    return pd.Series(blank[codes], index=raw.index)
+
+
+def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = False) -> Converted:
+    codes, uniques = _factorize(raw)
+    n = len(uniques) + 1
+    values_u = np.full(n, np.nan) if numeric else np.empty(n, dtype=object)
+    reasons_u = np.full(n, "", dtype=object)
+    blank_u = np.zeros(n, dtype=bool)
+    blank_u[-1] = True
+    if numeric:
+        values_u[-1] = np.nan
+    for i, value in enumerate(uniques):
+        if is_blank(value):
+            blank_u[i] = True
+            continue
+        out, problem = parse(value)
+        if problem:
+            reasons_u[i] = problem
+        else:
+            values_u[i] = out
+    reasons = pd.Series(reasons_u[codes], index=raw.index, dtype=object)
+    values = pd.Series(values_u[codes], index=raw.index, dtype=float if numeric else object)
+    blank = pd.Series(blank_u[codes], index=raw.index, dtype=bool)
+    return Converted(values, reasons != "", reasons, blank=blank)
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def parse_number(value: object) -> float | None:
+    """A number from a cell; text may carry %, thousands commas or a decimal comma."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("\u00a0", "").replace(" ", "")
+    text = text[:-1] if text.endswith("%") else text
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    elif _DECIMAL_COMMA.match(text):
+        text = text.replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _number_parser(whole: bool, expected: str) -> Callable[[object], Parsed]:
+    def parse(value: object) -> Parsed:
+        number = parse_number(value)
+        if number is None or (whole and not float(number).is_integer()):
+            return None, f"expected {expected}"
+        return number, None
+
+    return parse
+
+
+def _with_range(result: Converted, spec: Field) -> Converted:
+    v = pd.to_numeric(result.values, errors="coerce")
+    out = pd.Series(False, index=v.index)
+    if spec.minimum is not None:
+        out |= v < spec.minimum
+    if spec.maximum is not None:
+        out |= v > spec.maximum
+    if out.any():
+        result.out_of_range = out
+        result.range_text = range_text(spec)
+        result.values = result.values.where(~out, None)
+    return result
+
+
+def range_text(spec: Field) -> str:
+    def fmt(x: float) -> str:
+        return f"{x:g}"
+
+    if spec.minimum is not None and spec.maximum is not None:
+        return f"must be between {fmt(spec.minimum)} and {fmt(spec.maximum)}"
+    if spec.minimum is not None:
+        return (
+            "must not be negative" if spec.minimum == 0 else f"must be at least {fmt(spec.minimum)}"
+        )
+    return f"must be at most {fmt(spec.maximum)}"
+
+
+def convert_int(raw: pd.Series, spec: Field) -> Converted:
+    return _with_range(_convert(raw, _number_parser(True, "a whole number")), spec)
+
+
+def convert_float(raw: pd.Series, spec: Field) -> Converted:
+    return _with_range(_convert(raw, _number_parser(False, "a number")), spec)
+
+
+def _parse_year(value: object) -> Parsed:
+    if isinstance(value, dt.date):
+        return float(value.year), None
+    number = parse_number(value)
+    if number is None or not float(number).is_integer():
+        return None, "expected a year such as 2024"
+    return number, None
+
+
+def convert_year(raw: pd.Series, spec: Field) -> Converted:
+    return _with_range(_convert(raw, _parse_year), spec)
+
+
+# --- text and codes --------------------------------------------------------------------
+
+
+def text_of(value: object) -> str:
+    """A cell as text: whole numbers without ".0", dates as ISO."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return " ".join(str(value).split()) if isinstance(value, str) else str(value)
+
+
+def convert_text(raw: pd.Series, spec: Field | None = None) -> Converted:
+    return _convert(raw, lambda v: (text_of(v), None))
+
+
+def convert_code(raw: pd.Series, spec: Field | None = None) -> Converted:
+    return _convert(raw, lambda v: (text_of(v).replace(" ", "").upper(), None))
+
+
+def convert_question(raw: pd.Series, spec: Field | None = None) -> Converted:
+    """Question codes compare case-blind: "Q3F", "q3f" and "q 3f" are one question."""
+    return _convert(raw, lambda v: (text_of(v).replace(" ", "").lower(), None))
+
+
+# --- dates -----------------------------------------------------------------------------
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_UK = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_MONTH_NAMES = (
+    ("jan", "january"),
+    ("feb", "february"),
+    ("mar", "march"),
+    ("apr", "april"),
+    ("may",),
+    ("jun", "june"),
+    ("jul", "july"),
+    ("aug", "august"),
+    ("sep", "sept", "september"),
+    ("oct", "october"),
+    ("nov", "november"),
+    ("dec", "december"),
+)
+_MONTHS = {name: i for i, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+_WORDY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([A-Za-z]+)[\s\-,]+(\d{4})$")
+
+DATE_EXPECTED = "not a valid date: expected dd/mm/yyyy or yyyy-mm-dd"
+
+
+def parse_date(value: object) -> Parsed:
+    """A date from a cell, or the reason it is not one. Day/month order is always UK."""
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None, f"{DATE_EXPECTED}; a plain number is not a date"
+    text = str(value).strip()
+    m = _ISO.match(text)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = _UK.match(text)
+    if m:
+        d, mo, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        y = y + 2000 if y < 100 else y
+        if mo > 12 and d <= 12:
+            return None, (
+                f"{DATE_EXPECTED}; this looks like US month/day order, which is not accepted "
+                f"(write {mo:02d}/{d:02d}/{y} for {dt.date(y, d, mo):%d %B %Y})"
+                if _valid(y, d, mo)
+                else f"{DATE_EXPECTED}; month {mo} does not exist"
+            )
+        return _make_date(y, mo, d)
+    m = _WORDY.match(text)
+    if m and m.group(2).lower() in _MONTHS:
+        return _make_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+    return None, DATE_EXPECTED
+
+
+def _valid(y: int, m: int, d: int) -> bool:
+    try:
+        dt.date(y, m, d)
+    except ValueError:
+        return False
+    return True
+
+
+def _make_date(y: int, m: int, d: int) -> Parsed:
+    if not _valid(y, m, d):
+        return None, f"{DATE_EXPECTED}; there is no such day"
+    return dt.date(y, m, d), None
+
+
+def convert_date(raw: pd.Series, spec: Field | None = None) -> Converted:
+    return _convert(raw, parse_date)
+
+
+# --- answers, choices, yes/no, components -----------------------------------------------
+
+LIKERT_EXPECTED = "an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree)"
+
+
+def convert_likert(
+    raw: pd.Series, scale_min: int = 1, scale_max: int = 5, words: bool = True
+) -> Converted:
+    """Answers on a scale (1-5 by default); Likert words map to 1-5; blank is not answered."""
+    expected = (
+        LIKERT_EXPECTED
+        if (scale_min, scale_max) == (1, 5) and words
+        else f"a whole number {scale_min}-{scale_max}"
+    )
+
+    def parse(value: object) -> Parsed:
+        number = parse_number(value)
+        if number is None and words:
+            number = LIKERT_WORDS.get(normalise_header(value))
+        if number is None or not float(number).is_integer() or not scale_min <= number <= scale_max:
+            return None, f"expected {expected}"
+        return float(number), None
+
+    return _convert(raw, parse, numeric=True)
+
+
+def convert_enum(raw: pd.Series, spec: Field) -> Converted:
+    lookup = {normalise_header(c): c for c in spec.choices}
+    lookup.update(spec.choice_synonyms)
+    expected = "expected one of: " + ", ".join(spec.choices)
+    return _convert(
+        raw,
+        lambda v: (lookup[k], None) if (k := normalise_header(v)) in lookup else (None, expected),
+    )
+
+
+_TRUE = {"yes", "y", "true", "1", "t", "x"}
+_FALSE = {"no", "n", "false", "0", "f"}
+
+
+def _parse_bool(value: object) -> Parsed:
+    if isinstance(value, bool):
+        return value, None
+    key = normalise_header(text_of(value))
+    if key in _TRUE:
+        return True, None
+    if key in _FALSE:
+        return False, None
+    return None, "expected yes or no"
+
+
+def convert_bool(raw: pd.Series, spec: Field | None = None) -> Converted:
+    return _convert(raw, _parse_bool)
+
+
+_COMPONENT_NAMES = {normalise_header(name): num for num, name in IMPACT_COMPONENTS.items()}
+COMPONENT_EXPECTED = (
+    "expected an NHS IMPACT component 1-5 or its name ("
+    + "; ".join(f"{k} {v}" for k, v in IMPACT_COMPONENTS.items())
+    + ")"
+)
+
+
+def _parse_component(value: object) -> Parsed:
+    number = parse_number(value)
+    if number is not None:
+        return (
+            (int(number), None)
+            if float(number).is_integer() and 1 <= number <= 5
+            else (None, COMPONENT_EXPECTED)
+        )
+    key = normalise_header(value).replace("and", "")
+    stripped = key.lstrip("0123456789")
+    for name, num in _COMPONENT_NAMES.items():
+        plain = name.replace("and", "")
+        # "Investing in people & culture", "2. Investing in people and culture"
+        if stripped and (stripped == plain or stripped in plain or plain in stripped):
+            return num, None
+    return None, COMPONENT_EXPECTED
+
+
+def convert_component(raw: pd.Series, spec: Field | None = None) -> Converted:
+    return _convert(raw, _parse_component)
+
+
+CONVERTERS: dict[str, Callable[[pd.Series, Field], Converted]] = {
+    "code": convert_code,
+    "question": convert_question,
+    "text": convert_text,
+    "int": convert_int,
+    "float": convert_float,
+    "year": convert_year,
+    "date": convert_date,
+    "enum": convert_enum,
+    "bool": convert_bool,
+    "component": convert_component,
+    "likert": lambda raw, spec: convert_likert(raw),
+}
+
+
+def convert(raw: pd.Series, spec: Field) -> Converted:
+    """Convert one column according to its field's type."""
+    return CONVERTERS[spec.type](raw, spec)

@@ -1,0 +1,517 @@
+"""Writing a prepared upload in one transaction, replacing one, and deleting one.
+
+All-or-nothing: the upload row, its data rows, any organisations it creates and the data
+version bump commit together or not at all. Bulk tables go in with executemany on SQLite and
+COPY on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from impact_data.access import Viewer
+from impact_data.db import Database, bump_data_version
+from impact_data.ingest.prepare import PreparedUpload
+from impact_data.ingest.validate import ROW, as_python
+from impact_data.models import (
+    ImpactSelfAssessment,
+    Organisation,
+    PdsaCycle,
+    PdsaMeasure,
+    PdsaProject,
+    PulseQuestion,
+    PulseRespondent,
+    ReadinessAnswer,
+    ReadinessResponse,
+    StaffSurveyResult,
+    Upload,
+    Visit,
+)
+
+Progress = Callable[[float, str], None]
+
+# Tables that hold rows of an upload, children before parents (the order rows are deleted in).
+UPLOAD_TABLES = (
+    PulseRespondent,
+    PulseQuestion,
+    ReadinessAnswer,
+    ReadinessResponse,
+    PdsaMeasure,
+    PdsaCycle,
+    PdsaProject,
+    StaffSurveyResult,
+    ImpactSelfAssessment,
+    Visit,
+)
+
+
+class UploadRefused(Exception):
+    """An upload that cannot be committed (it has problems, or was refused while writing)."""
+
+    def __init__(self, message: str, problems: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+@dataclass
+class UploadResult:
+    upload_id: int
+    kind: str
+    row_counts: dict[str, int]
+    created_orgs: list[str]
+    updated_orgs: list[str]
+    replaced_upload_id: int | None = None
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.row_counts.values())
+
+
+def commit_upload(
+    db: Database,
+    prepared: PreparedUpload,
+    *,
+    uploaded_by: str = "local user",
+    viewer: Viewer | None = None,
+    progress: Progress | None = None,
+) -> UploadResult:
+    """Write a prepared upload (and delete the one it replaces) in one transaction."""
+    if not prepared.ok:
+        raise UploadRefused(
+            f"{prepared.file_name} has {len(prepared.problems)} problem(s); nothing was loaded",
+            prepared.problems,
+        )
+    viewer = viewer or Viewer.local()
+    report = progress or (lambda _f, _m: None)
+    report(0.05, "Starting")
+    with db.session() as session:
+        conn = session.connection()
+        if prepared.replace_upload_id is not None:
+            report(0.1, f"Removing upload {prepared.replace_upload_id}")
+            _delete_upload_rows(conn, prepared.replace_upload_id, replacing=True)
+        upload_id = conn.execute(
+            insert(Upload)
+            .values(
+                kind=prepared.kind.name,
+                file_name=prepared.file_name,
+                sha256=prepared.sha256,
+                uploaded_by=uploaded_by,
+                uploaded_at=dt.datetime.now(dt.UTC),
+                row_count=0,
+                row_counts={},
+                notes=prepared.notes,
+                org_codes=[],
+                replaces_upload_id=prepared.replace_upload_id,
+            )
+            .returning(Upload.id)
+        ).scalar_one()
+        created, updated = _write_organisations(conn, prepared, upload_id)
+        org_ids = dict(conn.execute(select(Organisation.org_code, Organisation.id)).all())
+        writer = _WRITERS.get(prepared.kind.name)
+        counts: dict[str, int] = {}
+        if "organisations" in prepared.tables:
+            counts["organisations"] = prepared.tables["organisations"].n_rows
+        if writer is not None:
+            counts.update(writer(conn, prepared, upload_id, org_ids, report))
+        org_codes = sorted(_org_codes_of(prepared))
+        conn.execute(
+            update(Upload)
+            .where(Upload.id == upload_id)
+            .values(row_count=sum(counts.values()), row_counts=counts, org_codes=org_codes)
+        )
+        bump_data_version(session)
+        report(0.98, "Committing")
+    report(1.0, "Done")
+    return UploadResult(
+        upload_id, prepared.kind.name, counts, created, updated, prepared.replace_upload_id
+    )
+
+
+def _org_codes_of(prepared: PreparedUpload) -> set[str]:
+    codes: set[str] = set()
+    for table in prepared.tables.values():
+        for col in ("org_code", "from_org", "to_org"):
+            if col in table.frame.columns:
+                codes |= set(table.frame[col].dropna())
+    return codes
+
+
+def _write_organisations(
+    conn: Connection, prepared: PreparedUpload, upload_id: int
+) -> tuple[list[str], list[str]]:
+    """Create new organisations and update existing ones from an organisations table."""
+    created: list[str] = []
+    updated: list[str] = []
+    table = prepared.tables.get("organisations")
+    existing = dict(conn.execute(select(Organisation.org_code, Organisation.id)).all())
+    if table is not None:
+        fields = ("org_name", "org_type", "system", "region")
+        new_rows = []
+        for rec in table.frame.to_dict("records"):
+            values = {f: as_python(rec.get(f)) for f in fields}
+            code = rec["org_code"]
+            if code in existing:
+                # Optional columns left blank keep what is already stored.
+                changes = {k: v for k, v in values.items() if v is not None}
+                conn.execute(
+                    update(Organisation).where(Organisation.org_code == code).values(**changes)
+                )
+                updated.append(code)
+            else:
+                new_rows.append({"org_code": code, "upload_id": upload_id, **values})
+                created.append(code)
+        if new_rows:
+            conn.execute(insert(Organisation), new_rows)
+    if prepared.orgs_to_create:
+        rows = [
+            {"org_code": code, "org_name": code, "org_type": "other", "upload_id": upload_id}
+            for code in prepared.orgs_to_create
+            if code not in existing and code not in created
+        ]
+        if rows:
+            conn.execute(insert(Organisation), rows)
+            created += [r["org_code"] for r in rows]
+    return created, updated
+
+
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
+    """Rows as dicts for an executemany insert (callers skip empty frames: an insert of
+    an empty list would insert one row of defaults)."""
+    return [
+        {c: as_python(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame[list(columns)].itertuples(index=False)
+    ]
+
+
+def _org_id_column(
+    frame: pd.DataFrame, org_ids: dict[str, int], column: str = "org_code"
+) -> pd.Series:
+    return frame[column].map(org_ids)
+
+
+def _write_staff_survey(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    frame = prepared.tables["staff_survey"].frame.copy()
+    if frame.empty:
+        return {}
+    frame["org_id"] = _org_id_column(frame, org_ids)
+    frame["upload_id"] = upload_id
+    frame["year"] = frame["year"].astype(int)
+    frame["responses"] = frame["responses"].astype(int)
+    cols = [
+        "upload_id",
+        "org_id",
+        "year",
+        "question_code",
+        "question_text",
+        "responses",
+        "positive_pct",
+        "score",
+        "team",
+        "staff_group",
+    ]
+    frame["question_code"] = frame["question_code"].str.lower()
+    bulk_insert(conn, StaffSurveyResult.__table__, cols, _tuples(frame, cols))
+    report(0.9, "Staff survey results written")
+    return {"staff_survey_results": len(frame)}
+
+
+def _respondent_frame(
+    frame: pd.DataFrame, upload_id: int, org_ids: dict[str, int], date_col: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "upload_id": upload_id,
+            "row_no": frame[ROW].astype(int).to_numpy(),
+            "org_id": _org_id_column(frame, org_ids).astype(int).to_numpy(),
+            date_col: frame[date_col].to_numpy(),
+            "team": frame["team"].to_numpy(),
+            "respondent_ref": frame["respondent_id"].to_numpy(),
+        }
+    )
+
+
+def encode_answers(values: np.ndarray) -> list[str]:
+    """Rows of 1-5 answers (NaN = not answered) as strings, one character per question."""
+    filled = np.where(np.isnan(values), 0, values).astype(np.uint8)
+    # "." for not answered, "1".."9" for answers: one byte per question.
+    codes = np.where(filled == 0, ord("."), filled + ord("0")).astype(np.uint8)
+    width = codes.shape[1]
+    joined = codes.tobytes()
+    return [joined[i : i + width].decode("ascii") for i in range(0, len(joined), width)]
+
+
+def _write_pulse(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    table = prepared.tables["pulse_survey"]
+    frame = table.frame
+    report(0.2, "Writing respondents and answers")
+    resp = _respondent_frame(frame, upload_id, org_ids, "response_date")
+    resp["staff_group"] = frame["staff_group"].to_numpy()
+    values = frame[table.items].to_numpy(dtype=float)
+    resp["answers"] = encode_answers(values)
+    cols = list(resp.columns)
+    bulk_insert(conn, PulseRespondent.__table__, cols, _tuples(resp, cols))
+    questions = [
+        {
+            "upload_id": upload_id,
+            "question_code": code,
+            "position": position,
+            "question_text": table.mapping.item_texts.get(code),
+        }
+        for position, code in enumerate(table.items, start=1)
+    ]
+    conn.execute(insert(PulseQuestion), questions)
+    report(0.9, "Answers written")
+    return {"pulse_respondents": len(resp), "pulse_answers": int((~np.isnan(values)).sum())}
+
+
+def _write_readiness(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    table = prepared.tables["readiness"]
+    frame = table.frame
+    resp = _respondent_frame(frame, upload_id, org_ids, "assessment_date")
+    resp["instrument_code"] = prepared.instrument.code
+    resp["role"] = frame["role"].to_numpy()
+    resp["programme"] = frame["programme"].to_numpy()
+    cols = list(resp.columns)
+    bulk_insert(conn, ReadinessResponse.__table__, cols, _tuples(resp, cols))
+    items = table.items
+    values = frame[items].to_numpy(dtype=float)
+    rows = np.repeat(frame[ROW].astype(int).to_numpy(), len(items))
+    codes = np.tile(np.array(items, dtype=object), len(frame))
+    flat = values.reshape(-1)
+    keep = ~np.isnan(flat)
+    answers = pd.DataFrame(
+        {
+            "upload_id": upload_id,
+            "row_no": rows[keep],
+            "item_code": codes[keep],
+            "value": flat[keep].astype(int),
+        }
+    )
+    cols = ["upload_id", "row_no", "item_code", "value"]
+    bulk_insert(conn, ReadinessAnswer.__table__, cols, _tuples(answers, cols))
+    report(0.9, "Answers written")
+    return {"readiness_responses": len(resp), "readiness_answers": len(answers)}
+
+
+def _write_impact(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    frame = prepared.tables["impact_self_assessment"].frame.copy()
+    if frame.empty:
+        return {}
+    frame["org_id"] = _org_id_column(frame, org_ids)
+    frame["upload_id"] = upload_id
+    frame["level"] = frame["level"].astype(int)
+    cols = ["upload_id", "org_id", "assessment_date", "component", "level", "evidence", "next_step"]
+    conn.execute(insert(ImpactSelfAssessment), _records(frame, cols))
+    return {"impact_self_assessments": len(frame)}
+
+
+def _write_visits(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    frame = prepared.tables["visits"].frame.copy()
+    if frame.empty:
+        return {}
+    frame["from_org_id"] = _org_id_column(frame, org_ids, "from_org")
+    frame["to_org_id"] = _org_id_column(frame, org_ids, "to_org")
+    frame["upload_id"] = upload_id
+    cols = [
+        "upload_id",
+        "from_org_id",
+        "to_org_id",
+        "visit_date",
+        "theme",
+        "participants",
+        "lived_experience_partners",
+        "learning",
+    ]
+    conn.execute(insert(Visit), _records(frame, cols))
+    return {"visits": len(frame)}
+
+
+def _write_pdsa(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    projects = prepared.tables.get("projects")
+    if projects is not None and not projects.frame.empty:
+        frame = projects.frame.copy()
+        frame["org_id"] = _org_id_column(frame, org_ids)
+        frame["upload_id"] = upload_id
+        frame["project_ref"] = frame["project_id"]
+        cols = [
+            "upload_id",
+            "project_ref",
+            "org_id",
+            "title",
+            "aim",
+            "start_date",
+            "team",
+            "measure_name",
+            "improvement_direction",
+            "target",
+            "status",
+            "lived_experience_involved",
+            "coach",
+            "change_ideas",
+        ]
+        conn.execute(insert(PdsaProject), _records(frame, cols))
+        counts["pdsa_projects"] = len(frame)
+    project_ids = dict(conn.execute(select(PdsaProject.project_ref, PdsaProject.id)).all())
+    for name, model, cols in (
+        (
+            "cycles",
+            PdsaCycle,
+            [
+                "cycle_no",
+                "start_date",
+                "end_date",
+                "change_tested",
+                "prediction",
+                "what_happened",
+                "learning",
+                "decision",
+            ],
+        ),
+        ("measures", PdsaMeasure, ["date", "value", "numerator", "denominator", "note"]),
+    ):
+        table = prepared.tables.get(name)
+        if table is None or table.frame.empty:
+            continue
+        frame = table.frame.copy()
+        frame["project_id"] = frame["project_id"].map(project_ids)
+        frame["upload_id"] = upload_id
+        if "cycle_no" in frame:
+            frame["cycle_no"] = frame["cycle_no"].astype(int)
+        conn.execute(insert(model), _records(frame, ["upload_id", "project_id", *cols]))
+        counts[model.__tablename__] = len(frame)
+    report(0.9, "PDSA written")
+    return counts
+
+
+_WRITERS = {
+    "staff_survey": _write_staff_survey,
+    "pulse_survey": _write_pulse,
+    "readiness": _write_readiness,
+    "impact_self_assessment": _write_impact,
+    "visits": _write_visits,
+    "pdsa": _write_pdsa,
+}
+
+
+def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple]:
+    """Rows as plain tuples: NaN/NaT to None, numpy scalars to Python values."""
+    data = []
+    for c in columns:
+        col = frame[c]
+        if col.dtype.kind in "iub":
+            data.append(col.tolist())
+        elif col.dtype.kind == "f":
+            data.append(col.astype(object).where(col.notna(), None).tolist())
+        else:
+            values = col.tolist()
+            if any(type(v) not in _PLAIN or v != v for v in values):
+                values = [as_python(v) for v in values]
+            data.append(values)
+    return zip(*data, strict=True)
+
+
+_PLAIN = {str, int, float, bool, type(None), dt.date, dt.datetime}
+
+
+def bulk_insert(conn: Connection, table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """Insert many rows fast: COPY on PostgreSQL, executemany on the SQLite driver."""
+    dbapi = conn.connection.driver_connection
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        with dbapi.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    cur = dbapi.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
+    finally:
+        cur.close()
+
+
+class DeleteRefused(Exception):
+    """An upload that cannot be deleted without touching another upload's rows."""
+
+
+def delete_upload(db: Database, upload_id: int, *, viewer: Viewer | None = None) -> dict[str, int]:
+    """Delete an upload and exactly its rows; refuse if other uploads' rows depend on them."""
+    viewer = viewer or Viewer.local()
+    with db.session() as session:
+        conn = session.connection()
+        if conn.execute(select(Upload.id).where(Upload.id == upload_id)).scalar() is None:
+            raise DeleteRefused(f"there is no upload {upload_id}")
+        counts = _delete_upload_rows(conn, upload_id)
+        bump_data_version(session)
+    return counts
+
+
+def _delete_upload_rows(
+    conn: Connection, upload_id: int, replacing: bool = False
+) -> dict[str, int]:
+    _refuse_if_depended_on(conn, upload_id, replacing)
+    counts: dict[str, int] = {}
+    for model in UPLOAD_TABLES:
+        result = conn.execute(delete(model).where(model.upload_id == upload_id))
+        if result.rowcount:
+            counts[model.__tablename__] = result.rowcount
+    orgs = conn.execute(delete(Organisation).where(Organisation.upload_id == upload_id))
+    if orgs.rowcount:
+        counts["organisations"] = orgs.rowcount
+    conn.execute(delete(Upload).where(Upload.id == upload_id))
+    return counts
+
+
+def _refuse_if_depended_on(conn: Connection, upload_id: int, replacing: bool) -> None:
+    dependants: set[int] = set()
+    for model in (PdsaCycle, PdsaMeasure):
+        q = (
+            select(model.upload_id)
+            .join(PdsaProject, PdsaProject.id == model.project_id)
+            .where(PdsaProject.upload_id == upload_id, model.upload_id != upload_id)
+            .distinct()
+        )
+        dependants |= set(conn.execute(q).scalars())
+    if dependants:
+        raise DeleteRefused(
+            f"upload {upload_id} holds PDSA projects that upload(s) "
+            f"{', '.join(map(str, sorted(dependants)))} add cycles or measures to; delete those first"
+        )
+    created = select(Organisation.id).where(Organisation.upload_id == upload_id)
+    uses = 0
+    for model, col in (
+        (StaffSurveyResult, "org_id"),
+        (PulseRespondent, "org_id"),
+        (ReadinessResponse, "org_id"),
+        (ImpactSelfAssessment, "org_id"),
+        (PdsaProject, "org_id"),
+        (Visit, "from_org_id"),
+        (Visit, "to_org_id"),
+    ):
+        uses += conn.execute(
+            select(func.count())
+            .select_from(model)
+            .where(getattr(model, col).in_(created), model.upload_id != upload_id)
+        ).scalar_one()
+    if uses and not replacing:
+        codes = (
+            conn.execute(select(Organisation.org_code).where(Organisation.upload_id == upload_id))
+            .scalars()
+            .all()
+        )
+        raise DeleteRefused(
+            f"upload {upload_id} created organisation(s) {', '.join(codes[:10])} that {uses:,} row(s) "
+            "of other uploads refer to; delete those uploads first"
+        )
+    if uses and replacing:
+        # A corrected organisations file keeps organisations other data uses: detach, not drop.
+        conn.execute(
+            update(Organisation).where(Organisation.upload_id == upload_id).values(upload_id=None)
+        )

@@ -1,0 +1,516 @@
+"""From a file to a checked, typed upload ready to commit: read -> map -> validate -> check.
+
+`prepare_upload` never writes. It returns a `PreparedUpload` with the column mapping of every
+sheet, the typed rows, every problem found and notes about what will be ignored; the UI shows
+it as the validation report and preview, the CLI prints its problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import select
+
+from impact_data.db import Database
+from impact_data.ingest.columns import ColumnMapping, find_header, map_columns
+from impact_data.ingest.problems import Problem
+from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
+from impact_data.ingest.validate import ROW, InstrumentSpec, rows_without_answers, validate_sheet
+from impact_data.kinds import ORGANISATIONS_TABLE, TableSpec, UploadKind, get_kind, normalise_header
+from impact_data.models import (
+    ImpactSelfAssessment,
+    Instrument,
+    InstrumentItem,
+    Organisation,
+    PdsaCycle,
+    PdsaMeasure,
+    PdsaProject,
+    StaffSurveyResult,
+    Upload,
+    Visit,
+)
+
+ORG_FIELDS = {"org_code", "from_org", "to_org"}
+
+
+@dataclass
+class PreparedTable:
+    """One table of an upload after mapping and validation."""
+
+    spec: TableSpec
+    sheet: str
+    mapping: ColumnMapping
+    frame: pd.DataFrame
+    items: list[str] = field(default_factory=list)
+    sheet_label: str | None = None  # the sheet name as problems should show it, if at all
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    def preview(self, n: int = 20) -> pd.DataFrame:
+        """The first rows as they will be added, with their Excel row numbers."""
+        cols = (
+            [ROW] + [f.name for f in self.spec.fields if f.name in self.mapping.fields] + self.items
+        )
+        return self.frame[cols].head(n).rename(columns={ROW: "row"})
+
+
+@dataclass
+class PreparedUpload:
+    """A file read, mapped and validated against the database, not yet written."""
+
+    kind: UploadKind
+    file_name: str
+    sha256: str
+    tables: dict[str, PreparedTable] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unknown_orgs: list[str] = field(default_factory=list)
+    orgs_to_create: list[str] = field(default_factory=list)
+    instrument: InstrumentSpec | None = None
+    duplicate_of: int | None = None
+    replace_upload_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {name: t.n_rows for name, t in self.tables.items()}
+
+    def problems_frame(self) -> pd.DataFrame:
+        """The validation report as a table (sheet, row, column, message, found, category)."""
+        return pd.DataFrame(
+            [p.as_dict() for p in self.problems],
+            columns=["sheet", "row", "column", "message", "found", "category"],
+        )
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def prepare_upload(
+    db: Database,
+    data: bytes,
+    file_name: str,
+    kind: str,
+    *,
+    mapping_overrides: dict[str, dict[str, str]] | None = None,
+    create_orgs: bool = False,
+    replace_upload_id: int | None = None,
+) -> PreparedUpload:
+    """Read, map and validate a file of `kind` against the database, without writing."""
+    upload_kind = get_kind(kind)
+    prepared = PreparedUpload(
+        upload_kind, file_name, sha256_of(data), replace_upload_id=replace_upload_id
+    )
+    try:
+        sheets = read_file(data, file_name)
+    except UnreadableFile as exc:
+        prepared.problems.append(Problem(str(exc), category="unreadable"))
+        return prepared
+    if not sheets:
+        prepared.problems.append(Problem("the file has no data in it", category="empty"))
+        return prepared
+
+    with db.connect() as conn:
+        existing = conn.execute(
+            select(Upload.id).where(Upload.kind == kind, Upload.sha256 == prepared.sha256)
+        ).scalar()
+        if existing is not None and existing != replace_upload_id:
+            prepared.duplicate_of = existing
+            prepared.problems.append(
+                Problem(
+                    f"this file was already loaded as upload {existing}; "
+                    "the same file is not loaded twice",
+                    category="duplicate_file",
+                )
+            )
+            return prepared
+        if replace_upload_id is not None:
+            old_kind = conn.execute(
+                select(Upload.kind).where(Upload.id == replace_upload_id)
+            ).scalar()
+            if old_kind is None:
+                prepared.problems.append(
+                    Problem(
+                        f"upload {replace_upload_id} to replace does not exist", category="replace"
+                    )
+                )
+            elif old_kind != kind:
+                prepared.problems.append(
+                    Problem(
+                        f"upload {replace_upload_id} is a {old_kind} upload; "
+                        f"it cannot be replaced by a {kind} file",
+                        category="replace",
+                    )
+                )
+
+    assignment = assign_sheets(sheets, upload_kind, prepared.notes)
+    overrides = mapping_overrides or {}
+    for table, sheet in assignment:
+        instrument = None
+        mapping = map_columns(sheet, table, overrides.get(table.name))
+        if table.item_columns == "items":
+            instrument = choose_instrument(db, sheet, mapping, prepared)
+            prepared.instrument = instrument
+        frame, problems = validate_sheet(sheet, mapping, instrument)
+        items = [c for c in mapping.items if c in frame.columns]
+        prepared.problems += problems
+        _note_ignored(mapping, prepared.notes)
+        if table.item_columns and items:
+            empty = rows_without_answers(frame, items)
+            if empty.any():
+                rows = frame.loc[empty, ROW].tolist()
+                prepared.notes.append(
+                    f"{len(rows)} row(s) have no answers and will not be added "
+                    f"(rows {_row_list(rows)})"
+                )
+                frame = frame[~empty]
+        prepared.tables[table.name] = PreparedTable(
+            table,
+            sheet.name,
+            mapping,
+            frame,
+            items,
+            sheet.name if sheet.named_in_messages else None,
+        )
+
+    if not prepared.tables:
+        prepared.problems.append(
+            Problem(
+                f"no sheet in the file looks like a {upload_kind.label} sheet", category="empty"
+            )
+        )
+        return prepared
+    main_tables = [t for name, t in prepared.tables.items() if t.spec in upload_kind.tables]
+    if main_tables and all(t.n_rows == 0 for t in main_tables) and not prepared.problems:
+        header_rows = ", ".join(str(t.mapping.header_row) for t in main_tables)
+        prepared.problems.append(
+            Problem(f"no data rows found below the header (row {header_rows})", category="empty")
+        )
+        return prepared
+    _check_against_database(db, prepared, create_orgs)
+    return prepared
+
+
+def assign_sheets(
+    sheets: list[RawSheet], kind: UploadKind, notes: list[str]
+) -> list[tuple[TableSpec, RawSheet]]:
+    """Which sheet holds which table; an Organisations sheet may ride along with any kind."""
+    tables = list(kind.tables)
+    if kind.name != "organisations":
+        tables.append(ORGANISATIONS_TABLE)
+    chosen: dict[str, RawSheet] = {}
+    free = list(sheets)
+
+    def by_name(table: TableSpec) -> RawSheet | None:
+        names = {normalise_header(n) for n in (table.name, table.label, *table.sheet_names)}
+        for s in free:
+            if normalise_header(s.name) in names:
+                return s
+        return None
+
+    for table in tables:
+        sheet = by_name(table)
+        if sheet is not None and (table in kind.tables or _fits(sheet, table)):
+            chosen[table.name] = sheet
+            free.remove(sheet)
+    for table in tables:
+        if table.name in chosen:
+            continue
+        candidates = [(s, find_header(s, table)[1]) for s in free]
+        fitting = [(s, sc) for s, sc in candidates if sc[0] == len(table.required)]
+        if fitting:
+            sheet = max(fitting, key=lambda t: t[1])[0]
+            chosen[table.name] = sheet
+            free.remove(sheet)
+    primary = [t for t in kind.tables if t.name in chosen]
+    if not primary and free:
+        # Nothing fits fully: take the best-looking sheet for the main table so the report
+        # can say exactly which columns are missing.
+        table = kind.tables[0]
+        sheet = max(free, key=lambda s: find_header(s, table)[1])
+        chosen[table.name] = sheet
+        free.remove(sheet)
+    for s in free:
+        notes.append(f"sheet {s.name!r} does not look like part of this upload and was ignored")
+    return [(t, chosen[t.name]) for t in tables if t.name in chosen]
+
+
+def _fits(sheet: RawSheet, table: TableSpec) -> bool:
+    return find_header(sheet, table)[1][0] == len(table.required)
+
+
+def _note_ignored(mapping: ColumnMapping, notes: list[str]) -> None:
+    ignored = [mapping.headers[p] for p in mapping.ignored]
+    if ignored:
+        label = f"sheet {mapping.sheet!r}: " if mapping.sheet else ""
+        notes.append(
+            f"{label}column(s) not used: {', '.join(repr(h) for h in ignored)} "
+            f"(header found on row {mapping.header_row})"
+        )
+
+
+def _row_list(rows: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def load_instruments(db: Database) -> dict[str, InstrumentSpec]:
+    """Every readiness instrument with its items."""
+    with db.session() as session:
+        instruments = session.scalars(select(Instrument)).all()
+        items = session.scalars(select(InstrumentItem).order_by(InstrumentItem.position)).all()
+        specs = {
+            i.code: InstrumentSpec(i.code, i.name, i.scale_min, i.scale_max, {})
+            for i in instruments
+        }
+        for item in items:
+            if item.instrument_code in specs:
+                specs[item.instrument_code].items[item.item_code] = item.subscale
+    return specs
+
+
+def choose_instrument(
+    db: Database, sheet: RawSheet, mapping: ColumnMapping, prepared: PreparedUpload
+) -> InstrumentSpec | None:
+    """The instrument an upload names, or the one whose item codes its columns carry."""
+    instruments = load_instruments(db)
+    named: set[str] = set()
+    if "instrument" in mapping.fields:
+        column = sheet.cells.iloc[mapping.header_index + 1 :, mapping.fields["instrument"]]
+        named = {normalise_header(v) for v in column.tolist() if normalise_header(v)}
+    lookup = {normalise_header(code): code for code in instruments}
+    lookup.update({normalise_header(spec.name): code for code, spec in instruments.items()})
+    if named:
+        unknown = sorted(n for n in named if n not in lookup)
+        if unknown:
+            prepared.problems.append(
+                Problem(
+                    f"unknown instrument(s) {', '.join(unknown)}; known: {', '.join(instruments)}",
+                    column="instrument",
+                    category="instrument",
+                )
+            )
+            return None
+        codes = {lookup[n] for n in named}
+        if len(codes) > 1:
+            prepared.problems.append(
+                Problem(
+                    f"one upload must use one instrument; this file names {', '.join(sorted(codes))}",
+                    column="instrument",
+                    category="instrument",
+                )
+            )
+            return None
+        spec = instruments[codes.pop()]
+    else:
+        columns = set(mapping.items)
+        ranked = sorted(
+            instruments.values(), key=lambda s: (-len(columns & set(s.items)), s.code != "oric")
+        )
+        if not ranked or not columns & set(ranked[0].items):
+            prepared.problems.append(
+                Problem(
+                    "no item columns of a known readiness instrument found "
+                    f"(ORIC uses c1-c5 and e1-e7); columns found: {', '.join(sorted(columns)) or 'none'}",
+                    row=mapping.header_row,
+                    category="missing_column",
+                )
+            )
+            return None
+        spec = ranked[0]
+        prepared.notes.append(f"instrument inferred from the item columns: {spec.name}")
+    extra = [c for c in mapping.items if c not in spec.items]
+    if extra:
+        prepared.notes.append(
+            f"column(s) {', '.join(extra)} are not items of {spec.name} and were ignored"
+        )
+    absent = [c for c in spec.items if c not in mapping.items]
+    if absent:
+        prepared.notes.append(f"{spec.name} items not in the file: {', '.join(absent)}")
+    return spec
+
+
+def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs: bool) -> None:
+    """Unknown organisations, references to projects, and rows loaded by another upload."""
+    with db.connect() as conn:
+        known = set(conn.execute(select(Organisation.org_code)).scalars())
+    sheet_orgs = prepared.tables.get("organisations")
+    if sheet_orgs is not None and prepared.kind.name != "organisations":
+        known |= set(sheet_orgs.frame["org_code"].dropna())
+    if prepared.kind.name == "organisations":
+        return
+    unknown_rows: dict[str, list[tuple[PreparedTable, int, str]]] = {}
+    for table in prepared.tables.values():
+        if table.spec is ORGANISATIONS_TABLE:
+            continue
+        for col in ORG_FIELDS & set(table.frame.columns):
+            values = table.frame[col]
+            mask = values.notna() & ~values.isin(known)
+            for row, code in zip(table.frame.loc[mask, ROW], values[mask], strict=True):
+                unknown_rows.setdefault(code, []).append((table, int(row), col))
+    prepared.unknown_orgs = sorted(unknown_rows)
+    if unknown_rows and create_orgs:
+        prepared.orgs_to_create = prepared.unknown_orgs
+        prepared.notes.append(
+            f"{len(unknown_rows)} new organisation(s) will be created: {', '.join(prepared.unknown_orgs)} "
+            "(name and type unknown: upload an organisations file to complete them)"
+        )
+    else:
+        for code, places in unknown_rows.items():
+            for table, row, col in places:
+                prepared.problems.append(
+                    Problem(
+                        f"{code} is not a known organisation; load it in an organisations file "
+                        "first, add an Organisations sheet, or ask for unknown organisations to be created",
+                        row=row,
+                        column=col,
+                        found=code,
+                        sheet=table.sheet_label,
+                        category="unknown_org",
+                    )
+                )
+    if prepared.kind.name == "pdsa":
+        _check_pdsa(db, prepared)
+    _check_overlaps(db, prepared)
+
+
+def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
+    projects = prepared.tables.get("projects")
+    in_file = set(projects.frame["project_id"].dropna()) if projects is not None else set()
+    with db.connect() as conn:
+        stored = dict(conn.execute(select(PdsaProject.project_ref, PdsaProject.upload_id)).all())
+    if projects is not None:
+        clash = projects.frame["project_id"].isin(
+            [ref for ref, up in stored.items() if up != prepared.replace_upload_id]
+        )
+        for row, ref in zip(
+            projects.frame.loc[clash, ROW], projects.frame.loc[clash, "project_id"], strict=True
+        ):
+            prepared.problems.append(
+                Problem(
+                    f"project {ref} was already loaded in upload {stored[ref]}; "
+                    "replace that upload to correct it, or use a new project_id",
+                    row=int(row),
+                    column="project_id",
+                    found=ref,
+                    sheet=projects.sheet_label,
+                    category="already_loaded",
+                )
+            )
+    replaced_refs = {ref for ref, up in stored.items() if up == prepared.replace_upload_id}
+    available = in_file | (set(stored) - replaced_refs)
+    for name in ("cycles", "measures"):
+        table = prepared.tables.get(name)
+        if table is None:
+            continue
+        mask = table.frame["project_id"].notna() & ~table.frame["project_id"].isin(available)
+        for row, ref in zip(
+            table.frame.loc[mask, ROW], table.frame.loc[mask, "project_id"], strict=True
+        ):
+            prepared.problems.append(
+                Problem(
+                    f"unknown project {ref}: it is not on the Projects sheet and not already loaded",
+                    row=int(row),
+                    column="project_id",
+                    found=ref,
+                    sheet=table.sheet_label,
+                    category="unknown_project",
+                )
+            )
+
+
+def _check_overlaps(db: Database, prepared: PreparedUpload) -> None:
+    """Rows that another upload already holds: refuse rather than double-count."""
+    checks = {
+        "staff_survey": (
+            StaffSurveyResult,
+            ("org_code", "year", "question_code", "team", "staff_group"),
+        ),
+        "impact_self_assessment": (
+            ImpactSelfAssessment,
+            ("org_code", "assessment_date", "component"),
+        ),
+        "visits": (Visit, ("from_org", "to_org", "visit_date")),
+        "cycles": (PdsaCycle, ("project_id", "cycle_no")),
+        "measures": (PdsaMeasure, ("project_id", "date")),
+    }
+    for name, (model, key) in checks.items():
+        table = prepared.tables.get(name)
+        if table is None or table.frame.empty:
+            continue
+        existing = _existing_keys(db, model, key, prepared.replace_upload_id)
+        if not existing:
+            continue
+        frame = table.frame
+        for idx in frame.index:
+            k = tuple(_norm_key(frame.at[idx, c]) for c in key)
+            if k in existing:
+                prepared.problems.append(
+                    Problem(
+                        f"already loaded in upload {existing[k]}: the same "
+                        f"{', '.join(key)}; replace that upload to correct it",
+                        row=int(frame.at[idx, ROW]),
+                        column=key[0],
+                        sheet=table.sheet_label,
+                        category="already_loaded",
+                    )
+                )
+
+
+def _norm_key(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _existing_keys(db: Database, model, key: tuple[str, ...], replacing: int | None) -> dict:
+    org = Organisation.__table__
+    with db.connect() as conn:
+        if model is StaffSurveyResult:
+            q = select(
+                org.c.org_code,
+                model.year,
+                model.question_code,
+                model.team,
+                model.staff_group,
+                model.upload_id,
+            ).join(org, org.c.id == model.org_id)
+        elif model is ImpactSelfAssessment:
+            q = select(
+                org.c.org_code, model.assessment_date, model.component, model.upload_id
+            ).join(org, org.c.id == model.org_id)
+        elif model is Visit:
+            o2 = org.alias("o2")
+            q = (
+                select(org.c.org_code, o2.c.org_code, model.visit_date, model.upload_id)
+                .join(org, org.c.id == model.from_org_id)
+                .join(o2, o2.c.id == model.to_org_id)
+            )
+        else:
+            col = model.cycle_no if model is PdsaCycle else model.date
+            q = select(PdsaProject.project_ref, col, model.upload_id).join(
+                PdsaProject, PdsaProject.id == model.project_id
+            )
+        if replacing is not None:
+            q = q.where(model.upload_id != replacing)
+        rows = conn.execute(q).all()
+    return {tuple(_norm_key(v) for v in r[:-1]): r[-1] for r in rows}
+
+
+__all__ = [
+    "PreparedTable",
+    "PreparedUpload",
+    "prepare_upload",
+    "sha256_of",
+    "load_instruments",
+]

@@ -1,0 +1,224 @@
+"""Checking one mapped sheet: typed values, required cells, ranges, answers, duplicates.
+
+The result is a typed DataFrame (one column per field, one per item/question, and `_row`, the
+Excel row number) plus the list of problems. Checks that need the database (unknown
+organisations, rows already loaded) live in `prepare`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from impact_data.ingest.columns import ColumnMapping
+from impact_data.ingest.convert import Converted, blank_mask, convert, convert_likert
+from impact_data.ingest.problems import Problem, format_found
+from impact_data.ingest.read import RawSheet
+
+ROW = "_row"
+
+
+@dataclass
+class InstrumentSpec:
+    """The parts of a readiness instrument that validation needs."""
+
+    code: str
+    name: str
+    scale_min: int
+    scale_max: int
+    items: dict[str, str]  # item code -> subscale
+
+
+def data_rows(sheet: RawSheet, mapping: ColumnMapping) -> pd.DataFrame:
+    """The cells below the header, blank rows dropped, with their Excel row numbers."""
+    body = sheet.cells.iloc[mapping.header_index + 1 :]
+    used = sorted(set(mapping.fields.values()) | set(mapping.items.values()))
+    body = body[[c for c in used if c in body.columns]]
+    if body.empty:
+        out = pd.DataFrame(columns=[*used, ROW])
+        return out
+    nonblank = np.zeros(len(body), dtype=bool)
+    for col in body.columns:
+        nonblank |= ~blank_mask(body[col]).to_numpy()
+    body = body[nonblank]
+    body = body.copy()
+    body[ROW] = body.index.to_numpy() + sheet.first_row
+    return body
+
+
+def validate_sheet(
+    sheet: RawSheet,
+    mapping: ColumnMapping,
+    instrument: InstrumentSpec | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Typed rows of one sheet and every problem found in its cells."""
+    table = mapping.table
+    problems: list[Problem] = []
+    sheet_label = sheet.name if sheet.named_in_messages else None
+    for name in mapping.missing:
+        closest = mapping.closest_header(name)
+        hint = f'; the closest header found is "{closest}"' if closest else ""
+        problems.append(
+            Problem(
+                f"required column {name} is missing{hint}",
+                column=name,
+                row=mapping.header_row,
+                sheet=sheet_label,
+                category="missing_column",
+            )
+        )
+    body = data_rows(sheet, mapping)
+    rows = body[ROW]
+    typed = pd.DataFrame({ROW: rows.to_numpy()}, index=body.index)
+
+    for spec in table.fields:
+        if spec.name not in mapping.fields:
+            typed[spec.name] = None
+            continue
+        raw = body[mapping.fields[spec.name]]
+        result = convert(raw, spec)
+        typed[spec.name] = result.values
+        problems += _cell_problems(result, raw, rows, spec.name, sheet_label)
+        if result.out_of_range is not None:
+            for idx in result.out_of_range[result.out_of_range].index:
+                problems.append(
+                    Problem(
+                        f"{spec.name} {result.range_text}",
+                        row=int(rows.at[idx]),
+                        column=spec.name,
+                        found=raw.at[idx],
+                        sheet=sheet_label,
+                        category="out_of_range",
+                    )
+                )
+        if spec.required:
+            for idx in result.blank[result.blank].index:
+                problems.append(
+                    Problem(
+                        f"a value is required in {spec.name}",
+                        row=int(rows.at[idx]),
+                        column=spec.name,
+                        sheet=sheet_label,
+                        category="required",
+                    )
+                )
+
+    problems += _validate_items(body, mapping, typed, instrument, sheet_label)
+    problems += _duplicates(typed, table.unique_key, table, sheet_label)
+    return typed, problems
+
+
+def _validate_items(
+    body: pd.DataFrame,
+    mapping: ColumnMapping,
+    typed: pd.DataFrame,
+    instrument: InstrumentSpec | None,
+    sheet_label: str | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if not mapping.table.item_columns:
+        return problems
+    scale = (instrument.scale_min, instrument.scale_max) if instrument else (1, 5)
+    codes = [c for c in mapping.items if instrument is None or c in instrument.items]
+    for code in codes:
+        raw = body[mapping.items[code]]
+        result = convert_likert(raw, *scale, words=scale == (1, 5))
+        typed[code] = result.values
+        problems += _cell_problems(result, raw, typed[ROW], code, sheet_label, "bad_answer")
+    if not codes:
+        what = f"items of {instrument.name}" if instrument else "question columns (e.g. q3f)"
+        problems.append(
+            Problem(
+                f"no {what} found in the header",
+                row=mapping.header_row,
+                sheet=sheet_label,
+                category="missing_column",
+            )
+        )
+    return problems
+
+
+def _duplicates(
+    typed: pd.DataFrame, key: tuple[str, ...], table, sheet_label: str | None
+) -> list[Problem]:
+    if not key or typed.empty:
+        return []
+    frame = typed[list(key)]
+    # An optional identifier (e.g. respondent_id) only makes rows comparable when it is given.
+    first = table.field(key[0])
+    considered = frame[key[0]].notna() if not first.required else pd.Series(True, index=frame.index)
+    for name in key:
+        if table.field(name).required:
+            considered &= frame[name].notna()
+    frame = frame[considered].astype(str)
+    dup = frame.duplicated(keep=False)
+    if not dup.any():
+        return []
+    problems = []
+    first_row: dict[tuple, int] = {}
+    for idx, values in frame[dup].iterrows():
+        k = tuple(values.tolist())
+        row = int(typed.at[idx, ROW])
+        if k not in first_row:
+            first_row[k] = row
+            continue
+        shown = ", ".join(
+            f"{n}={format_found(typed.at[idx, n])}"
+            for n in key
+            if as_python(typed.at[idx, n]) is not None
+        )
+        problems.append(
+            Problem(
+                f"duplicate row: same {', '.join(key)} as row {first_row[k]}",
+                row=row,
+                column=key[0],
+                found=shown,
+                sheet=sheet_label,
+                category="duplicate",
+            )
+        )
+    return problems
+
+
+def _cell_problems(
+    result: Converted,
+    raw: pd.Series,
+    rows: pd.Series,
+    column: str,
+    sheet_label: str | None,
+    category: str = "invalid",
+) -> list[Problem]:
+    bad = result.bad[result.bad].index
+    return [
+        Problem(
+            str(result.reasons.at[idx]),
+            row=int(rows.at[idx]),
+            column=column,
+            found=raw.at[idx],
+            sheet=sheet_label,
+            category=category,
+        )
+        for idx in bad
+    ]
+
+
+def rows_without_answers(typed: pd.DataFrame, codes: list[str]) -> pd.Series:
+    """True for rows where every item/question is blank."""
+    if not codes:
+        return pd.Series(True, index=typed.index)
+    return typed[codes].isna().all(axis=1)
+
+
+def as_python(value: object) -> object:
+    """A plain Python value for the database driver (no numpy scalars, no NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value

@@ -1,0 +1,313 @@
+"""The database schema as typed SQLAlchemy ORM models.
+
+Every row that came from a file carries the `upload_id` of its upload, so deleting an upload
+removes exactly its rows. Bulky per-answer tables (pulse and readiness answers) are keyed by
+(upload_id, row_no) rather than a surrogate id so they can be bulk-loaded without a round trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _upload_fk(nullable: bool = False) -> Mapped[int]:
+    return mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), nullable=nullable, index=True
+    )
+
+
+class Upload(Base):
+    """One file loaded into the database."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    row_counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[list] = mapped_column(JSON, default=list)
+    org_codes: Mapped[list] = mapped_column(JSON, default=list)
+    replaces_upload_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    # The same file twice for the same kind is a duplicate, even under concurrent uploads.
+    # AUTOINCREMENT: an upload id is never reused after a delete, so "upload 7" stays unique.
+    __table_args__ = (UniqueConstraint("kind", "sha256"), {"sqlite_autoincrement": True})
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_code: Mapped[str] = mapped_column(String(20), unique=True)
+    org_name: Mapped[str] = mapped_column(String(300))
+    org_type: Mapped[str] = mapped_column(String(40))
+    system: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    benchmark_group: Mapped[str | None] = mapped_column(String(200))
+    upload_id: Mapped[int | None] = _upload_fk(nullable=True)
+
+
+class StaffSurveyResult(Base):
+    """One question's aggregated result for an org (optionally a team or staff group) in a year."""
+
+    __tablename__ = "staff_survey_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    question_code: Mapped[str] = mapped_column(String(40))
+    question_text: Mapped[str | None] = mapped_column(Text)
+    responses: Mapped[int] = mapped_column(Integer)
+    positive_pct: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    team: Mapped[str | None] = mapped_column(String(200))
+    staff_group: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_staff_survey_org_year_q", "org_id", "year", "question_code"),)
+
+
+class PulseRespondent(Base):
+    """One pulse-survey respondent and all their answers.
+
+    `answers` holds one character per question of the upload, in `PulseQuestion.position`
+    order: "1"-"5", or "." when not answered. Queries unpack it in SQL with substr(), so
+    aggregation still happens in the database, while a 100,000-respondent file is 100,000
+    rows to write rather than 3 million.
+    """
+
+    __tablename__ = "pulse_respondents"
+
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), primary_key=True
+    )
+    row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    response_date: Mapped[dt.date] = mapped_column(Date)
+    team: Mapped[str | None] = mapped_column(String(200))
+    staff_group: Mapped[str | None] = mapped_column(String(200))
+    respondent_ref: Mapped[str | None] = mapped_column(String(100))
+    answers: Mapped[str] = mapped_column(String(400))
+
+
+class PulseQuestion(Base):
+    """The question columns of one pulse upload: code, wording, and place in `answers`."""
+
+    __tablename__ = "pulse_questions"
+
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), primary_key=True
+    )
+    question_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger)
+    question_text: Mapped[str | None] = mapped_column(Text)
+
+
+class Instrument(Base):
+    """A readiness instrument: a named list of items on one answer scale."""
+
+    __tablename__ = "instruments"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scale_min: Mapped[int] = mapped_column(SmallInteger, default=1)
+    scale_max: Mapped[int] = mapped_column(SmallInteger, default=5)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class InstrumentItem(Base):
+    __tablename__ = "instrument_items"
+
+    instrument_code: Mapped[str] = mapped_column(
+        ForeignKey("instruments.code", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subscale: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+
+class ReadinessResponse(Base):
+    __tablename__ = "readiness_responses"
+
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), primary_key=True
+    )
+    row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    assessment_date: Mapped[dt.date] = mapped_column(Date)
+    instrument_code: Mapped[str] = mapped_column(ForeignKey("instruments.code"))
+    team: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(200))
+    programme: Mapped[str | None] = mapped_column(String(200))
+    respondent_ref: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReadinessAnswer(Base):
+    __tablename__ = "readiness_answers"
+
+    upload_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["upload_id", "row_no"],
+            ["readiness_responses.upload_id", "readiness_responses.row_no"],
+            ondelete="CASCADE",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ImpactSelfAssessment(Base):
+    __tablename__ = "impact_self_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    assessment_date: Mapped[dt.date] = mapped_column(Date)
+    component: Mapped[int] = mapped_column(SmallInteger)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+
+
+class PdsaProject(Base):
+    __tablename__ = "pdsa_projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    project_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    aim: Mapped[str] = mapped_column(Text)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    team: Mapped[str | None] = mapped_column(String(200))
+    measure_name: Mapped[str | None] = mapped_column(String(300))
+    improvement_direction: Mapped[str | None] = mapped_column(String(20))
+    target: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str | None] = mapped_column(String(20))
+    lived_experience_involved: Mapped[bool | None] = mapped_column(Boolean)
+    coach: Mapped[str | None] = mapped_column(String(200))
+    change_ideas: Mapped[str | None] = mapped_column(Text)
+
+
+class PdsaCycle(Base):
+    __tablename__ = "pdsa_cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("pdsa_projects.id", ondelete="RESTRICT"), index=True
+    )
+    cycle_no: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    change_tested: Mapped[str | None] = mapped_column(Text)
+    prediction: Mapped[str | None] = mapped_column(Text)
+    what_happened: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(20))
+
+    __table_args__ = (UniqueConstraint("project_id", "cycle_no"),)
+
+
+class PdsaMeasure(Base):
+    __tablename__ = "pdsa_measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("pdsa_projects.id", ondelete="RESTRICT"), index=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("project_id", "date"),)
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int | None] = _upload_fk(nullable=True)
+    from_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    to_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    theme: Mapped[str | None] = mapped_column(String(300))
+    participants: Mapped[int | None] = mapped_column(Integer)
+    lived_experience_partners: Mapped[int | None] = mapped_column(Integer)
+    learning: Mapped[str | None] = mapped_column(Text)
+
+
+class ColumnMapping(Base):
+    """A header a user mapped by hand, remembered for their organisation and upload kind."""
+
+    __tablename__ = "column_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_code: Mapped[str] = mapped_column(String(20), default="")
+    kind: Mapped[str] = mapped_column(String(40))
+    table_name: Mapped[str] = mapped_column(String(40))
+    source_header: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(60))
+
+    __table_args__ = (UniqueConstraint("org_code", "kind", "table_name", "source_header"),)
+
+
+class Setting(Base):
+    """A system-wide setting editable on the Settings page (e.g. the suppression threshold)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict | list | str | int | float] = mapped_column(JSON)
+
+
+class DataVersion(Base):
+    """A single-row counter bumped by every write, so app processes know to drop caches."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,64 @@
+"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from impact_data.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+POSTGRES_URL = os.environ.get(
+    "IMPACT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return str(exc).splitlines()[0]
+    return None
+
+
+_PG_PROBLEM = _postgres_available()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'impact.db'}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def postgres_db() -> Database:
+    if _PG_PROBLEM:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but not reachable: {_PG_PROBLEM}")
+        pytest.skip(f"PostgreSQL not reachable: {_PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    db = Database(f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}")
+    yield db
+    db.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request) -> Database:
+    """The same test on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_db")
