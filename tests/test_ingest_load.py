@@ -438,3 +438,27 @@ def test_duplicate_rows_within_a_file(orgs):
         "row 3, column org_code: duplicate row: same org_code, year, question_code, team, "
         "staff_group as row 2 (found: \"org_code='ZA1', year=2024, question_code='q3f'\")"
     ]
+
+
+def test_cross_field_checks_on_pdsa(orgs):
+    workbook = xlsx_bytes(
+        {
+            "Projects": [
+                ["project_id", "org_code", "title", "aim", "start_date"],
+                ["ZA1-050", "ZA1", "T", "A", dt.date(2025, 1, 1)],
+            ],
+            "Cycles": [
+                ["project_id", "cycle_no", "start_date", "end_date"],
+                ["ZA1-050", 1, dt.date(2025, 2, 1), dt.date(2025, 1, 20)],
+            ],
+            "Measures": [
+                ["project_id", "date", "value", "numerator", "denominator"],
+                ["ZA1-050", dt.date(2025, 2, 1), 1.2, 12, 10],
+            ],
+        }
+    )
+    prepared = prepare_upload(orgs, workbook, "p.xlsx", "pdsa")
+    assert [str(p) for p in prepared.problems] == [
+        "sheet 'Cycles', row 2, column end_date: end_date is before start_date (01/02/2025) (found: '20/01/2025')",
+        "sheet 'Measures', row 2, column numerator: numerator (12) is larger than denominator (10)",
+    ]

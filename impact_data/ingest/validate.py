@@ -105,9 +105,43 @@ def validate_sheet(
                     )
                 )
 
+    problems += _cross_field_checks(typed, table.name, sheet_label)
     problems += _validate_items(body, mapping, typed, instrument, sheet_label)
     problems += _duplicates(typed, table.unique_key, table, sheet_label)
     return typed, problems
+
+
+def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None) -> list[Problem]:
+    """Checks that involve two columns of a row."""
+    problems: list[Problem] = []
+    if table == "measures" and {"numerator", "denominator"} <= set(typed.columns):
+        num = pd.to_numeric(typed["numerator"], errors="coerce")
+        den = pd.to_numeric(typed["denominator"], errors="coerce")
+        for idx in typed.index[(num > den).fillna(False)]:
+            problems.append(
+                Problem(
+                    f"numerator ({num[idx]:g}) is larger than denominator ({den[idx]:g})",
+                    row=int(typed.at[idx, ROW]),
+                    column="numerator",
+                    sheet=sheet_label,
+                    category="out_of_range",
+                )
+            )
+    if table == "cycles" and {"start_date", "end_date"} <= set(typed.columns):
+        for idx in typed.index:
+            start, end = typed.at[idx, "start_date"], typed.at[idx, "end_date"]
+            if start is not None and end is not None and end < start:
+                problems.append(
+                    Problem(
+                        f"end_date is before start_date ({start:%d/%m/%Y})",
+                        row=int(typed.at[idx, ROW]),
+                        column="end_date",
+                        found=end.strftime("%d/%m/%Y"),
+                        sheet=sheet_label,
+                        category="out_of_range",
+                    )
+                )
+    return problems
 
 
 def _validate_items(
