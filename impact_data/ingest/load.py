@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from impact_data.access import Viewer
 from impact_data.db import Database, bump_data_version
@@ -90,6 +91,24 @@ def commit_upload(
     viewer = viewer or Viewer.local()
     report = progress or (lambda _f, _m: None)
     report(0.05, "Starting")
+    try:
+        return _commit(db, prepared, uploaded_by, report)
+    except IntegrityError as exc:
+        # Another writer committed the same file or the same rows between prepare and commit;
+        # the database's constraints caught it and the whole transaction was rolled back.
+        if "sha256" in str(exc).lower() or "uq_uploads_kind" in str(exc):
+            message = f"{prepared.file_name} was loaded by someone else a moment ago"
+        else:
+            message = (
+                f"{prepared.file_name} clashes with data another upload added a moment ago "
+                f"({str(exc.orig).splitlines()[0]})"
+            )
+        raise UploadRefused(message + "; nothing was loaded") from exc
+
+
+def _commit(
+    db: Database, prepared: PreparedUpload, uploaded_by: str, report: Progress
+) -> UploadResult:
     with db.session() as session:
         conn = session.connection()
         if prepared.replace_upload_id is not None:
