@@ -311,3 +311,23 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CultureMeasureVersion(Base):
+    """One saved version of the locally agreed culture measure (its definition is JSON).
+
+    Versions are never edited or deleted: a change is a new version with a note on why, so
+    every chart can say which version it used and old scores stay reproducible.
+    """
+
+    __tablename__ = "culture_measure_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("measure_name", "version"),)

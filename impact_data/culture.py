@@ -1,0 +1,858 @@
+"""The locally agreed culture measure: a versioned definition, and the scores it gives.
+
+A measure is dimensions of survey questions (staff survey and/or pulse question codes), with
+optional weights and a higher-is-better flag per question. Scores are the favourable % per
+question (% agree + strongly agree; for lower-is-better questions, the rest), a weighted mean
+of questions per dimension, and a weighted mean of dimensions overall, each with its number of
+responses and a 95% interval. Suppression happens here: small groups first (primary), then one
+more group wherever a hidden group could be worked out from its total and siblings (secondary).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from impact_data import queries
+from impact_data.access import AccessDenied, Viewer
+from impact_data.db import Database, bump_data_version
+from impact_data.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
+
+Z95 = 1.959964
+CAN_EDIT_MEASURE = ("local", "admin")
+
+
+@dataclass(frozen=True)
+class Question:
+    code: str
+    text: str = ""
+    weight: float = 1.0
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    questions: tuple[Question, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class MeasureDefinition:
+    """What the culture measure is made of."""
+
+    name: str
+    dimensions: tuple[Dimension, ...]
+    description: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "dimensions": [
+                {
+                    "name": d.name,
+                    "weight": d.weight,
+                    "questions": [asdict(q) for q in d.questions],
+                }
+                for d in self.dimensions
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MeasureDefinition:
+        definition, problems = parse_definition(data)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return definition
+
+    def question_frame(self) -> pd.DataFrame:
+        """One row per (dimension, question) with weights and direction."""
+        rows = [
+            {
+                "dimension": d.name,
+                "dimension_weight": d.weight,
+                "question_code": q.code,
+                "question_text": q.text,
+                "question_weight": q.weight,
+                "higher_is_better": q.higher_is_better,
+            }
+            for d in self.dimensions
+            for q in d.questions
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "dimension",
+                "dimension_weight",
+                "question_code",
+                "question_text",
+                "question_weight",
+                "higher_is_better",
+            ],
+        )
+
+    @property
+    def question_codes(self) -> list[str]:
+        return sorted({q.code for d in self.dimensions for q in d.questions})
+
+
+def parse_definition(data: object) -> tuple[MeasureDefinition | None, list[str]]:
+    """A definition from its JSON form, or the list of what is wrong with it."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        return None, ["the definition must be a JSON object with a name and dimensions"]
+    name = str(data.get("name") or "").strip()
+    if not name:
+        problems.append("the measure needs a name")
+    raw_dims = data.get("dimensions")
+    if not isinstance(raw_dims, list) or not raw_dims:
+        problems.append("the measure needs at least one dimension")
+        raw_dims = []
+    dimensions: list[Dimension] = []
+    seen_dims: set[str] = set()
+    for i, d in enumerate(raw_dims, start=1):
+        if not isinstance(d, dict):
+            problems.append(f"dimension {i}: expected an object with a name and questions")
+            continue
+        dname = str(d.get("name") or "").strip()
+        if not dname:
+            problems.append(f"dimension {i}: a name is required")
+        elif dname.lower() in seen_dims:
+            problems.append(f"dimension {dname!r} appears twice")
+        seen_dims.add(dname.lower())
+        dweight = _weight(d.get("weight", 1.0), f"dimension {dname or i}", problems)
+        questions: list[Question] = []
+        seen_q: set[str] = set()
+        for j, q in enumerate(d.get("questions") or [], start=1):
+            if isinstance(q, str):
+                q = {"code": q}
+            if not isinstance(q, dict):
+                problems.append(f"dimension {dname or i}, question {j}: expected a code")
+                continue
+            code = str(q.get("code") or "").strip().lower().replace(" ", "")
+            if not code:
+                problems.append(
+                    f"dimension {dname or i}, question {j}: a question code is required"
+                )
+                continue
+            if code in seen_q:
+                problems.append(f"dimension {dname or i}: question {code} appears twice")
+            seen_q.add(code)
+            higher = q.get("higher_is_better", True)
+            if not isinstance(higher, bool):
+                problems.append(f"question {code}: higher_is_better must be true or false")
+                higher = True
+            questions.append(
+                Question(
+                    code=code,
+                    text=str(q.get("text") or ""),
+                    weight=_weight(q.get("weight", 1.0), f"question {code}", problems),
+                    higher_is_better=higher,
+                )
+            )
+        if not questions:
+            problems.append(f"dimension {dname or i}: at least one question is required")
+        dimensions.append(Dimension(dname, tuple(questions), dweight))
+    if problems:
+        return None, problems
+    return MeasureDefinition(name, tuple(dimensions), str(data.get("description") or "")), []
+
+
+def _weight(value: object, where: str, problems: list[str]) -> float:
+    try:
+        weight = float(value)
+    except (TypeError, ValueError):
+        problems.append(f"{where}: weight must be a number (found {value!r})")
+        return 1.0
+    if not math.isfinite(weight) or weight <= 0:
+        problems.append(f"{where}: weight must be greater than 0 (found {value!r})")
+        return 1.0
+    return weight
+
+
+def _q(code: str, text: str) -> Question:
+    return Question(code, text)
+
+
+DEFAULT_DEFINITION = MeasureDefinition(
+    name="Improvement culture",
+    description=(
+        "Default measure built on the NHS Staff Survey questions most tied to improvement "
+        "culture. Edit it on the Settings page to agree your own."
+    ),
+    dimensions=(
+        Dimension(
+            "Voice and involvement",
+            (
+                _q("q3c", "There are frequent opportunities for me to show initiative in my role."),
+                _q(
+                    "q3d",
+                    "I am able to make suggestions to improve the work of my team / department.",
+                ),
+                _q(
+                    "q3e",
+                    "I am involved in deciding on changes introduced that affect my work area.",
+                ),
+                _q("q3f", "I am able to make improvements happen in my area of work."),
+            ),
+        ),
+        Dimension(
+            "Compassionate leadership",
+            (
+                _q(
+                    "q9f",
+                    "My immediate manager works together with me to come to an understanding of problems.",
+                ),
+                _q(
+                    "q9g",
+                    "My immediate manager is interested in listening to me when I describe challenges I face.",
+                ),
+                _q("q9h", "My immediate manager cares about my concerns."),
+                _q(
+                    "q9i",
+                    "My immediate manager takes effective action to help me with any problems I face.",
+                ),
+            ),
+        ),
+        Dimension(
+            "Team working",
+            (
+                _q("q7a", "The team I work in has a set of shared objectives."),
+                _q("q7b", "The team I work in often meets to discuss the team's effectiveness."),
+            ),
+        ),
+    ),
+)
+
+
+# --- versions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureVersion:
+    """A saved version: its number, definition, note, author and date."""
+
+    id: int
+    version: int
+    definition: MeasureDefinition
+    note: str
+    created_by: str
+    created_at: dt.datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.definition.name}, version {self.version}"
+
+
+def _to_version(row: CultureMeasureVersion) -> MeasureVersion:
+    return MeasureVersion(
+        row.id,
+        row.version,
+        MeasureDefinition.from_dict(row.definition),
+        row.note,
+        row.created_by,
+        row.created_at,
+    )
+
+
+def current_version(db: Database) -> MeasureVersion:
+    """The newest version of the culture measure."""
+    with db.session() as session:
+        row = session.scalars(
+            select(CultureMeasureVersion).order_by(CultureMeasureVersion.id.desc()).limit(1)
+        ).one()
+        return _to_version(row)
+
+
+def get_version(db: Database, version: int) -> MeasureVersion:
+    """A version by its number (KeyError if there is none)."""
+    with db.session() as session:
+        row = session.scalars(
+            select(CultureMeasureVersion)
+            .where(CultureMeasureVersion.version == version)
+            .order_by(CultureMeasureVersion.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise KeyError(f"there is no version {version} of the culture measure")
+        return _to_version(row)
+
+
+def versions(db: Database, viewer: Viewer) -> pd.DataFrame:
+    """Every saved version, newest first: version, name, note, who, when, dimensions."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(CultureMeasureVersion).order_by(CultureMeasureVersion.version.desc())
+        ).all()
+        out = [
+            {
+                "version": r.version,
+                "measure_name": r.measure_name,
+                "note": r.note,
+                "created_by": r.created_by,
+                "created_at": r.created_at,
+                "dimensions": ", ".join(d["name"] for d in r.definition.get("dimensions", [])),
+                "questions": sum(
+                    len(d.get("questions", [])) for d in r.definition.get("dimensions", [])
+                ),
+            }
+            for r in rows
+        ]
+    return pd.DataFrame(out)
+
+
+def save_version(
+    db: Database, viewer: Viewer, definition: MeasureDefinition, note: str
+) -> MeasureVersion:
+    """Save a new version of the measure (admins only), with a note saying why."""
+    if viewer.role not in CAN_EDIT_MEASURE:
+        raise AccessDenied("only an admin can change the culture measure")
+    if not note.strip():
+        raise ValueError("say why the measure is changing: a note is required")
+    with db.session() as session:
+        latest = session.scalar(select(func.max(CultureMeasureVersion.version))) or 0
+        row = CultureMeasureVersion(
+            measure_name=definition.name,
+            version=latest + 1,
+            definition=definition.to_dict(),
+            note=note.strip(),
+            created_by=viewer.user,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(row)
+        session.flush()
+        bump_data_version(session)
+        return _to_version(row)
+
+
+def export_definition(version: MeasureVersion) -> bytes:
+    """The definition as a JSON file another system can import."""
+    payload = {
+        "format": "impact-culture-measure",
+        "format_version": 1,
+        "version": version.version,
+        "note": version.note,
+        **version.definition.to_dict(),
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def import_definition(data: bytes) -> tuple[MeasureDefinition | None, list[str]]:
+    """A definition read from an exported file, or what is wrong with the file."""
+    try:
+        payload = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [f"the file is not valid JSON ({exc})"]
+    if isinstance(payload, dict) and payload.get("format") not in (None, "impact-culture-measure"):
+        return None, [f"not a culture measure file (format {payload.get('format')!r})"]
+    return parse_definition(payload)
+
+
+# --- statistics -----------------------------------------------------------------------
+
+
+def wilson_interval(
+    positive: np.ndarray, n: np.ndarray, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for proportions (0-1); NaN where n is 0."""
+    positive = np.asarray(positive, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = positive / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    low, high = centre - half, centre + half
+    bad = ~(n > 0)
+    low[bad] = np.nan
+    high[bad] = np.nan
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
+
+
+def two_proportion_test(p1: float, n1: float, p2: float, n2: float) -> tuple[float, float]:
+    """z and two-sided p-value for a difference of two proportions (pooled variance)."""
+    if not (n1 > 0 and n2 > 0):
+        return math.nan, math.nan
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return (0.0, 1.0) if p1 == p2 else (math.inf, 0.0)
+    z = (p2 - p1) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+def difference_test(s1: float, se1: float, s2: float, se2: float) -> tuple[float, float]:
+    """z and two-sided p-value for a difference of two independent estimates."""
+    se = math.sqrt(se1**2 + se2**2)
+    if not se > 0:
+        return math.nan, math.nan
+    z = (s2 - s1) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+# --- suppression ----------------------------------------------------------------------
+
+
+def apply_suppression(
+    frame: pd.DataFrame,
+    threshold: int,
+    *,
+    n_column: str,
+    value_columns: list[str],
+    sibling_keys: list[str] | None = None,
+    breakdown: str | None = None,
+) -> pd.DataFrame:
+    """Primary suppression below the threshold, then secondary suppression among siblings.
+
+    Siblings are the rows sharing `sibling_keys` (e.g. org, period, question) that split one
+    total by `breakdown` (team or staff group). Where exactly one sibling is hidden and the
+    total is shown, the smallest other sibling is hidden too, so the hidden one cannot be
+    worked back from the total.
+    """
+    out = frame.copy()
+    n = pd.to_numeric(out[n_column], errors="coerce")
+    reason = np.where(n < threshold, "small number", "")
+    out["suppression"] = reason
+    if sibling_keys and breakdown and not out.empty:
+        order = n.fillna(-1)
+        for idx in out.groupby(sibling_keys, dropna=False).indices.values():
+            rows = [out.index[i] for i in idx]
+            hidden = [r for r in rows if out.at[r, "suppression"]]
+            shown = [r for r in rows if not out.at[r, "suppression"]]
+            if len(hidden) == 1 and shown:
+                smallest = min(shown, key=lambda r: order[r])
+                out.at[smallest, "suppression"] = "secondary"
+    out["suppressed"] = out["suppression"] != ""
+    hide = out["suppressed"]
+    for col in [*value_columns, n_column]:
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).where(~hide, np.nan)
+    return out
+
+
+# --- scores ---------------------------------------------------------------------------
+
+QUESTION_COLUMNS = [
+    "org_code",
+    "period",
+    "dimension",
+    "question_code",
+    "question_text",
+    "responses",
+    "favourable",
+    "favourable_pct",
+    "ci_low",
+    "ci_high",
+    "higher_is_better",
+]
+
+
+def _survey_questions(
+    db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
+) -> pd.DataFrame:
+    # Raw counts are needed for scoring; suppression is applied to the finished scores.
+    frame = _unsuppressed_survey(db, viewer, definition, level, org_codes)
+    frame = frame.rename(columns={"year": "period"})
+    frame["positive"] = frame["positive_pct"].astype(float) / 100 * frame["responses"].astype(float)
+    return frame
+
+
+def _unsuppressed_survey(db, viewer, definition, level, org_codes) -> pd.DataFrame:
+    """Staff survey rows with their counts, for computing scores (never returned as is)."""
+    from impact_data.models import Organisation, StaffSurveyResult
+
+    s, org = StaffSurveyResult, Organisation.__table__
+    cols = [org.c.org_code, s.year, s.question_code, s.question_text, s.responses, s.positive_pct]
+    if level != "org":
+        cols.insert(1, getattr(s, level))
+    q = (
+        select(*cols)
+        .join(org, org.c.id == s.org_id)
+        .where(s.question_code.in_(definition.question_codes), s.positive_pct.is_not(None))
+    )
+    if level == "org":
+        q = q.where(s.team.is_(None), s.staff_group.is_(None))
+    elif level == "team":
+        q = q.where(s.team.is_not(None), s.staff_group.is_(None))
+    else:
+        q = q.where(s.staff_group.is_not(None), s.team.is_(None))
+    detail = viewer.detail_orgs()
+    if level != "org" and detail is not None:
+        q = q.where(org.c.org_code.in_(sorted(detail)))
+    if org_codes is not None:
+        q = q.where(org.c.org_code.in_(list(org_codes)))
+    with db.connect() as conn:
+        result = conn.execute(q)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _pulse_questions(
+    db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
+) -> pd.DataFrame:
+    """Monthly pulse counts per org (and team/staff group) and question, aggregated in SQL."""
+    from sqlalchemy import Integer, case, cast
+
+    from impact_data.models import Organisation
+
+    r, q, org = PulseRespondent, PulseQuestion, Organisation.__table__
+    char = func.substr(r.answers, q.position, 1)
+    month = queries._month(db, r.response_date).label("period")
+    keys = [org.c.org_code, month, q.question_code]
+    if level != "org":
+        keys.insert(1, getattr(r, level))
+    query = (
+        select(
+            *keys,
+            func.count().label("responses"),
+            func.sum(case((char.in_(["4", "5"]), 1), else_=0)).label("agree"),
+            func.sum(case((char.in_(["1", "2"]), 1), else_=0)).label("disagree"),
+            func.avg(cast(char, Integer)).label("mean"),
+        )
+        .select_from(r)
+        .join(q, q.upload_id == r.upload_id)
+        .join(org, org.c.id == r.org_id)
+        .where(char != ".", q.question_code.in_(definition.question_codes))
+        .group_by(*keys)
+    )
+    if level != "org":
+        query = query.where(getattr(r, level).is_not(None))
+        detail = viewer.detail_orgs()
+        if detail is not None:
+            query = query.where(org.c.org_code.in_(sorted(detail)))
+    if org_codes is not None:
+        query = query.where(org.c.org_code.in_(list(org_codes)))
+    with db.connect() as conn:
+        result = conn.execute(query)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    if frame.empty:
+        return frame
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    for col in ("responses", "agree", "disagree"):
+        frame[col] = frame[col].astype(float)
+    return frame
+
+
+def _favourable(frame: pd.DataFrame, qframe: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Join question rows to the measure's questions and compute favourable counts."""
+    merged = frame.merge(qframe.drop(columns=["question_text"]), on="question_code", how="inner")
+    if source == "pulse":
+        positive = np.where(merged["higher_is_better"], merged["agree"], merged["disagree"])
+    else:
+        # A lower-is-better question's published positive % counts the unfavourable answer.
+        positive = np.where(
+            merged["higher_is_better"], merged["positive"], merged["responses"] - merged["positive"]
+        )
+    merged["favourable"] = positive.astype(float)
+    merged["favourable_pct"] = 100 * merged["favourable"] / merged["responses"]
+    low, high = wilson_interval(merged["favourable"].to_numpy(), merged["responses"].to_numpy())
+    merged["ci_low"], merged["ci_high"] = 100 * low, 100 * high
+    texts = qframe.drop_duplicates("question_code").set_index("question_code")["question_text"]
+    if "question_text" in merged.columns:
+        merged["question_text"] = merged["question_text"].where(
+            merged["question_text"].notna() & (merged["question_text"] != ""),
+            merged["question_code"].map(texts),
+        )
+    else:
+        merged["question_text"] = merged["question_code"].map(texts)
+    return merged
+
+
+def _breakdown_column(level: str) -> str | None:
+    return None if level == "org" else level
+
+
+def culture_scores(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: MeasureVersion | None = None,
+    source: str = "staff_survey",
+    level: str = "org",
+    org_codes: Iterable[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Scores of the culture measure: {"questions", "dimensions", "overall"} DataFrames.
+
+    `source` is "staff_survey" (period = survey year) or "pulse" (period = month);
+    `level` is "org", "team" or "staff_group". Every frame carries `suppressed` and
+    `suppression` ("small number", "secondary" or ""); hidden figures are NaN.
+    """
+    if source not in ("staff_survey", "pulse"):
+        raise ValueError("source must be staff_survey or pulse")
+    if level not in ("org", "team", "staff_group"):
+        raise ValueError("level must be org, team or staff_group")
+    version = version or current_version(db)
+    definition = version.definition
+    qframe = definition.question_frame()
+    breakdown = _breakdown_column(level)
+    keys = ["org_code", *([breakdown] if breakdown else []), "period"]
+    raw = (
+        _pulse_questions(db, viewer, definition, level, org_codes)
+        if source == "pulse"
+        else _survey_questions(db, viewer, definition, level, org_codes)
+    )
+    threshold = db.suppression_threshold()
+    empty_q = pd.DataFrame(columns=[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"])
+    if raw.empty:
+        dims = pd.DataFrame(
+            columns=[
+                *keys,
+                "dimension",
+                "score",
+                "ci_low",
+                "ci_high",
+                "responses",
+                "n_questions",
+                "suppressed",
+                "suppression",
+            ]
+        )
+        return _label(
+            {"questions": empty_q, "dimensions": dims, "overall": dims.copy()},
+            version,
+            source,
+            level,
+        )
+    questions = _favourable(raw, qframe, source)
+    questions = apply_suppression(
+        questions,
+        threshold,
+        n_column="responses",
+        value_columns=["favourable", "favourable_pct", "ci_low", "ci_high"],
+        sibling_keys=["org_code", "period", "question_code"] if breakdown else None,
+        breakdown=breakdown,
+    )
+    dimensions = _combine(questions, keys, "dimension", "question_weight")
+    dimensions = apply_suppression(
+        dimensions,
+        threshold,
+        n_column="responses",
+        value_columns=["score", "ci_low", "ci_high", "se"],
+        sibling_keys=["org_code", "period", "dimension"] if breakdown else None,
+        breakdown=breakdown,
+    )
+    overall_in = dimensions.merge(
+        qframe[["dimension", "dimension_weight"]].drop_duplicates(), on="dimension", how="left"
+    ).rename(columns={"score": "favourable_pct"})
+    overall = _combine(overall_in, keys, None, "dimension_weight", from_dimensions=True)
+    overall = apply_suppression(
+        overall,
+        threshold,
+        n_column="responses",
+        value_columns=["score", "ci_low", "ci_high", "se"],
+        sibling_keys=["org_code", "period"] if breakdown else None,
+        breakdown=breakdown,
+    )
+    out = {
+        "questions": questions[[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"]]
+        .sort_values([*keys, "dimension", "question_code"])
+        .reset_index(drop=True),
+        "dimensions": dimensions.sort_values([*keys, "dimension"]).reset_index(drop=True),
+        "overall": overall.sort_values(keys).reset_index(drop=True),
+    }
+    return _label(out, version, source, level)
+
+
+def _label(
+    frames: dict[str, pd.DataFrame], version: MeasureVersion, source: str, level: str
+) -> dict:
+    for frame in frames.values():
+        frame.attrs.update(
+            {
+                "measure": version.label,
+                "measure_version": version.version,
+                "source": source,
+                "level": level,
+            }
+        )
+    return frames
+
+
+def _combine(
+    frame: pd.DataFrame,
+    keys: list[str],
+    group: str | None,
+    weight_column: str,
+    from_dimensions: bool = False,
+) -> pd.DataFrame:
+    """Weighted mean of the visible parts, with its standard error and 95% interval.
+
+    Suppressed parts are left out (their values are NaN), so a combined figure never rests
+    on a hidden one; responses is the largest number of people behind any part.
+    """
+    by = [*keys, group] if group else list(keys)
+    rows = []
+    for key, part in frame.groupby(by, dropna=False, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        visible = part[part["favourable_pct"].notna()]
+        record = dict(zip(by, key, strict=True))
+        n_parts = len(visible)
+        if n_parts == 0:
+            # Every part is hidden: the combination is hidden too (0 responses shown as
+            # suppressed, never as a score).
+            record.update(score=np.nan, se=np.nan, responses=0.0, n_questions=0)
+        else:
+            w = visible[weight_column].astype(float).to_numpy()
+            w = w / w.sum()
+            pct = visible["favourable_pct"].astype(float).to_numpy()
+            if from_dimensions:
+                var = visible["se"].astype(float).to_numpy() ** 2
+                n_q = int(visible["n_questions"].sum())
+            else:
+                p = pct / 100
+                var = (p * (1 - p) / visible["responses"].astype(float).to_numpy()) * 100**2
+                n_q = n_parts
+            se = float(np.sqrt(np.sum(w**2 * var)))
+            record.update(
+                score=float(np.sum(w * pct)),
+                se=se,
+                responses=float(visible["responses"].max()),
+                n_questions=n_q,
+            )
+        rows.append(record)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(
+            columns=[*by, "score", "se", "responses", "n_questions", "ci_low", "ci_high"]
+        )
+    out["ci_low"] = (out["score"] - Z95 * out["se"]).clip(lower=0)
+    out["ci_high"] = (out["score"] + Z95 * out["se"]).clip(upper=100)
+    if not group:
+        out["dimension"] = "Overall"
+    return out
+
+
+# --- is it real change? -----------------------------------------------------------------
+
+
+def year_on_year(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: MeasureVersion | None = None,
+    org_codes: Iterable[str] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Latest survey year against the one before, per org and dimension (and overall),
+    with a significance test and a plain-English sentence that never calls noise a change."""
+    scores = culture_scores(db, viewer, version=version, org_codes=org_codes)
+    frame = pd.concat([scores["dimensions"], scores["overall"]], ignore_index=True)
+    rows = []
+    for (org, dim), part in frame.groupby(["org_code", "dimension"], sort=True):
+        part = part.sort_values("period")
+        visible = part[part["score"].notna()]
+        if len(visible) < 2:
+            continue
+        before, after = visible.iloc[-2], visible.iloc[-1]
+        z, p = difference_test(before["score"], before["se"], after["score"], after["se"])
+        significant = bool(p < alpha) if not math.isnan(p) else False
+        rows.append(
+            {
+                "org_code": org,
+                "dimension": dim,
+                "from_period": int(before["period"]),
+                "to_period": int(after["period"]),
+                "from_score": float(before["score"]),
+                "to_score": float(after["score"]),
+                "change": float(after["score"] - before["score"]),
+                "z": z,
+                "p_value": p,
+                "real_change": significant,
+                "sentence": change_sentence(
+                    dim,
+                    before["score"],
+                    after["score"],
+                    significant,
+                    int(before["period"]),
+                    int(after["period"]),
+                ),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out.attrs.update(scores["overall"].attrs)
+    return out
+
+
+def change_sentence(
+    what: str,
+    before: float,
+    after: float,
+    real: bool,
+    from_period: object = None,
+    to_period: object = None,
+) -> str:
+    """ "Voice and involvement rose from 58% to 64% (2023 to 2024), a real change." or noise."""
+    when = f" ({from_period} to {to_period})" if from_period is not None else ""
+    b, a = round(before), round(after)
+    if not real:
+        if b == a:
+            return f"{what} stayed at {a}%{when}; any movement is within normal variation."
+        return (
+            f"{what} moved from {b}% to {a}%{when}, which is within normal variation: "
+            "not a real change."
+        )
+    verb = "rose" if after > before else "fell"
+    return f"{what} {verb} from {b}% to {a}%{when}, a real change."
+
+
+def pulse_p_chart(
+    db: Database,
+    viewer: Viewer,
+    org_code: str,
+    *,
+    version: MeasureVersion | None = None,
+    dimension: str | None = None,
+) -> pd.DataFrame:
+    """A p-chart of the monthly favourable share of pulse answers (pooled over the measure's
+    questions, or one dimension's) for one organisation; suppressed months are left out."""
+    from impact_data import spc
+
+    version = version or current_version(db)
+    qframe = version.definition.question_frame()
+    if dimension:
+        qframe = qframe[qframe["dimension"] == dimension]
+    raw = _pulse_questions(db, viewer, version.definition, "org", [org_code])
+    if raw.empty:
+        return pd.DataFrame()
+    merged = _favourable(raw, qframe, "pulse")
+    monthly = merged.groupby("period", as_index=False)[["favourable", "responses"]].sum()
+    monthly = monthly[monthly["responses"] >= db.suppression_threshold()]
+    if monthly.empty:
+        return pd.DataFrame()
+    chart = spc.p_chart(
+        monthly["favourable"], monthly["responses"], dates=pd.to_datetime(monthly["period"])
+    )
+    chart.attrs.update(
+        {"measure": version.label, "dimension": dimension or "Overall", "org_code": org_code}
+    )
+    return chart
+
+
+__all__ = [
+    "DEFAULT_DEFINITION",
+    "Dimension",
+    "MeasureDefinition",
+    "MeasureVersion",
+    "Question",
+    "apply_suppression",
+    "change_sentence",
+    "culture_scores",
+    "current_version",
+    "export_definition",
+    "get_version",
+    "import_definition",
+    "parse_definition",
+    "pulse_p_chart",
+    "save_version",
+    "two_proportion_test",
+    "versions",
+    "wilson_interval",
+    "year_on_year",
+]
