@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from impact_data.db import Database, database_url
-from impact_data.kinds import KINDS
+from impact_data.kinds import KINDS, UPLOAD_KINDS
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="create or upgrade the database schema")
     load = sub.add_parser("load", help="validate a file and load it in one transaction")
     load.add_argument("file", type=Path)
-    load.add_argument("--kind", required=True, choices=sorted(KINDS))
+    load.add_argument("--kind", required=True, choices=sorted(UPLOAD_KINDS))
     load.add_argument("--create-orgs", action="store_true", help="create unknown organisations")
     load.add_argument(
         "--replace", type=int, metavar="UPLOAD_ID", help="replace this earlier upload"
@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         "--by", default="command line", help="who is loading (recorded on the upload)"
     )
     load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
+    load.add_argument("--system", help="national files: import only this system's organisations")
+    load.add_argument("--year", type=int, help="national detailed files: the survey year")
     sub.add_parser("demo", help="load the sample integrated care system")
     status = sub.add_parser("status", help="row counts and uploads")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -90,6 +92,8 @@ def _load(db: Database, args) -> int:
         args.kind,
         create_orgs=args.create_orgs,
         replace_upload_id=args.replace,
+        system=args.system,
+        survey_year=args.year,
     )
     for note in prepared.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -465,6 +465,21 @@ def _survey_questions(
     return frame
 
 
+def _national_questions(
+    db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
+) -> pd.DataFrame:
+    """Org-level question results from the national files (newest release per figure)."""
+    from impact_data.national import national_question_counts
+
+    if level != "org":
+        return pd.DataFrame()
+    frame = national_question_counts(db, viewer, definition.question_codes, org_codes)
+    frame = frame.rename(columns={"year": "period"})
+    frame["responses"] = frame["responses"].astype(float)
+    frame["positive"] = frame["positive_pct"].astype(float) / 100 * frame["responses"]
+    return frame
+
+
 def _unsuppressed_survey(db, viewer, definition, level, org_codes) -> pd.DataFrame:
     """Staff survey rows with their counts, for computing scores (never returned as is)."""
     from impact_data.models import Organisation, StaffSurveyResult
@@ -580,12 +595,14 @@ def culture_scores(
 ) -> dict[str, pd.DataFrame]:
     """Scores of the culture measure: {"questions", "dimensions", "overall"} DataFrames.
 
-    `source` is "staff_survey" (period = survey year) or "pulse" (period = month);
+    `source` is "staff_survey" (uploaded results, period = survey year), "national" (the
+    national NHS Staff Survey files, org level, period = survey year) or "pulse" (period =
+    month);
     `level` is "org", "team" or "staff_group". Every frame carries `suppressed` and
     `suppression` ("small number", "secondary" or ""); hidden figures are NaN.
     """
-    if source not in ("staff_survey", "pulse"):
-        raise ValueError("source must be staff_survey or pulse")
+    if source not in ("staff_survey", "pulse", "national"):
+        raise ValueError("source must be staff_survey, pulse or national")
     if level not in ("org", "team", "staff_group"):
         raise ValueError("level must be org, team or staff_group")
     version = version or current_version(db)
@@ -593,11 +610,12 @@ def culture_scores(
     qframe = definition.question_frame()
     breakdown = _breakdown_column(level)
     keys = ["org_code", *([breakdown] if breakdown else []), "period"]
-    raw = (
-        _pulse_questions(db, viewer, definition, level, org_codes)
-        if source == "pulse"
-        else _survey_questions(db, viewer, definition, level, org_codes)
-    )
+    if source == "pulse":
+        raw = _pulse_questions(db, viewer, definition, level, org_codes)
+    elif source == "national":
+        raw = _national_questions(db, viewer, definition, level, org_codes)
+    else:
+        raw = _survey_questions(db, viewer, definition, level, org_codes)
     threshold = db.suppression_threshold()
     empty_q = pd.DataFrame(columns=[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"])
     if raw.empty:

@@ -193,7 +193,14 @@ ORGANISATIONS_TABLE = TableSpec(
             "org_name",
             "text",
             required=True,
-            synonyms=("name", "organisation name", "organization name", "trust name", "organisation", "organization"),
+            synonyms=(
+                "name",
+                "organisation name",
+                "organization name",
+                "trust name",
+                "organisation",
+                "organization",
+            ),
             description="The organisation's name.",
             example="Northmoor Hospitals NHS Foundation Trust",
         ),
@@ -824,13 +831,35 @@ _register(
 )
 
 
+# The national NHS Staff Survey files are read as published (no template, no column mapping).
+NATIONAL_KINDS: dict[str, UploadKind] = {
+    "nss_benchmark": UploadKind(
+        "nss_benchmark",
+        "NHS Staff Survey benchmark workbook (national)",
+        "The national benchmark report Excel data as published: every organisation, five years.",
+        (),
+        shown_on="Culture",
+    ),
+    "nss_detailed": UploadKind(
+        "nss_detailed",
+        "NHS Staff Survey detailed spreadsheets (national)",
+        "The national detailed spreadsheets of organisational results as published, one year.",
+        (),
+        shown_on="Culture",
+    ),
+}
+
+# Every kind a file can be uploaded as.
+UPLOAD_KINDS: dict[str, UploadKind] = {**KINDS, **NATIONAL_KINDS}
+
+
 def get_kind(name: str) -> UploadKind:
     """The upload kind called `name`; KeyError listing the valid names if unknown."""
     try:
-        return KINDS[name]
+        return UPLOAD_KINDS[name]
     except KeyError:
         raise KeyError(
-            f"unknown upload kind {name!r}; expected one of: {', '.join(KINDS)}"
+            f"unknown upload kind {name!r}; expected one of: {', '.join(UPLOAD_KINDS)}"
         ) from None
 
 

@@ -331,3 +331,59 @@ class CultureMeasureVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("measure_name", "version"),)
+
+
+class NssRelease(Base):
+    """One national NHS Staff Survey file as loaded: which release (survey year) it is."""
+
+    __tablename__ = "nss_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), unique=True
+    )
+    source: Mapped[str] = mapped_column(String(20))  # benchmark | detailed
+    release_year: Mapped[int] = mapped_column(SmallInteger)
+    years: Mapped[list] = mapped_column(JSON)
+    label: Mapped[str] = mapped_column(String(300))
+
+
+class NssValue(Base):
+    """One national benchmark figure: an org's People Promise / theme score (0-10), question
+    result (% positive, 0-100) or response rate (%), for one survey year, from one release."""
+
+    __tablename__ = "nss_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    release_year: Mapped[int] = mapped_column(SmallInteger)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    metric_code: Mapped[str] = mapped_column(String(40))
+    metric_type: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int | None] = mapped_column(Integer)
+    benchmark_group: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_nss_values_org_metric_year", "org_id", "metric_code", "year"),)
+
+
+class NssQuestionResult(Base):
+    """One question's full answer distribution for an org, from the detailed spreadsheets."""
+
+    __tablename__ = "nss_question_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    release_year: Mapped[int] = mapped_column(SmallInteger)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    question_code: Mapped[str] = mapped_column(String(40))
+    question_text: Mapped[str | None] = mapped_column(Text)
+    responses: Mapped[int | None] = mapped_column(Integer)
+    pct_strongly_disagree: Mapped[float | None] = mapped_column(Float)
+    pct_disagree: Mapped[float | None] = mapped_column(Float)
+    pct_neither: Mapped[float | None] = mapped_column(Float)
+    pct_agree: Mapped[float | None] = mapped_column(Float)
+    pct_strongly_agree: Mapped[float | None] = mapped_column(Float)
+    positive_pct: Mapped[float | None] = mapped_column(Float)

@@ -22,6 +22,9 @@ from impact_data.ingest.prepare import PreparedUpload
 from impact_data.ingest.validate import ROW, as_python
 from impact_data.models import (
     ImpactSelfAssessment,
+    NssQuestionResult,
+    NssRelease,
+    NssValue,
     Organisation,
     PdsaCycle,
     PdsaMeasure,
@@ -39,6 +42,9 @@ Progress = Callable[[float, str], None]
 
 # Tables that hold rows of an upload, children before parents (the order rows are deleted in).
 UPLOAD_TABLES = (
+    NssValue,
+    NssQuestionResult,
+    NssRelease,
     PulseRespondent,
     PulseQuestion,
     ReadinessAnswer,
@@ -409,7 +415,94 @@ def _write_pdsa(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
     return counts
 
 
+def _write_national(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    orgs = prepared.tables["nss_organisations"].frame
+    existing = dict(conn.execute(select(Organisation.org_code, Organisation.id)).all())
+    new_rows, updated = [], 0
+    for rec in orgs.to_dict("records"):
+        values = {
+            k: as_python(rec.get(k))
+            for k in ("org_name", "benchmark_group", "region", "system")
+            if as_python(rec.get(k)) not in (None, "", "None")
+        }
+        if rec["org_code"] in existing:
+            conn.execute(
+                update(Organisation)
+                .where(Organisation.org_code == rec["org_code"])
+                .values(**values)
+            )
+            updated += 1
+        else:
+            new_rows.append(
+                {
+                    "org_code": rec["org_code"],
+                    "org_type": rec["org_type"],
+                    "upload_id": upload_id,
+                    **values,
+                }
+            )
+    if new_rows:
+        conn.execute(insert(Organisation), new_rows)
+    org_ids = dict(conn.execute(select(Organisation.org_code, Organisation.id)).all())
+    source = "benchmark" if prepared.kind.name == "nss_benchmark" else "detailed"
+    table = "nss_values" if source == "benchmark" else "nss_question_results"
+    frame = prepared.tables[table].frame.copy()
+    years = sorted(int(y) for y in frame["year"].unique())
+    conn.execute(
+        insert(NssRelease).values(
+            upload_id=upload_id,
+            source=source,
+            release_year=prepared.release_year,
+            years=years,
+            label=f"NHS Staff Survey {prepared.release_year} {'benchmark data' if source == 'benchmark' else 'detailed spreadsheets'}",
+        )
+    )
+    frame["org_id"] = frame["org_code"].map(org_ids).astype(int)
+    frame["upload_id"] = upload_id
+    frame["release_year"] = prepared.release_year
+    frame["year"] = frame["year"].astype(int)
+    if source == "benchmark":
+        frame["n"] = frame["n"].round().astype("Int64")
+        cols = [
+            "upload_id",
+            "release_year",
+            "org_id",
+            "year",
+            "metric_code",
+            "metric_type",
+            "value",
+            "n",
+            "benchmark_group",
+        ]
+        bulk_insert(conn, NssValue.__table__, cols, _tuples(frame, cols))
+    else:
+        frame["responses"] = frame["responses"].round().astype("Int64")
+        cols = [
+            "upload_id",
+            "release_year",
+            "org_id",
+            "year",
+            "question_code",
+            "question_text",
+            "responses",
+            "pct_strongly_disagree",
+            "pct_disagree",
+            "pct_neither",
+            "pct_agree",
+            "pct_strongly_agree",
+            "positive_pct",
+        ]
+        bulk_insert(conn, NssQuestionResult.__table__, cols, _tuples(frame, cols))
+    report(0.9, "National values written")
+    counts = {table: len(frame)}
+    if new_rows:
+        counts["organisations"] = len(new_rows)
+    return counts
+
+
 _WRITERS = {
+    "nss_benchmark": _write_national,
+    "nss_detailed": _write_national,
     "staff_survey": _write_staff_survey,
     "pulse_survey": _write_pulse,
     "readiness": _write_readiness,
@@ -424,7 +517,7 @@ def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple]:
     data = []
     for c in columns:
         col = frame[c]
-        if col.dtype.kind in "iub":
+        if col.dtype.kind in "iub" and not col.hasnans:
             data.append(col.tolist())
         elif col.dtype.kind == "f":
             data.append(col.astype(object).where(col.notna(), None).tolist())

@@ -18,7 +18,14 @@ from impact_data.ingest.columns import ColumnMapping, find_header, map_columns
 from impact_data.ingest.problems import Problem
 from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
 from impact_data.ingest.validate import ROW, InstrumentSpec, rows_without_answers, validate_sheet
-from impact_data.kinds import ORGANISATIONS_TABLE, TableSpec, UploadKind, get_kind, normalise_header
+from impact_data.kinds import (
+    NATIONAL_KINDS,
+    ORGANISATIONS_TABLE,
+    TableSpec,
+    UploadKind,
+    get_kind,
+    normalise_header,
+)
 from impact_data.models import (
     ImpactSelfAssessment,
     Instrument,
@@ -41,7 +48,7 @@ class PreparedTable:
 
     spec: TableSpec
     sheet: str
-    mapping: ColumnMapping
+    mapping: ColumnMapping | None
     frame: pd.DataFrame
     items: list[str] = field(default_factory=list)
     sheet_label: str | None = None  # the sheet name as problems should show it, if at all
@@ -52,6 +59,10 @@ class PreparedTable:
 
     def preview(self, n: int = 20) -> pd.DataFrame:
         """The first rows as they will be added, with their Excel row numbers."""
+        if self.mapping is None:
+            return self.frame.head(n).drop(
+                columns=[c for c in self.frame.columns if c.startswith("_")]
+            )
         cols = (
             [ROW] + [f.name for f in self.spec.fields if f.name in self.mapping.fields] + self.items
         )
@@ -73,6 +84,9 @@ class PreparedUpload:
     instrument: InstrumentSpec | None = None
     duplicate_of: int | None = None
     replace_upload_id: int | None = None
+    release_year: int | None = None
+    # National files: stored values this release restates differently (shown before commit).
+    release_changes: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,8 +117,14 @@ def prepare_upload(
     mapping_overrides: dict[str, dict[str, str]] | None = None,
     create_orgs: bool = False,
     replace_upload_id: int | None = None,
+    system: str | None = None,
+    survey_year: int | None = None,
 ) -> PreparedUpload:
-    """Read, map and validate a file of `kind` against the database, without writing."""
+    """Read, map and validate a file of `kind` against the database, without writing.
+
+    For the national Staff Survey kinds, `system` limits the import to one system's
+    organisations and `survey_year` gives a detailed file's year when its name does not.
+    """
     upload_kind = get_kind(kind)
     prepared = PreparedUpload(
         upload_kind, file_name, sha256_of(data), replace_upload_id=replace_upload_id
@@ -151,6 +171,9 @@ def prepare_upload(
                     )
                 )
 
+    if kind in NATIONAL_KINDS:
+        prepare_national(db, prepared, sheets, system=system, survey_year=survey_year)
+        return prepared
     assignment = assign_sheets(sheets, upload_kind, prepared.notes)
     overrides = mapping_overrides or {}
     for table, sheet in assignment:
@@ -514,3 +537,72 @@ __all__ = [
     "sha256_of",
     "load_instruments",
 ]
+
+
+def prepare_national(
+    db: Database,
+    prepared: PreparedUpload,
+    sheets: list[RawSheet],
+    *,
+    system: str | None,
+    survey_year: int | None,
+) -> None:
+    """Read a national Staff Survey file into organisations and values, with the differences
+    from values other releases already hold."""
+    from impact_data.ingest import national
+
+    if prepared.kind.name == "nss_benchmark":
+        orgs, values = national.read_benchmark(sheets, prepared.problems, prepared.notes)
+        table, spec = "nss_values", national.NSS_VALUES_TABLE
+        years = sorted(values["year"].unique().tolist()) if not values.empty else []
+        release = max(years) if years else None
+        label_kind = "benchmark data"
+    else:
+        year = survey_year or national.survey_year_from(prepared.file_name, sheets)
+        if year is None:
+            prepared.problems.append(
+                Problem(
+                    "cannot tell the survey year of this detailed file: name it like the "
+                    "published file (NSS25 detailed spreadsheets ...) or give the year",
+                    category="year",
+                )
+            )
+            return
+        orgs, values = national.read_detailed(sheets, year, prepared.problems, prepared.notes)
+        table, spec = "nss_question_results", national.NSS_QUESTIONS_TABLE
+        years, release, label_kind = [year], year, "detailed spreadsheets"
+    if orgs.empty or values.empty:
+        prepared.problems.append(
+            Problem(
+                f"no organisation rows found: this does not look like the national {label_kind}",
+                category="empty",
+            )
+        )
+        return
+    orgs, values = national.apply_scope(db, orgs, values, system, prepared.problems, prepared.notes)
+    orgs = orgs.drop_duplicates("org_code")
+    orgs = orgs.assign(
+        org_type=orgs["benchmark_group"].map(lambda g: national.org_type_for_group(g or ""))
+    )
+    prepared.release_year = release
+    prepared.tables["nss_organisations"] = PreparedTable(
+        national.NSS_ORGS_TABLE, "", None, orgs.reset_index(drop=True)
+    )
+    prepared.tables[table] = PreparedTable(spec, "", None, values.reset_index(drop=True))
+    prepared.notes.append(
+        f"NHS Staff Survey {release} {label_kind}: {orgs['org_code'].nunique()} organisations, "
+        f"survey years {', '.join(map(str, years))}"
+    )
+    if table == "nss_values":
+        changes = national.release_differences(db, values, release)
+        prepared.release_changes = changes
+        if not changes.empty:
+            biggest = changes.reindex(
+                changes["change"].abs().sort_values(ascending=False).index
+            ).iloc[0]
+            prepared.notes.append(
+                f"{len(changes):,} stored value(s) from other releases differ in this release "
+                f"(largest: {biggest['org_code']} {biggest['metric_code']} {biggest['year']}: "
+                f"{biggest['stored_value']:.3g} in release {biggest['stored_release']} -> "
+                f"{biggest['value']:.3g}); views will use the newest release"
+            )
