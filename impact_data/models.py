@@ -387,3 +387,79 @@ class NssQuestionResult(Base):
     pct_agree: Mapped[float | None] = mapped_column(Float)
     pct_strongly_agree: Mapped[float | None] = mapped_column(Float)
     positive_pct: Mapped[float | None] = mapped_column(Float)
+
+
+class WorkshopSession(Base):
+    """A live workshop: an activity people join with a short code and answer on their phones."""
+
+    __tablename__ = "workshop_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    activity: Mapped[str] = mapped_column(String(30))  # readiness | culture_pulse | impact_rating | ideas
+    title: Mapped[str] = mapped_column(String(300))
+    instrument_code: Mapped[str | None] = mapped_column(String(40))
+    items: Mapped[list] = mapped_column(JSON)  # [{"code", "text", "group"}] the questions asked
+    scale_min: Mapped[int] = mapped_column(SmallInteger, default=1)
+    scale_max: Mapped[int] = mapped_column(SmallInteger, default=5)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    show_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    saved_upload_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class WorkshopParticipant(Base):
+    """Someone who joined a session: known only by a random token, never by name."""
+
+    __tablename__ = "workshop_participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    joined_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WorkshopAnswer(Base):
+    __tablename__ = "workshop_answers"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_sessions.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[int] = mapped_column(SmallInteger)
+
+
+class WorkshopIdea(Base):
+    __tablename__ = "workshop_ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_sessions.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_participants.id", ondelete="CASCADE")
+    )
+    text: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WorkshopVote(Base):
+    __tablename__ = "workshop_votes"
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop_sessions.id", ondelete="CASCADE"), index=True
+    )
