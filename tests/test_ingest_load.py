@@ -268,7 +268,7 @@ def test_pdsa_unknown_project_is_an_error(orgs):
     prepared = prepare_upload(orgs, _pdsa_workbook(cycles_project="ZA1-999"), "pdsa.xlsx", "pdsa")
     messages = [str(p) for p in prepared.problems]
     assert (
-        "sheet 'Cycles', row 2, column project_id: unknown project ZA1-999: it is not on the Projects sheet and not already loaded (found: 'ZA1-999')"
+        "sheet 'Cycles', row 2, column project_id: unknown project: it is not on the Projects sheet and not already loaded (found: 'ZA1-999')"
         in messages
     )
     assert len(messages) == 2
@@ -329,9 +329,7 @@ def test_unknown_orgs_are_named_unless_created(orgs):
     ]
     prepared = prepare_upload(orgs, csv_bytes(rows), "s.csv", "staff_survey")
     assert prepared.unknown_orgs == ["QQ9"]
-    assert str(prepared.problems[0]).startswith(
-        "row 2, column org_code: QQ9 is not a known organisation"
-    )
+    assert str(prepared.problems[0]).startswith("row 2, column org_code: not a known organisation")
     created = load(orgs, csv_bytes(rows), "s.csv", "staff_survey", create_orgs=True)
     assert created.created_orgs == ["QQ9"]
     assert "QQ9" in set(queries.organisations(orgs, LOCAL)["org_code"])
@@ -435,8 +433,9 @@ def test_duplicate_rows_within_a_file(orgs):
     ]
     prepared = prepare_upload(orgs, csv_bytes(rows), "d.csv", "staff_survey")
     assert [str(p) for p in prepared.problems] == [
-        "row 3, column org_code: duplicate row: same org_code, year, question_code, team, "
-        "staff_group as row 2 (found: \"org_code='ZA1', year=2024, question_code='q3f'\")"
+        "row 3, column org_code: duplicate row: the same org_code, year, question_code, team, "
+        "staff_group as an earlier row (found: \"same as row 2: org_code='ZA1', year=2024, "
+        "question_code='q3f'\")"
     ]
 
 
@@ -459,6 +458,8 @@ def test_cross_field_checks_on_pdsa(orgs):
     )
     prepared = prepare_upload(orgs, workbook, "p.xlsx", "pdsa")
     assert [str(p) for p in prepared.problems] == [
-        "sheet 'Cycles', row 2, column end_date: end_date is before start_date (01/02/2025) (found: '20/01/2025')",
-        "sheet 'Measures', row 2, column numerator: numerator (12) is larger than denominator (10)",
+        "sheet 'Cycles', row 2, column end_date: end_date is before start_date "
+        "(found: '20/01/2025, start 01/02/2025')",
+        "sheet 'Measures', row 2, column numerator: numerator is larger than denominator "
+        "(found: '12 > 10')",
     ]

@@ -148,7 +148,13 @@ def _commit(
         conn.execute(
             update(Upload)
             .where(Upload.id == upload_id)
-            .values(row_count=sum(counts.values()), row_counts=counts, org_codes=org_codes)
+            # row_count is rows of the file (respondents, not their answers); row_counts has
+            # what each table received.
+            .values(
+                row_count=sum(t.n_rows for t in prepared.tables.values()),
+                row_counts=counts,
+                org_codes=org_codes,
+            )
         )
         bump_data_version(session)
         report(0.98, "Committing")

@@ -119,6 +119,7 @@ def prepare_upload(
     replace_upload_id: int | None = None,
     system: str | None = None,
     survey_year: int | None = None,
+    sheets: list[RawSheet] | None = None,
 ) -> PreparedUpload:
     """Read, map and validate a file of `kind` against the database, without writing.
 
@@ -130,7 +131,8 @@ def prepare_upload(
         upload_kind, file_name, sha256_of(data), replace_upload_id=replace_upload_id
     )
     try:
-        sheets = read_file(data, file_name)
+        # A caller re-preparing the same file with other choices can pass the sheets it read.
+        sheets = sheets if sheets is not None else read_file(data, file_name)
     except UnreadableFile as exc:
         prepared.problems.append(Problem(str(exc), category="unreadable"))
         return prepared
@@ -391,8 +393,8 @@ def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs:
             for table, row, col in places:
                 prepared.problems.append(
                     Problem(
-                        f"{code} is not a known organisation; load it in an organisations file "
-                        "first, add an Organisations sheet, or ask for unknown organisations to be created",
+                        "not a known organisation; load it in an organisations file first, add an "
+                        "Organisations sheet, or ask for unknown organisations to be created",
                         row=row,
                         column=col,
                         found=code,
@@ -419,7 +421,7 @@ def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
         ):
             prepared.problems.append(
                 Problem(
-                    f"project {ref} was already loaded in upload {stored[ref]}; "
+                    f"this project_id was already loaded in upload {stored[ref]}; "
                     "replace that upload to correct it, or use a new project_id",
                     row=int(row),
                     column="project_id",
@@ -440,7 +442,7 @@ def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
         ):
             prepared.problems.append(
                 Problem(
-                    f"unknown project {ref}: it is not on the Projects sheet and not already loaded",
+                    "unknown project: it is not on the Projects sheet and not already loaded",
                     row=int(row),
                     column="project_id",
                     found=ref,

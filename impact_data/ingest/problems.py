@@ -51,8 +51,8 @@ def format_found(value: object) -> str:
     text = str(value)
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
-    if len(text) > 60:
-        text = text[:57] + "..."
+    if len(text) > 120:
+        text = text[:117] + "..."
     if isinstance(value, str):
         try:
             float(text)

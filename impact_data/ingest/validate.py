@@ -120,9 +120,10 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
         for idx in typed.index[(num > den).fillna(False)]:
             problems.append(
                 Problem(
-                    f"numerator ({num[idx]:g}) is larger than denominator ({den[idx]:g})",
+                    "numerator is larger than denominator",
                     row=int(typed.at[idx, ROW]),
                     column="numerator",
+                    found=f"{num[idx]:g} > {den[idx]:g}",
                     sheet=sheet_label,
                     category="out_of_range",
                 )
@@ -133,10 +134,10 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
             if start is not None and end is not None and end < start:
                 problems.append(
                     Problem(
-                        f"end_date is before start_date ({start:%d/%m/%Y})",
+                        "end_date is before start_date",
                         row=int(typed.at[idx, ROW]),
                         column="end_date",
-                        found=end.strftime("%d/%m/%Y"),
+                        found=f"{end:%d/%m/%Y}, start {start:%d/%m/%Y}",
                         sheet=sheet_label,
                         category="out_of_range",
                     )
@@ -205,10 +206,10 @@ def _duplicates(
         )
         problems.append(
             Problem(
-                f"duplicate row: same {', '.join(key)} as row {first_row[k]}",
+                f"duplicate row: the same {', '.join(key)} as an earlier row",
                 row=row,
                 column=key[0],
-                found=shown,
+                found=f"same as row {first_row[k]}: {shown}",
                 sheet=sheet_label,
                 category="duplicate",
             )

@@ -1,0 +1,61 @@
+"""IMPACT dashboard: page config, sign-in notice and navigation over the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui.state import database, sign_in_configured
+
+ROOT = Path(__file__).resolve().parent
+
+st.set_page_config(
+    page_title="IMPACT dashboard",
+    page_icon=":material/diversity_3:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+database()  # create or upgrade the schema before any page runs
+
+# (section, file, title, icon, url_path); a page whose file is absent is simply not listed.
+PAGE_SPECS = [
+    ("System", "pages/overview.py", "Overview", ":material/dashboard:", "overview"),
+    ("System", "pages/compare.py", "Compare", ":material/compare_arrows:", "compare"),
+    ("Culture and readiness", "pages/culture.py", "Culture", ":material/groups:", "culture"),
+    ("Culture and readiness", "pages/readiness.py", "Readiness", ":material/flag:", "readiness"),
+    ("Improvement", "pages/pdsa.py", "PDSA & measures", ":material/autorenew:", "pdsa"),
+    ("Improvement", "pages/workshop.py", "Workshop", ":material/co_present:", "workshop"),
+    ("Your data", "pages/upload.py", "Upload", ":material/upload_file:", "upload"),
+    ("Your data", "pages/settings.py", "Settings", ":material/settings:", "settings"),
+]
+JOIN_PAGE = "pages/join.py"
+
+
+def _pages() -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for section, path, title, icon, url_path in PAGE_SPECS:
+        if (ROOT / path).exists():
+            sections.setdefault(section, []).append(
+                st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "overview")
+            )
+    if (ROOT / JOIN_PAGE).exists():
+        sections.setdefault("Improvement", []).append(
+            st.Page(JOIN_PAGE, title="Join a workshop", icon=":material/smartphone:", url_path="join")
+        )
+    return sections
+
+
+# Workshop participants (arriving with a join code) and the projector view see one page,
+# with no navigation and nothing else on screen.
+focused_view = "code" in st.query_params or st.query_params.get("present") == "1"
+
+if not focused_view and not sign_in_configured():
+    st.sidebar.info(
+        "**Local mode: no sign-in.** Anyone using this app here has full access to all data. "
+        "Configure sign-in before sharing it.",
+        icon=":material/lock_open:",
+    )
+
+st.navigation(_pages(), position="hidden" if focused_view else "sidebar").run()
