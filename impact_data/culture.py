@@ -21,8 +21,9 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from impact_data import queries
-from impact_data.access import AccessDenied, Viewer
+from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.db import Database, bump_data_version
+from impact_data.users import audit
 from impact_data.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
 
 Z95 = 1.959964
@@ -286,6 +287,7 @@ def get_version(db: Database, version: int) -> MeasureVersion:
         return _to_version(row)
 
 
+@requires_access
 def versions(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every saved version, newest first: version, name, note, who, when, dimensions."""
     with db.session() as session:
@@ -309,6 +311,7 @@ def versions(db: Database, viewer: Viewer) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+@requires_access
 def save_version(
     db: Database, viewer: Viewer, definition: MeasureDefinition, note: str
 ) -> MeasureVersion:
@@ -329,6 +332,7 @@ def save_version(
         )
         session.add(row)
         session.flush()
+        audit(session, viewer.user, "measure_edit", {"version": row.version, "note": row.note})
         bump_data_version(session)
         return _to_version(row)
 
@@ -584,6 +588,7 @@ def _breakdown_column(level: str) -> str | None:
     return None if level == "org" else level
 
 
+@requires_access
 def culture_scores(
     db: Database,
     viewer: Viewer,
@@ -750,6 +755,7 @@ def _combine(
 # --- is it real change? -----------------------------------------------------------------
 
 
+@requires_access
 def year_on_year(
     db: Database,
     viewer: Viewer,
@@ -820,6 +826,7 @@ def change_sentence(
     return f"{what} {verb} from {b}% to {a}%{when}, a real change."
 
 
+@requires_access
 def pulse_p_chart(
     db: Database,
     viewer: Viewer,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import select
 
-from impact_data.access import Viewer
+from impact_data.access import Viewer, requires_access
 from impact_data.db import Database
 from impact_data.models import NssQuestionResult, NssRelease, NssValue, Organisation, Upload
 
@@ -43,6 +43,7 @@ def _frame(db: Database, query) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+@requires_access
 def releases(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every national file loaded: source, release year, years, label, file, when."""
     q = (
@@ -87,6 +88,7 @@ def _newest(frame: pd.DataFrame, keys: list[str], question: pd.Series) -> pd.Dat
     return frame[mask]
 
 
+@requires_access
 def nss_scores(
     db: Database,
     viewer: Viewer,
@@ -129,6 +131,7 @@ def nss_scores(
     return frame.reset_index(drop=True)
 
 
+@requires_access
 def nss_question_results(
     db: Database,
     viewer: Viewer,
@@ -172,6 +175,7 @@ def nss_question_results(
     )
 
 
+@requires_access
 def national_question_counts(
     db: Database,
     viewer: Viewer,

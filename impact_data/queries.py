@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Date, Integer, and_, case, cast, func, select
 from sqlalchemy.sql import ColumnElement, Select
 
-from impact_data.access import Viewer
+from impact_data.access import Viewer, requires_access
 from impact_data.db import Database
 from impact_data.kinds import IMPACT_COMPONENTS
 from impact_data.models import (
@@ -31,7 +31,7 @@ from impact_data.models import (
     Upload,
     Visit,
 )
-from impact_data.suppression import suppress
+from impact_data.suppression import suppress, suppress_with_siblings
 
 ORG = Organisation.__table__
 
@@ -55,6 +55,7 @@ def _only_orgs(query: Select, org_codes: Iterable[str] | None) -> Select:
     return query.where(ORG.c.org_code.in_(list(org_codes)))
 
 
+@requires_access
 def organisations(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every organisation: code, name, type, system, region, benchmarking group."""
     q = select(
@@ -68,6 +69,7 @@ def organisations(db: Database, viewer: Viewer) -> pd.DataFrame:
     return _frame(db, q)
 
 
+@requires_access
 def uploads(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Upload history, newest first."""
     q = select(
@@ -118,6 +120,7 @@ def status(db: Database) -> dict:
     }
 
 
+@requires_access
 def staff_survey_results(
     db: Database,
     viewer: Viewer,
@@ -157,7 +160,15 @@ def staff_survey_results(
         q = q.where(s.year.in_(list(years)))
     q = q.order_by(ORG.c.org_code, s.year, s.question_code)
     frame = _frame(db, q)
-    return suppress(frame, "responses", ["positive_pct", "score"], db.suppression_threshold())
+    if level == "org":
+        return suppress(frame, "responses", ["positive_pct", "score"], db.suppression_threshold())
+    return suppress_with_siblings(
+        frame,
+        "responses",
+        ["positive_pct", "score"],
+        db.suppression_threshold(),
+        ["org_code", "year", "question_code"],
+    )
 
 
 def _month(db: Database, column) -> ColumnElement:
@@ -187,6 +198,7 @@ def pulse_answers_subquery(db: Database):
     )
 
 
+@requires_access
 def pulse_summary(
     db: Database,
     viewer: Viewer,
@@ -226,11 +238,14 @@ def pulse_summary(
     frame["mean"] = frame["mean"].astype(float)
     frame["n_positive"] = frame["n_positive"].astype(float)
     frame["positive_pct"] = 100.0 * frame["n_positive"] / frame["n_answered"]
-    return suppress(
-        frame, "n_answered", ["n_positive", "positive_pct", "mean"], db.suppression_threshold()
-    )
+    values = ["n_positive", "positive_pct", "mean"]
+    if not by_team:
+        return suppress(frame, "n_answered", values, db.suppression_threshold())
+    siblings = ["org_code", "month", "question_code"]
+    return suppress_with_siblings(frame, "n_answered", values, db.suppression_threshold(), siblings)
 
 
+@requires_access
 def readiness_scores(
     db: Database,
     viewer: Viewer,
@@ -297,9 +312,15 @@ def readiness_scores(
     pop_var = (frame["mean_sq"].astype(float) - frame["mean"] ** 2).clip(lower=0)
     frame["variance"] = (pop_var * n / (n - 1)).where(n > 1, 0.0)
     frame = frame.drop(columns=["mean_sq"])
-    return suppress(frame, "n", ["mean", "variance"], db.suppression_threshold())
+    if not by_team:
+        return suppress(frame, "n", ["mean", "variance"], db.suppression_threshold())
+    siblings = ["org_code", "programme", "assessment_date", "instrument_code", "subscale"]
+    return suppress_with_siblings(
+        frame, "n", ["mean", "variance"], db.suppression_threshold(), siblings
+    )
 
 
+@requires_access
 def impact_self_assessments(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -323,6 +344,7 @@ def impact_self_assessments(
     return frame
 
 
+@requires_access
 def pdsa_projects(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -361,6 +383,7 @@ def pdsa_projects(
     return _frame(db, _only_orgs(_limit_detail(q, viewer), org_codes))
 
 
+@requires_access
 def pdsa_cycles(
     db: Database, viewer: Viewer, *, project_ids: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -388,6 +411,7 @@ def pdsa_cycles(
     return _frame(db, _limit_detail(q, viewer))
 
 
+@requires_access
 def pdsa_measures(
     db: Database, viewer: Viewer, *, project_ids: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -412,6 +436,7 @@ def pdsa_measures(
     return _frame(db, _limit_detail(q, viewer))
 
 
+@requires_access
 def pdsa_activity(
     db: Database, viewer: Viewer, *, as_of: dt.date | None = None, days: int = 90
 ) -> pd.DataFrame:
@@ -436,6 +461,7 @@ def pdsa_activity(
             func.sum(case((p.lived_experience_involved.is_(True), 1), else_=0)).label(
                 "lived_experience_projects"
             ),
+            func.count(p.lived_experience_involved).label("lived_experience_recorded"),
         )
         .group_by(p.org_id)
         .subquery()
@@ -449,6 +475,9 @@ def pdsa_activity(
             func.coalesce(projects.c.lived_experience_projects, 0).label(
                 "lived_experience_projects"
             ),
+            func.coalesce(projects.c.lived_experience_recorded, 0).label(
+                "lived_experience_recorded"
+            ),
         )
         .select_from(ORG)
         .outerjoin(projects, projects.c.org_id == ORG.c.id)
@@ -458,12 +487,15 @@ def pdsa_activity(
     frame = _frame(db, q)
     for col in frame.columns[1:]:
         frame[col] = frame[col].astype(int)
+    # Share among the projects that recorded it: a blank is "not recorded", not "no".
+    recorded = frame["lived_experience_recorded"]
     frame["lived_experience_share"] = (
-        frame["lived_experience_projects"] / frame["projects"].where(frame["projects"] > 0)
+        frame["lived_experience_projects"] / recorded.where(recorded > 0)
     ).astype(float)
     return frame
 
 
+@requires_access
 def visits(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Learning visits with both organisations' codes and names."""
     v = Visit

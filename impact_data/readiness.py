@@ -20,8 +20,9 @@ from scipy import stats
 from sqlalchemy import and_, delete, func, select
 
 from impact_data import queries
-from impact_data.access import AccessDenied, Viewer
+from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.db import Database, bump_data_version
+from impact_data.users import audit
 from impact_data.kinds import IMPACT_COMPONENTS
 from impact_data.models import (
     Instrument,
@@ -56,6 +57,7 @@ class InstrumentItemSpec:
     text: str
 
 
+@requires_access
 def instruments(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every instrument with its items: code, name, scale, item, subscale, text."""
     q = (
@@ -78,6 +80,7 @@ def instruments(db: Database, viewer: Viewer) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+@requires_access
 def save_instrument(
     db: Database,
     viewer: Viewer,
@@ -163,6 +166,7 @@ def save_instrument(
             )
             for i, item in enumerate(items, start=1)
         )
+        audit(session, viewer.user, "instrument_saved", {"code": code, "items": len(items)})
         bump_data_version(session)
     return []
 
@@ -294,6 +298,7 @@ def null_variance(scale_min: int, scale_max: int) -> float:
     return (points**2 - 1) / 12
 
 
+@requires_access
 def readiness_scores(
     db: Database,
     viewer: Viewer,
@@ -428,6 +433,7 @@ def advice(level: str, agreement: str) -> str:
     return ADVICE[(level, agreement)]
 
 
+@requires_access
 def change_over_rounds(
     db: Database,
     viewer: Viewer,
@@ -484,6 +490,7 @@ def _round_sentence(subscale: str, first, last, real: bool) -> str:
     return f"{subscale} {verb} from {a} to {b} ({when}), a change beyond noise."
 
 
+@requires_access
 def item_distribution(
     db: Database,
     viewer: Viewer,
@@ -549,6 +556,7 @@ def level_labels(db: Database) -> list[str]:
     return list(DEFAULT_LEVEL_LABELS)
 
 
+@requires_access
 def set_level_labels(db: Database, viewer: Viewer, labels: Sequence[str]) -> None:
     """Change the maturity level labels (admins only)."""
     if viewer.role not in CAN_EDIT_INSTRUMENTS:
@@ -559,6 +567,7 @@ def set_level_labels(db: Database, viewer: Viewer, labels: Sequence[str]) -> Non
     db.set_setting("impact_level_labels", cleaned)
 
 
+@requires_access
 def impact_maturity(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -599,6 +608,7 @@ def impact_maturity(
     return latest[columns].sort_values(["org_code", "component"]).reset_index(drop=True)
 
 
+@requires_access
 def impact_history(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:

@@ -43,7 +43,12 @@ def test_suppress_blanks_values_and_counts_below_threshold():
 
 def test_threshold_is_a_setting(survey):
     teams = queries.staff_survey_results(survey, Viewer.local(), level="team").set_index("team")
-    assert teams["suppressed"].to_dict() == {"Ward 1": True, "Ward 2": False, "Ward 9": False}
+    # Ward 2 is hidden too (secondary): with ZA1's total it would give Ward 1 away.
+    assert teams["suppression"].to_dict() == {
+        "Ward 1": "small number",
+        "Ward 2": "secondary",
+        "Ward 9": "",
+    }
     survey.set_setting("suppression_threshold", 12)
     teams = queries.staff_survey_results(survey, Viewer.local(), level="team").set_index("team")
     assert teams["suppressed"].to_dict() == {"Ward 1": True, "Ward 2": True, "Ward 9": False}
@@ -80,3 +85,26 @@ def test_pulse_suppression_by_month(db):
     assert queries.pulse_summary(
         db, Viewer("c", "team_member", frozenset({"ZB1"})), by_team=True
     ).empty
+
+
+def test_secondary_suppression_of_team_rows(db):
+    _load(db, ORGS, "orgs.csv", "organisations")
+    rows = [["org_code", "year", "question_code", "responses", "positive_pct", "team"]]
+    rows += [["ZA1", 2024, "q3f", 8, 40.0, "Small"], ["ZA1", 2024, "q3f", 30, 50.0, "Mid"]]
+    rows += [["ZA1", 2024, "q3f", 90, 60.0, "Big"], ["ZA1", 2024, "q3f", 128, 56.1, None]]
+    _load(db, rows, "s.csv", "staff_survey")
+    teams = queries.staff_survey_results(db, Viewer.local(), level="team").set_index("team")
+    assert teams["suppression"].to_dict() == {
+        "Big": "",
+        "Mid": "secondary",
+        "Small": "small number",
+    }
+    assert math.isnan(teams.at["Mid", "positive_pct"]) and pd.isna(teams.at["Mid", "responses"])
+    assert teams.at["Big", "positive_pct"] == 60.0
+
+
+def test_role_without_access_is_refused(survey):
+    from impact_data.access import AccessDenied
+
+    with pytest.raises(AccessDenied):
+        queries.staff_survey_results(survey, Viewer("new@nhs.net", "none"))

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from impact_data.access import Viewer
+from impact_data.access import AccessDenied, Viewer
 from impact_data.db import Database, bump_data_version
 from impact_data.ingest.prepare import PreparedUpload
 from impact_data.ingest.validate import ROW, as_python
@@ -37,6 +37,7 @@ from impact_data.models import (
     Upload,
     Visit,
 )
+from impact_data.users import audit
 
 Progress = Callable[[float, str], None]
 
@@ -95,10 +96,16 @@ def commit_upload(
             prepared.problems,
         )
     viewer = viewer or Viewer.local()
+    codes = _org_codes_of(prepared)
+    if not viewer.can_upload_for(codes):
+        raise AccessDenied(
+            "you can load data only for your own organisations; this file has "
+            + (", ".join(sorted(codes)[:10]) or "no organisation codes")
+        )
     report = progress or (lambda _f, _m: None)
     report(0.05, "Starting")
     try:
-        return _commit(db, prepared, uploaded_by, report)
+        return _commit(db, prepared, uploaded_by, report, viewer)
     except IntegrityError as exc:
         # Another writer committed the same file or the same rows between prepare and commit;
         # the database's constraints caught it and the whole transaction was rolled back.
@@ -113,7 +120,7 @@ def commit_upload(
 
 
 def _commit(
-    db: Database, prepared: PreparedUpload, uploaded_by: str, report: Progress
+    db: Database, prepared: PreparedUpload, uploaded_by: str, report: Progress, viewer: Viewer
 ) -> UploadResult:
     with db.session() as session:
         conn = session.connection()
@@ -155,6 +162,18 @@ def _commit(
                 row_counts=counts,
                 org_codes=org_codes,
             )
+        )
+        audit(
+            session,
+            viewer.user,
+            "upload",
+            {
+                "upload_id": upload_id,
+                "kind": prepared.kind.name,
+                "file_name": prepared.file_name,
+                "rows": counts,
+                "replaced_upload_id": prepared.replace_upload_id,
+            },
         )
         bump_data_version(session)
         report(0.98, "Committing")
@@ -564,9 +583,27 @@ def delete_upload(db: Database, upload_id: int, *, viewer: Viewer | None = None)
     viewer = viewer or Viewer.local()
     with db.session() as session:
         conn = session.connection()
-        if conn.execute(select(Upload.id).where(Upload.id == upload_id)).scalar() is None:
+        upload = conn.execute(
+            select(Upload.id, Upload.file_name, Upload.kind, Upload.org_codes).where(
+                Upload.id == upload_id
+            )
+        ).first()
+        if upload is None:
             raise DeleteRefused(f"there is no upload {upload_id}")
+        if not viewer.can_upload_for(set(upload.org_codes or [])):
+            raise AccessDenied("you can delete only uploads of your own organisations")
         counts = _delete_upload_rows(conn, upload_id)
+        audit(
+            session,
+            viewer.user,
+            "delete_upload",
+            {
+                "upload_id": upload_id,
+                "file_name": upload.file_name,
+                "kind": upload.kind,
+                "rows": counts,
+            },
+        )
         bump_data_version(session)
     return counts
 

@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 
 
+# Limits against hostile or accidental monsters. A real 100,000-respondent survey workbook
+# is ~12 MB zipped and ~100 MB unzipped; Excel itself stops at 16,384 columns.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 1536 * 1024 * 1024
+MAX_ZIP_RATIO = 100
+MAX_COLUMNS = 5_000
+MAX_ROWS = 2_000_000
+MAX_HEADER_CHARS = 1_000
+
+
 class UnreadableFile(Exception):
-    """The file cannot be read at all (wrong format, corrupt, password-protected)."""
+    """The file cannot be read at all (wrong format, corrupt, password-protected, hostile)."""
 
 
 @dataclass
@@ -41,7 +52,16 @@ class RawSheet:
 
 
 def read_file(data: bytes, file_name: str) -> list[RawSheet]:
-    """Every non-empty sheet of a workbook, or the one grid of a CSV file."""
+    """Every non-empty sheet of a workbook, or the one grid of a CSV file.
+
+    Formulas are never evaluated (a workbook's cached values are read) and macros are
+    ignored. Files over the size limits, zip bombs, encrypted workbooks and absurd shapes
+    are refused with a message before they can exhaust memory.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFile(
+            f"{file_name} is {len(data) / 1e6:,.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:,.0f} MB"
+        )
     suffix = Path(file_name).suffix.lower()
     if suffix in CSV_SUFFIXES:
         return [read_csv_bytes(data, Path(file_name).stem)]
@@ -55,10 +75,40 @@ def read_file(data: bytes, file_name: str) -> list[RawSheet]:
     )
 
 
+def check_workbook_container(data: bytes) -> None:
+    """Refuse encrypted workbooks and zip bombs before any parsing."""
+    if (
+        data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        and b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data[:65536]
+    ):
+        raise UnreadableFile(
+            "the workbook is password-protected (encrypted); save an unprotected copy and upload that"
+        )
+    if data[:4] != b"PK\x03\x04":
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"the file is damaged and cannot be opened ({exc})") from exc
+    if unzipped > MAX_UNZIPPED_BYTES or (
+        unzipped > 50 * 1024 * 1024 and unzipped > MAX_ZIP_RATIO * len(data)
+    ):
+        raise UnreadableFile(
+            f"the workbook would unpack to {unzipped / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB; "
+            "that is not a normal spreadsheet and was refused"
+        )
+
+
 def read_workbook_bytes(data: bytes) -> list[RawSheet]:
     """All sheets with any content, in workbook order."""
+    check_workbook_container(data)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise UnreadableFile(
+            "the workbook is password-protected; save an unprotected copy and upload that"
+        ) from exc
     except (CalamineError, ValueError, OSError) as exc:
         raise UnreadableFile(f"the file could not be opened as a spreadsheet ({exc})") from exc
     sheets: list[RawSheet] = []
@@ -66,6 +116,11 @@ def read_workbook_bytes(data: bytes) -> list[RawSheet]:
         for name in workbook.sheet_names:
             try:
                 sheet = workbook.get_sheet_by_name(name)
+                if sheet.width > MAX_COLUMNS or sheet.height > MAX_ROWS:
+                    raise UnreadableFile(
+                        f"sheet {name!r} is {sheet.height:,} rows by {sheet.width:,} columns; "
+                        f"the limits are {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns"
+                    )
                 rows = sheet.to_python(skip_empty_area=True)
             except (CalamineError, ValueError) as exc:
                 raise UnreadableFile(f"sheet {name!r} could not be read ({exc})") from exc
@@ -118,9 +173,29 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+def check_text(data: bytes) -> None:
+    """Refuse binary data named .csv (NUL bytes or mostly control characters)."""
+    head = data[:65536]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("this is not a text CSV file (it contains binary data)")
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if head and control / len(head) > 0.05:
+        raise UnreadableFile("this is not a text CSV file (it contains binary data)")
+
+
 def read_csv_bytes(data: bytes, name: str = "csv") -> RawSheet:
     """A CSV file as a grid of strings (empty cells as "")."""
+    check_text(data)
     text = decode_text(data)
+    first_line = text[: text.find("\n") if "\n" in text else len(text)]
+    if (
+        len(first_line) > MAX_COLUMNS * 200
+        or first_line.count(",") > MAX_COLUMNS
+        or first_line.count(";") > MAX_COLUMNS
+    ):
+        raise UnreadableFile(
+            f"the first line has more than {MAX_COLUMNS:,} columns; that is not a normal file"
+        )
     delimiter = sniff_delimiter(text)
     try:
         cells = pd.read_csv(
@@ -143,4 +218,9 @@ def read_csv_bytes(data: bytes, name: str = "csv") -> RawSheet:
         cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     cells = cells.astype(object)
     cells.columns = range(cells.shape[1])
+    if cells.shape[1] > MAX_COLUMNS or cells.shape[0] > MAX_ROWS:
+        raise UnreadableFile(
+            f"the file is {cells.shape[0]:,} rows by {cells.shape[1]:,} columns; "
+            f"the limits are {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns"
+        )
     return RawSheet(name=name, cells=cells, first_row=1)

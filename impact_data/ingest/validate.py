@@ -15,9 +15,32 @@ import pandas as pd
 from impact_data.ingest.columns import ColumnMapping
 from impact_data.ingest.convert import Converted, blank_mask, convert, convert_likert
 from impact_data.ingest.problems import Problem, format_found
-from impact_data.ingest.read import RawSheet
+from impact_data.ingest.read import MAX_HEADER_CHARS, RawSheet
 
 ROW = "_row"
+
+# Longest text each field's database column takes (fields not listed are free text).
+FIELD_LIMITS = {
+    "org_code": 20,
+    "from_org": 20,
+    "to_org": 20,
+    "org_name": 300,
+    "org_type": 40,
+    "system": 200,
+    "region": 200,
+    "question_code": 40,
+    "team": 200,
+    "staff_group": 200,
+    "respondent_id": 100,
+    "role": 200,
+    "programme": 200,
+    "instrument": 40,
+    "project_id": 100,
+    "title": 500,
+    "measure_name": 300,
+    "coach": 200,
+    "theme": 300,
+}
 
 
 @dataclass
@@ -69,6 +92,17 @@ def validate_sheet(
                 category="missing_column",
             )
         )
+    for pos, header in mapping.headers.items():
+        if len(header) > MAX_HEADER_CHARS:
+            problems.append(
+                Problem(
+                    f"the header of column {pos + 1} is {len(header):,} characters long; "
+                    "headers must be short column names",
+                    row=mapping.header_row,
+                    sheet=sheet_label,
+                    category="hostile",
+                )
+            )
     body = data_rows(sheet, mapping)
     rows = body[ROW]
     typed = pd.DataFrame({ROW: rows.to_numpy()}, index=body.index)
@@ -81,6 +115,21 @@ def validate_sheet(
         result = convert(raw, spec)
         typed[spec.name] = result.values
         problems += _cell_problems(result, raw, rows, spec.name, sheet_label)
+        limit = FIELD_LIMITS.get(spec.name)
+        if limit and spec.type in ("text", "code", "question"):
+            too_long = result.values.map(lambda v, n=limit: isinstance(v, str) and len(v) > n)
+            for idx in too_long[too_long].index:
+                problems.append(
+                    Problem(
+                        f"{spec.name} is too long: at most {limit} characters",
+                        row=int(rows.at[idx]),
+                        column=spec.name,
+                        found=f"{len(result.values.at[idx]):,} characters",
+                        sheet=sheet_label,
+                        category="too_long",
+                    )
+                )
+            typed.loc[too_long, spec.name] = None
         if result.out_of_range is not None:
             for idx in result.out_of_range[result.out_of_range].index:
                 problems.append(
