@@ -31,7 +31,7 @@ from impact_data.models import (
     ReadinessAnswer,
     ReadinessResponse,
 )
-from impact_data.suppression import suppress
+from impact_data.suppression import suppress, suppress_with_siblings
 
 ORG = Organisation.__table__
 
@@ -100,6 +100,10 @@ def save_instrument(
     if viewer.role not in CAN_EDIT_INSTRUMENTS:
         raise AccessDenied("only an admin can add or change readiness instruments")
     code = code.strip().lower()
+    try:
+        scale_min, scale_max = int(scale_min), int(scale_max)
+    except (TypeError, ValueError):
+        return ["scale: the lowest and highest answers must be whole numbers"]
     problems: list[str] = []
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,39}", code):
         problems.append("code: use 2-40 letters, digits or _ starting with a letter (e.g. musiq)")
@@ -365,7 +369,13 @@ def readiness_scores(
     out["agreement"] = [agreement_of(r, int(k)) for r, k in zip(out["rwg"], out["n"], strict=True)]
     out["advice"] = [advice(lv, ag) for lv, ag in zip(out["level"], out["agreement"], strict=True)]
     out = out[columns].sort_values([*keys, "subscale"]).reset_index(drop=True)
-    out = suppress(out, "n", ["mean", "sd", "ci_low", "ci_high", "rwg"], db.suppression_threshold())
+    values = ["mean", "sd", "ci_low", "ci_high", "rwg"]
+    if by_team:
+        # One more team is hidden wherever a hidden one could be worked out from the total.
+        siblings = ["org_code", "programme", "round", "instrument_code", "subscale"]
+        out = suppress_with_siblings(out, "n", values, db.suppression_threshold(), siblings)
+    else:
+        out = suppress(out, "n", values, db.suppression_threshold())
     for col in ("level", "agreement", "advice"):
         out[col] = out[col].where(~out["suppressed"], None)
     out.attrs["round"] = "month of assessment"
@@ -446,7 +456,9 @@ def change_over_rounds(
     scores = readiness_scores(db, viewer, by_team=True, org_codes=org_codes)
     keys = ["org_code", "team", "programme", "instrument_code", "subscale"]
     rows = []
-    visible = scores[~scores["suppressed"]]
+    if scores.empty:
+        return pd.DataFrame()
+    visible = scores[~scores["suppressed"].astype(bool)]
     for key, part in visible.groupby(keys, dropna=False):
         part = part.sort_values("round")
         if len(part) < 2:
@@ -542,6 +554,11 @@ def item_distribution(
     ).drop(columns="code")
     frame = frame.sort_values(["instrument_code", "position", "value"]).drop(columns="position")
     out = suppress(frame, "n", ["count", "share"], db.suppression_threshold())
+    # A suppressed item keeps one row and no answer values: which answers were given would
+    # itself tell something about a few people.
+    hidden = out[out["suppressed"]].drop_duplicates(["instrument_code", "item_code"])
+    hidden = hidden.assign(value=pd.NA)
+    out = pd.concat([out[~out["suppressed"]], hidden], ignore_index=True)
     return out.reset_index(drop=True)
 
 

@@ -1,0 +1,1374 @@
+"""The system overview: one row per organisation, and the detail behind each row.
+
+Figures per organisation, each with its trend and, where the series is long enough, the same
+SPC variation icon its chart shows:
+
+- culture: the default culture measure (staff survey improvement-culture questions, pooled
+  by responses, per survey year) and its change since the previous year in percentage points;
+  the same measure per month from the pulse survey gives the SPC icon (p-chart) once there are
+  at least 12 reportable months.
+- readiness: ORIC change commitment and change efficacy from each team's most recent check,
+  pooled over teams.
+- maturity: mean NHS IMPACT self-assessed level over the five components, latest assessment.
+- PDSA: cycles started in the last 90 days (monthly counts on an XmR chart) and the share of
+  projects involving people with lived experience.
+
+Small-number suppression: any group (org-year, org-month, team round) with fewer responses
+than the threshold is reported as suppressed. Readiness figures pooled over teams leave such
+small team rounds out altogether, so that no small group can be worked back from a total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Date, and_, case, cast, extract, func, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from impact_data import queries, spc
+from impact_data.access import Viewer
+from impact_data.db import Database
+from impact_data.kinds import IMPACT_COMPONENTS, ORG_TYPES
+from impact_data.models import (
+    ImpactSelfAssessment,
+    InstrumentItem,
+    Organisation,
+    PdsaCycle,
+    PdsaMeasure,
+    PdsaProject,
+    PulseQuestion,
+    PulseRespondent,
+    ReadinessAnswer,
+    ReadinessResponse,
+    StaffSurveyResult,
+    Visit,
+)
+from impact_data.suppression import SUPPRESSED, suppress
+
+ORG = Organisation.__table__
+
+RECENT_DAYS = 90
+# Fewest points for an SPC icon; below this we say "too few points", never "stable".
+MIN_SPC_POINTS = 12
+PDSA_TREND_MONTHS = 24
+
+READINESS_INSTRUMENT = "oric"
+READINESS_SUBSCALES = {"Change commitment": "commitment", "Change efficacy": "efficacy"}
+
+NO_DATA = "no data"
+
+ORG_TYPE_SHORT = {
+    "acute": "Acute",
+    "community": "Community",
+    "mental_health": "Mental health",
+    "ambulance": "Ambulance",
+    "primary_care": "Primary care",
+    "specialist": "Acute specialist",
+    "icb": "ICB",
+    "other": "Other",
+}
+
+# Glyphs matching ui.charts.SPC_SHAPES, so the table's icon looks like the chart's point.
+VARIATION_GLYPHS = {
+    "common_cause": "●",
+    "special_cause_improvement": "◆",
+    "special_cause_concern": "■",
+    "special_cause_neutral_high": "▲",
+    "special_cause_neutral_low": "▼",
+}
+
+
+@dataclass(frozen=True)
+class CultureMeasure:
+    """A culture measure: % positive pooled over a set of survey questions."""
+
+    name: str
+    question_codes: tuple[str, ...]
+    description: str = ""
+
+
+DEFAULT_CULTURE_MEASURE = CultureMeasure(
+    name="default culture measure (staff survey improvement-culture questions)",
+    question_codes=("q3c", "q3d", "q3e", "q3f", "q9f", "q9g", "q9h", "q9i"),
+    description=(
+        "% of answers that are positive (agree or strongly agree), pooled over the autonomy "
+        "and voice questions q3c-q3f and the compassionate leadership questions q9f-q9i, "
+        "weighted by each question's number of responses"
+    ),
+)
+
+
+# --- Dates
+
+
+@dataclass(frozen=True)
+class ReportingDate:
+    """The date the overview's figures are as of, and why."""
+
+    as_of: dt.date
+    today: dt.date
+    newest_data: dt.date | None
+    from_newest_data: bool
+
+    @property
+    def note(self) -> str:
+        """Plain words for the page: what "last 90 days" means here."""
+        when = format_date(self.as_of)
+        if not self.from_newest_data:
+            return f"Figures as of {when} (today)."
+        return (
+            f"Figures as of {when}: the newest data in the database is from that date, more "
+            f"than {RECENT_DAYS} days ago, so 'last {RECENT_DAYS} days' means the "
+            f"{RECENT_DAYS} days up to {when}, not up to today."
+        )
+
+
+def format_date(day: dt.date) -> str:
+    """A date as people write it in the NHS: 24 November 2025."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def newest_data_date(db: Database, viewer: Viewer | None = None) -> dt.date | None:
+    """The newest dated event in the database (survey responses, checks, cycles, visits)."""
+    columns = (
+        PulseRespondent.response_date,
+        ReadinessResponse.assessment_date,
+        ImpactSelfAssessment.assessment_date,
+        PdsaCycle.start_date,
+        PdsaMeasure.date,
+        Visit.visit_date,
+    )
+    newest: list[dt.date] = []
+    with db.connect() as conn:
+        for column in columns:
+            value = conn.execute(select(func.max(column))).scalar()
+            if value is not None:
+                newest.append(_as_date(value))
+    return max(newest) if newest else None
+
+
+def reporting_date(
+    db: Database, viewer: Viewer | None = None, *, today: dt.date | None = None
+) -> ReportingDate:
+    """Today, unless the newest data is older than 90 days before today: then that date."""
+    today = today or dt.date.today()
+    newest = newest_data_date(db)
+    stale = newest is not None and newest < today - dt.timedelta(days=RECENT_DAYS)
+    return ReportingDate(
+        as_of=newest if stale else today, today=today, newest_data=newest, from_newest_data=stale
+    )
+
+
+def organisation_count(db: Database, viewer: Viewer | None = None) -> int:
+    """How many organisations the database holds (0 means a first run)."""
+    with db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(ORG)).scalar_one())
+
+
+# --- Culture
+
+
+def current_measure(db: Database) -> CultureMeasure:
+    """The locally agreed culture measure in force (its newest version), as the overview uses it."""
+    from impact_data.culture import current_version
+
+    version = current_version(db)
+    return CultureMeasure(
+        name=version.label,
+        question_codes=tuple(version.definition.question_codes),
+        description=(
+            "per survey year, the measure's dimensions (each the mean % positive of its "
+            "questions) averaged with their weights, as on the Culture page; per month, "
+            "% positive pooled over its questions"
+        ),
+    )
+
+
+def culture_by_year(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    measure: CultureMeasure | None = None,
+) -> pd.DataFrame:
+    """The culture measure per organisation and survey year, with change since the year before.
+
+    The figure is the versioned culture measure's overall score (impact_data.culture), so the
+    Overview and the Culture page always agree. Columns: org_code, org_name, year, questions,
+    responses (most responses to any one question, about the number of respondents), answers,
+    positive_pct, change_pp, suppressed, change_suppressed.
+    """
+    from impact_data.culture import culture_scores
+
+    scores = culture_scores(db, viewer, org_codes=org_codes)
+    overall = scores["overall"]
+    columns = [
+        "org_code",
+        "org_name",
+        "year",
+        "questions",
+        "responses",
+        "answers",
+        "positive_pct",
+        "change_pp",
+        SUPPRESSED,
+        "change_suppressed",
+    ]
+    if overall.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    answers = (
+        scores["questions"]
+        .groupby(["org_code", "period"])["responses"]
+        .sum(min_count=1)
+        .rename("answers")
+    )
+    frame = overall.merge(answers, left_on=["org_code", "period"], right_index=True, how="left")
+    names = _frame(db, select(ORG.c.org_code, ORG.c.org_name))
+    frame = frame.merge(names, on="org_code", how="left").rename(
+        columns={"period": "year", "score": "positive_pct", "n_questions": "questions"}
+    )
+    frame["year"] = frame["year"].astype(int)
+    frame["questions"] = frame["questions"].astype(int)
+    frame["responses"] = frame["responses"].astype("Int64")
+    frame["answers"] = frame["answers"].where(~frame[SUPPRESSED]).astype("Int64")
+    frame = frame.sort_values(["org_code", "year"])
+    previous = frame[["org_code", "year", "positive_pct", SUPPRESSED]].copy()
+    previous["year"] = previous["year"] + 1
+    previous = previous.rename(
+        columns={"positive_pct": "previous_pct", SUPPRESSED: "previous_suppressed"}
+    )
+    frame = frame.merge(previous, on=["org_code", "year"], how="left")
+    frame["change_pp"] = (frame["positive_pct"] - frame["previous_pct"]).astype(float)
+    frame["change_suppressed"] = (frame[SUPPRESSED] | frame["previous_suppressed"].eq(True)).astype(
+        bool
+    )
+    out = frame[columns].reset_index(drop=True)
+    out.attrs.update(overall.attrs)
+    return out
+
+
+def culture_questions_by_year(
+    db: Database,
+    viewer: Viewer,
+    org_code: str,
+    *,
+    measure: CultureMeasure | None = None,
+) -> pd.DataFrame:
+    """One organisation's results on the culture measure's questions, per year (suppressed)."""
+    measure = measure or current_measure(db)
+    frame = queries.staff_survey_results(
+        db, viewer, level="org", org_codes=[org_code], question_codes=measure.question_codes
+    )
+    return frame[
+        ["org_code", "year", "question_code", "question_text", "responses", "positive_pct"]
+        + [SUPPRESSED]
+    ].reset_index(drop=True)
+
+
+def culture_by_month(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    measure: CultureMeasure | None = None,
+) -> pd.DataFrame:
+    """The culture measure per organisation and month from the pulse survey, with its p-chart.
+
+    Columns: org_code, month, respondents, answers, positive, positive_pct, suppressed, then
+    the p-chart's centre, lcl, ucl (as %), point_type and rule, and spc (True when the
+    organisation has at least 12 reportable months, so its chart has limits and an icon).
+    """
+    measure = measure or current_measure(db)
+    r, q = PulseRespondent, PulseQuestion
+    char = func.substr(r.answers, q.position, 1)
+    month = _month(db, r.response_date)
+    per_respondent = (
+        select(
+            r.org_id,
+            month.label("month"),
+            func.count().label("answered"),
+            func.sum(case((char.in_(["4", "5"]), 1), else_=0)).label("positive"),
+        )
+        .select_from(r)
+        .join(q, q.upload_id == r.upload_id)
+        .where(q.question_code.in_(measure.question_codes), char != ".")
+        .group_by(r.upload_id, r.row_no, r.org_id, month)
+        .subquery()
+    )
+    p = per_respondent
+    query = (
+        select(
+            ORG.c.org_code,
+            p.c.month,
+            func.count().label("respondents"),
+            func.sum(p.c.answered).label("answers"),
+            func.sum(p.c.positive).label("positive"),
+        )
+        .select_from(p)
+        .join(ORG, ORG.c.id == p.c.org_id)
+        .group_by(ORG.c.org_code, p.c.month)
+        .order_by(ORG.c.org_code, p.c.month)
+    )
+    frame = _frame(db, _only_orgs(query, org_codes))
+    frame["month"] = pd.to_datetime(frame["month"])
+    frame["answers"] = frame["answers"].astype(float)
+    frame["positive"] = frame["positive"].astype(float)
+    frame["positive_pct"] = 100.0 * frame["positive"] / frame["answers"]
+    frame = suppress(
+        frame, "respondents", ["answers", "positive", "positive_pct"], db.suppression_threshold()
+    )
+    charts = [_culture_p_chart(group) for _, group in frame.groupby("org_code", sort=True)]
+    columns = list(frame.columns) + ["centre", "lcl", "ucl", "point_type", "rule", "spc"]
+    if not charts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(charts, ignore_index=True)[columns]
+
+
+def _culture_p(months: pd.DataFrame) -> pd.DataFrame:
+    """The p-chart of one organisation's months; suppressed months are missing points."""
+    return spc.p_chart(
+        months["positive"], months["answers"], dates=months["month"], improvement="increase"
+    )
+
+
+def _culture_p_chart(group: pd.DataFrame) -> pd.DataFrame:
+    """One organisation's months with p-chart columns; limits only with enough months."""
+    group = group.reset_index(drop=True).copy()
+    enough = int((~group[SUPPRESSED]).sum()) >= MIN_SPC_POINTS
+    group["spc"] = enough
+    if not enough:
+        for col in ("centre", "lcl", "ucl"):
+            group[col] = np.nan
+        group["point_type"] = None
+        group["rule"] = ""
+        return group
+    chart = _culture_p(group)
+    for col in ("centre", "lcl", "ucl"):
+        group[col] = 100.0 * chart[col].to_numpy(dtype=float)
+    group["point_type"] = chart["point_type"].to_numpy(dtype=object)
+    group["rule"] = chart["rule"].to_numpy(dtype=object)
+    return group
+
+
+def culture_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
+    """Variation icon of one organisation's monthly culture chart (from `culture_by_month`)."""
+    n = 0 if chart.empty else int((~chart[SUPPRESSED].astype(bool)).sum())
+    if n == 0:
+        return _no_icon("no_data", 0, "No monthly pulse survey: annual trend only")
+    if not bool(chart["spc"].iloc[0]):
+        return _no_icon(
+            "too_few_points",
+            n,
+            f"Too few months for SPC ({n} of {MIN_SPC_POINTS}): annual trend only",
+        )
+    # The very p-chart the chart shows, summarised at its latest reportable month.
+    summary = spc.p_chart_summary(_culture_p(chart.reset_index(drop=True)))
+    latest_type = chart.loc[~chart[SUPPRESSED].astype(bool), "point_type"].iloc[-1]
+    return _icon(summary, latest_type, n)
+
+
+# --- Readiness
+
+
+def _readiness_groups(db: Database, org_codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """ORIC subscale totals per organisation, team, programme, check date and subscale.
+
+    A respondent's subscale score is the mean of their answered items in it. Team and
+    programme are "" when not given, so that they group like any other value.
+    """
+    r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
+    per_person = (
+        select(
+            r.org_id,
+            r.team,
+            r.programme,
+            r.assessment_date,
+            i.subscale,
+            func.avg(a.value * 1.0).label("score"),
+        )
+        .select_from(a)
+        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
+        .join(i, and_(i.instrument_code == r.instrument_code, i.item_code == a.item_code))
+        .where(r.instrument_code == READINESS_INSTRUMENT, i.subscale.in_(READINESS_SUBSCALES))
+        .group_by(
+            r.upload_id, r.row_no, r.org_id, r.team, r.programme, r.assessment_date, i.subscale
+        )
+        .subquery()
+    )
+    p = per_person
+    keys = [ORG.c.org_code, p.c.team, p.c.programme, p.c.assessment_date, p.c.subscale]
+    q = (
+        select(*keys, func.count().label("n"), func.sum(p.c.score).label("total"))
+        .select_from(p)
+        .join(ORG, ORG.c.id == p.c.org_id)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+    frame = _frame(db, _only_orgs(q, org_codes))
+    for col in ("team", "programme"):
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+    frame["assessment_date"] = [_as_date(v) for v in frame["assessment_date"]]
+    frame["subscale"] = frame["subscale"].map(READINESS_SUBSCALES)
+    frame["n"] = frame["n"].astype(int)
+    frame["total"] = frame["total"].astype(float)
+    return frame
+
+
+def _latest_round(groups: pd.DataFrame) -> pd.DataFrame:
+    """Each team's (and programme's) most recent check."""
+    if groups.empty:
+        return groups
+    latest = groups.groupby(["org_code", "team", "programme"])["assessment_date"].transform("max")
+    return groups[groups["assessment_date"] == latest]
+
+
+def _pool_readiness(groups: pd.DataFrame, by: list[str], threshold: int) -> pd.DataFrame:
+    """Pool team checks with at least `threshold` responses: commitment, efficacy, n, teams.
+
+    Checks below the threshold are left out of the pool, so no total can give them away; where
+    every check was too small the result is suppressed rather than missing.
+    """
+    columns = by + ["commitment", "efficacy", "n", "teams", "latest_check", SUPPRESSED]
+    if groups.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    everything = groups[by].drop_duplicates()
+    shown = groups[groups["n"] >= threshold]
+    if shown.empty:
+        result = everything.assign(
+            commitment=np.nan, efficacy=np.nan, n=pd.NA, teams=0, latest_check=None
+        )
+    else:
+        pooled = (
+            shown.groupby(by + ["subscale"]).agg(n=("n", "sum"), total=("total", "sum"))
+        ).reset_index()
+        pooled["mean"] = pooled["total"] / pooled["n"]
+        means = pooled.pivot(index=by, columns="subscale", values="mean")
+        means = means.reindex(columns=["commitment", "efficacy"])
+        pooled_parts = [
+            means,
+            pooled.groupby(by)["n"].max().rename("n"),
+            shown[by + ["team", "programme"]].drop_duplicates().groupby(by).size().rename("teams"),
+            shown.groupby(by)["assessment_date"].max().rename("latest_check"),
+        ]
+        result = everything.merge(pd.concat(pooled_parts, axis=1).reset_index(), on=by, how="left")
+    result[SUPPRESSED] = result["n"].isna()
+    result["n"] = result["n"].astype("Int64")
+    result["teams"] = result["teams"].fillna(0).astype(int)
+    for col in ("commitment", "efficacy"):
+        result[col] = result[col].astype(float)
+    result["latest_check"] = result["latest_check"].astype(object)
+    result["latest_check"] = result["latest_check"].where(result["latest_check"].notna(), None)
+    return result[columns].sort_values(by).reset_index(drop=True)
+
+
+def readiness_latest(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation: ORIC commitment and efficacy from each team's latest check, pooled.
+
+    Columns: org_code, commitment, efficacy (means 1-5), n (respondents), teams (team checks
+    pooled), latest_check (newest of their dates), suppressed (every team check too small).
+    """
+    groups = _latest_round(_readiness_groups(db, org_codes))
+    return _pool_readiness(groups, ["org_code"], db.suppression_threshold())
+
+
+def readiness_by_round(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation and check date: ORIC commitment and efficacy pooled over teams."""
+    frame = _pool_readiness(
+        _readiness_groups(db, org_codes),
+        ["org_code", "assessment_date"],
+        db.suppression_threshold(),
+    )
+    return frame.drop(columns=["latest_check"])
+
+
+def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
+    """One organisation's teams at their latest check: commitment, efficacy, n (suppressed).
+
+    Empty when the viewer may not see this organisation's team detail. Team and programme
+    are None when the upload did not give them.
+    """
+    columns = ["org_code", "team", "programme", "assessment_date", "rounds"]
+    columns += ["commitment", "efficacy", "n", SUPPRESSED]
+    groups = _readiness_groups(db, [org_code]) if viewer.can_see_detail(org_code) else None
+    if groups is None or groups.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    rounds = groups.groupby(["team", "programme"])["assessment_date"].nunique().rename("rounds")
+    latest = _latest_round(groups)
+    latest = latest.assign(mean=latest["total"] / latest["n"])
+    keys = ["org_code", "team", "programme", "assessment_date"]
+    means = latest.pivot(index=keys, columns="subscale", values="mean")
+    means = means.reindex(columns=["commitment", "efficacy"])
+    frame = pd.concat([means, latest.groupby(keys)["n"].max()], axis=1).reset_index()
+    frame = frame.merge(rounds.reset_index(), on=["team", "programme"], how="left")
+    frame = suppress(frame, "n", ["commitment", "efficacy"], db.suppression_threshold())
+    frame = frame.sort_values(["team", "programme"]).reset_index(drop=True)
+    for col in ("team", "programme"):
+        frame[col] = frame[col].astype(object).where(frame[col] != "", None)
+    return frame[columns]
+
+
+# --- NHS IMPACT maturity
+
+
+def maturity_by_date(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation and self-assessment date: mean level, components rated, levels 1-5."""
+    frame = queries.impact_self_assessments(db, viewer, org_codes=org_codes)
+    columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
+    rows = []
+    for (org, day), group in frame.groupby(["org_code", "assessment_date"], sort=True):
+        by_component = dict(zip(group["component"], group["level"], strict=True))
+        levels = [
+            None if by_component.get(c) is None else int(by_component[c]) for c in IMPACT_COMPONENTS
+        ]
+        rows.append(
+            {
+                "org_code": org,
+                "assessment_date": day,
+                "mean_level": float(group["level"].astype(float).mean()),
+                "components": len(by_component),
+                "levels": levels,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def maturity_components(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
+    """One organisation's self-assessed level per component, latest and previous assessment."""
+    frame = queries.impact_self_assessments(db, viewer, org_codes=[org_code])
+    columns = ["component", "component_name", "assessment_date", "level", "previous_level"]
+    columns += ["previous_date", "evidence", "next_step"]
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
+    dates = sorted(frame["assessment_date"].unique())
+    latest = frame[frame["assessment_date"] == dates[-1]].copy()
+    if len(dates) > 1:
+        before = frame[frame["assessment_date"] == dates[-2]][["component", "level"]]
+        before = before.rename(columns={"level": "previous_level"})
+        latest = latest.merge(before, on="component", how="left")
+        latest["previous_date"] = dates[-2]
+    else:
+        latest["previous_level"] = np.nan
+        latest["previous_date"] = None
+    latest["level"] = latest["level"].astype(int)
+    latest["previous_level"] = latest["previous_level"].astype("Int64")
+    return latest[columns].sort_values("component").reset_index(drop=True)
+
+
+# --- PDSA
+
+
+def pdsa_cycles_by_month(
+    db: Database,
+    viewer: Viewer,
+    *,
+    as_of: dt.date | None = None,
+    months: int = PDSA_TREND_MONTHS,
+    org_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """PDSA cycles started per organisation and month, with the XmR chart of those counts.
+
+    Months run from the organisation's first project (at most `months` back) to the month of
+    `as_of`, months without a cycle counting 0. Columns: org_code, month, cycles, then the XmR
+    chart's mean, lpl, upl, trial_limits, point_type, rule, and spc (at least 12 months).
+    """
+    as_of = as_of or dt.date.today()
+    c, p = PdsaCycle, PdsaProject
+    month = _month(db, c.start_date)
+    counts_q = (
+        select(ORG.c.org_code, month.label("month"), func.count().label("cycles"))
+        .select_from(c)
+        .join(p, p.id == c.project_id)
+        .join(ORG, ORG.c.id == p.org_id)
+        .where(c.start_date <= as_of)
+        .group_by(ORG.c.org_code, month)
+    )
+    first_q = (
+        select(ORG.c.org_code, func.min(p.start_date).label("first_project"))
+        .join(ORG, ORG.c.id == p.org_id)
+        .group_by(ORG.c.org_code)
+    )
+    counts = _frame(db, _only_orgs(counts_q, org_codes))
+    firsts = _frame(db, _only_orgs(first_q, org_codes))
+    columns = ["org_code", "month", "cycles", "mean", "lpl", "upl", "trial_limits"]
+    columns += ["point_type", "rule", "spc"]
+    end = pd.Timestamp(as_of).to_period("M").to_timestamp()
+    window_start = end - pd.DateOffset(months=months - 1)
+    counts["month"] = pd.to_datetime(counts["month"])
+    frames = []
+    for row in firsts.itertuples():
+        first = pd.Timestamp(_as_date(row.first_project)).to_period("M").to_timestamp()
+        org_counts = counts[counts["org_code"] == row.org_code]
+        if not org_counts.empty:
+            first = min(first, org_counts["month"].min())
+        start = max(first, window_start)
+        if start > end:
+            continue
+        index = pd.date_range(start, end, freq="MS")
+        series = org_counts.set_index("month")["cycles"].reindex(index, fill_value=0)
+        frames.append(_pdsa_xmr(row.org_code, index, series.astype(float).to_numpy()))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _pdsa_xmr(org_code: str, months: pd.DatetimeIndex, cycles: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({"org_code": org_code, "month": months, "cycles": cycles})
+    frame["spc"] = len(frame) >= MIN_SPC_POINTS
+    if not frame["spc"].iloc[0]:
+        for col in ("mean", "lpl", "upl"):
+            frame[col] = np.nan
+        frame["trial_limits"] = True
+        frame["point_type"] = None
+        frame["rule"] = ""
+        return frame
+    chart = spc.xmr(cycles, dates=months, improvement="increase")
+    for col in ("mean", "lpl", "upl", "trial_limits", "point_type", "rule"):
+        frame[col] = chart[col].to_numpy()
+    frame.attrs = {}
+    return frame
+
+
+def pdsa_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
+    """Variation icon of one organisation's monthly PDSA cycles (from `pdsa_cycles_by_month`)."""
+    n = len(chart)
+    if n == 0:
+        return _no_icon("no_data", 0, "No PDSA cycles")
+    if not bool(chart["spc"].iloc[0]):
+        return _no_icon("too_few_points", n, f"Too few months for SPC ({n} of {MIN_SPC_POINTS})")
+    result = spc.xmr(chart["cycles"], dates=chart["month"], improvement="increase")
+    summary = spc.xmr_summary(result)
+    return _icon(summary, chart["point_type"].iloc[-1], n, trial_limits=summary["trial_limits"])
+
+
+def lived_experience_by_year(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation and project start year: projects and those involving lived experience."""
+    p = PdsaProject
+    year = extract("year", p.start_date)
+    q = (
+        select(
+            ORG.c.org_code,
+            year.label("year"),
+            func.count().label("projects"),
+            func.sum(case((p.lived_experience_involved.is_(True), 1), else_=0)).label(
+                "lived_experience_projects"
+            ),
+        )
+        .join(ORG, ORG.c.id == p.org_id)
+        .group_by(ORG.c.org_code, year)
+        .order_by(ORG.c.org_code, year)
+    )
+    frame = _frame(db, _only_orgs(q, org_codes))
+    for col in ("year", "projects", "lived_experience_projects"):
+        frame[col] = frame[col].astype(int)
+    frame["lived_experience_share"] = frame["lived_experience_projects"] / frame["projects"]
+    return frame
+
+
+def pdsa_project_list(
+    db: Database, viewer: Viewer, org_code: str, *, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """One organisation's PDSA projects (if the viewer may see them) with recent cycles."""
+    as_of = as_of or dt.date.today()
+    projects = queries.pdsa_projects(db, viewer, org_codes=[org_code])
+    if projects.empty:
+        return projects.assign(cycles_last_90_days=pd.Series(dtype=int))
+    cycles = queries.pdsa_cycles(db, viewer, project_ids=projects["project_id"].tolist())
+    start = pd.to_datetime(cycles["start_date"]).dt.date
+    recent = cycles[(start > as_of - dt.timedelta(days=RECENT_DAYS)) & (start <= as_of)]
+    counts = recent.groupby("project_id").size()
+    projects[f"cycles_last_{RECENT_DAYS}_days"] = (
+        projects["project_id"].map(counts).fillna(0).astype(int)
+    )
+    return projects
+
+
+# --- The overview
+
+
+OVERVIEW_COLUMNS = [
+    "org_code",
+    "org_name",
+    "org_type",
+    "system",
+    # culture (staff survey, annual)
+    "culture_year",
+    "culture_positive_pct",
+    "culture_responses",
+    "culture_suppressed",
+    "culture_change_pp",
+    "culture_change_suppressed",
+    "culture_trend",
+    # culture (pulse survey, monthly) and its SPC icon
+    "pulse_month",
+    "pulse_positive_pct",
+    "pulse_suppressed",
+    "pulse_months",
+    "pulse_trend",
+    "culture_variation",
+    "culture_variation_direction",
+    "culture_variation_label",
+    "culture_point_type",
+    # readiness
+    "readiness_date",
+    "readiness_commitment",
+    "readiness_efficacy",
+    "readiness_n",
+    "readiness_teams",
+    "readiness_suppressed",
+    "readiness_trend",
+    "readiness_variation",
+    "readiness_variation_label",
+    # NHS IMPACT maturity
+    "maturity_date",
+    "maturity_mean",
+    "maturity_levels",
+    "maturity_trend",
+    "maturity_variation",
+    "maturity_variation_label",
+    # PDSA
+    "pdsa_projects",
+    "pdsa_active_projects",
+    "pdsa_cycles_90d",
+    "pdsa_trend",
+    "pdsa_variation",
+    "pdsa_variation_direction",
+    "pdsa_variation_label",
+    "pdsa_point_type",
+    "lived_experience_projects",
+    "lived_experience_share",
+    "lived_experience_trend",
+    "lived_experience_variation",
+    "lived_experience_variation_label",
+]
+
+
+def system_overview(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_types: Sequence[str] | None = None,
+    systems: Sequence[str] | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
+    """One row per organisation: culture, readiness, maturity and PDSA, each with its trend
+    (`*_trend`: reportable values in time order) and variation icon (`*_variation`)."""
+    as_of = as_of or reporting_date(db).as_of
+    orgs = queries.organisations(db, viewer)
+    if org_types:
+        orgs = orgs[orgs["org_type"].isin(list(org_types))]
+    if systems:
+        orgs = orgs[orgs["system"].isin(list(systems))]
+    if orgs.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OVERVIEW_COLUMNS})
+    codes = orgs["org_code"].tolist()
+
+    culture = culture_by_year(db, viewer, org_codes=codes)
+    months = culture_by_month(db, viewer, org_codes=codes)
+    readiness = readiness_latest(db, viewer, org_codes=codes)
+    rounds = readiness_by_round(db, viewer, org_codes=codes)
+    maturity = maturity_by_date(db, viewer, org_codes=codes)
+    activity = queries.pdsa_activity(db, viewer, as_of=as_of, days=RECENT_DAYS)
+    activity = activity.set_index("org_code")
+    pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
+    lived = lived_experience_by_year(db, viewer, org_codes=codes)
+
+    rows = []
+    for org in orgs.itertuples():
+        code = org.org_code
+        row: dict[str, Any] = {
+            "org_code": code,
+            "org_name": org.org_name,
+            "org_type": org.org_type,
+            "system": None if pd.isna(org.system) else org.system,
+        }
+        row.update(_culture_row(culture[culture["org_code"] == code]))
+        row.update(_pulse_row(months[months["org_code"] == code]))
+        row.update(
+            _readiness_row(
+                readiness[readiness["org_code"] == code], rounds[rounds["org_code"] == code]
+            )
+        )
+        row.update(_maturity_row(maturity[maturity["org_code"] == code]))
+        row.update(_pdsa_row(activity.loc[code] if code in activity.index else None))
+        row.update(_pdsa_trend_row(pdsa_months[pdsa_months["org_code"] == code]))
+        row.update(_lived_experience_row(lived[lived["org_code"] == code]))
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for col in ("culture_year", "culture_responses", "readiness_n", "pulse_months"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("pdsa_projects", "pdsa_active_projects", "pdsa_cycles_90d"):
+        frame[col] = frame[col].astype("Int64")
+    for col in (
+        "culture_positive_pct",
+        "culture_change_pp",
+        "pulse_positive_pct",
+        "readiness_commitment",
+        "readiness_efficacy",
+        "maturity_mean",
+        "lived_experience_share",
+    ):
+        frame[col] = frame[col].astype(float)
+    for col in ("culture_suppressed", "culture_change_suppressed", "pulse_suppressed"):
+        frame[col] = frame[col].astype(bool)
+    frame["readiness_suppressed"] = frame["readiness_suppressed"].astype(bool)
+    frame["pulse_month"] = pd.to_datetime(frame["pulse_month"])
+    return frame[OVERVIEW_COLUMNS].reset_index(drop=True)
+
+
+def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
+    if years.empty:
+        return {
+            "culture_year": None,
+            "culture_positive_pct": np.nan,
+            "culture_responses": None,
+            "culture_suppressed": False,
+            "culture_change_pp": np.nan,
+            "culture_change_suppressed": False,
+            "culture_trend": [],
+        }
+    latest = years.iloc[-1]
+    shown = years[~years[SUPPRESSED]]
+    return {
+        "culture_year": int(latest["year"]),
+        "culture_positive_pct": latest["positive_pct"],
+        "culture_responses": latest["responses"],
+        "culture_suppressed": bool(latest[SUPPRESSED]),
+        "culture_change_pp": latest["change_pp"],
+        "culture_change_suppressed": bool(latest["change_suppressed"]),
+        "culture_trend": [float(v) for v in shown["positive_pct"]],
+    }
+
+
+def _pulse_row(months: pd.DataFrame) -> dict[str, Any]:
+    summary = culture_month_summary(months)
+    row = {
+        "pulse_month": None,
+        "pulse_positive_pct": np.nan,
+        "pulse_suppressed": False,
+        "pulse_months": summary["n_points"],
+        "pulse_trend": [],
+        "culture_variation": summary["variation"],
+        "culture_variation_direction": summary["variation_direction"],
+        "culture_variation_label": summary["label"],
+        "culture_point_type": summary["point_type"],
+    }
+    if not months.empty:
+        latest = months.iloc[-1]
+        shown = months[~months[SUPPRESSED]]
+        row.update(
+            {
+                "pulse_month": latest["month"],
+                "pulse_positive_pct": latest["positive_pct"],
+                "pulse_suppressed": bool(latest[SUPPRESSED]),
+                "pulse_trend": [float(v) for v in shown["positive_pct"]],
+            }
+        )
+    return row
+
+
+def _readiness_row(latest: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, Any]:
+    shown = rounds[~rounds[SUPPRESSED]] if not rounds.empty else rounds
+    trend = [float(v) for v in shown["commitment"].dropna()] if not shown.empty else []
+    icon = _series_icon(trend, "check dates")
+    if not rounds.empty and not trend:
+        icon = _no_icon("too_few_points", 0, "Every check suppressed (too few responses)")
+    row = {
+        "readiness_date": None,
+        "readiness_commitment": np.nan,
+        "readiness_efficacy": np.nan,
+        "readiness_n": None,
+        "readiness_teams": 0,
+        "readiness_suppressed": False,
+        "readiness_trend": trend,
+        "readiness_variation": icon["variation"],
+        "readiness_variation_label": icon["label"],
+    }
+    if not latest.empty:
+        first = latest.iloc[0]
+        row.update(
+            {
+                "readiness_date": first["latest_check"],
+                "readiness_commitment": first["commitment"],
+                "readiness_efficacy": first["efficacy"],
+                "readiness_n": None if pd.isna(first["n"]) else int(first["n"]),
+                "readiness_teams": int(first["teams"]),
+                "readiness_suppressed": bool(first[SUPPRESSED]),
+            }
+        )
+    return row
+
+
+def _maturity_row(dates: pd.DataFrame) -> dict[str, Any]:
+    trend = [float(v) for v in dates["mean_level"]] if not dates.empty else []
+    icon = _series_icon(trend, "assessments")
+    row = {
+        "maturity_date": None,
+        "maturity_mean": np.nan,
+        "maturity_levels": [],
+        "maturity_trend": trend,
+        "maturity_variation": icon["variation"],
+        "maturity_variation_label": icon["label"],
+    }
+    if not dates.empty:
+        latest = dates.iloc[-1]
+        row.update(
+            {
+                "maturity_date": latest["assessment_date"],
+                "maturity_mean": latest["mean_level"],
+                "maturity_levels": list(latest["levels"]),
+            }
+        )
+    return row
+
+
+def _pdsa_row(activity: pd.Series | None) -> dict[str, Any]:
+    if activity is None:
+        return {
+            "pdsa_projects": 0,
+            "pdsa_active_projects": 0,
+            "pdsa_cycles_90d": 0,
+            "lived_experience_projects": 0,
+            "lived_experience_share": np.nan,
+        }
+    return {
+        "pdsa_projects": int(activity["projects"]),
+        "pdsa_active_projects": int(activity["active_projects"]),
+        "pdsa_cycles_90d": int(activity[f"cycles_last_{RECENT_DAYS}_days"]),
+        "lived_experience_projects": int(activity["lived_experience_projects"]),
+        "lived_experience_share": activity["lived_experience_share"],
+    }
+
+
+def _pdsa_trend_row(months: pd.DataFrame) -> dict[str, Any]:
+    summary = pdsa_month_summary(months)
+    return {
+        "pdsa_trend": [float(v) for v in months["cycles"]],
+        "pdsa_variation": summary["variation"],
+        "pdsa_variation_direction": summary["variation_direction"],
+        "pdsa_variation_label": summary["label"],
+        "pdsa_point_type": summary["point_type"],
+    }
+
+
+def _lived_experience_row(years: pd.DataFrame) -> dict[str, Any]:
+    trend = [float(v) for v in years["lived_experience_share"]] if not years.empty else []
+    icon = _series_icon(trend, "years")
+    return {
+        "lived_experience_trend": trend,
+        "lived_experience_variation": icon["variation"],
+        "lived_experience_variation_label": icon["label"],
+    }
+
+
+# --- Variation icons
+
+
+def _icon(
+    summary: dict[str, Any], point_type: str, n: int, *, trial_limits: bool = False
+) -> dict[str, Any]:
+    label = spc.variation_icon_label(summary)
+    if trial_limits:
+        label += " (trial limits)"
+    return {
+        "variation": summary["variation"],
+        "variation_direction": summary["variation_direction"],
+        "label": label,
+        "point_type": point_type,
+        "n_points": n,
+    }
+
+
+def _no_icon(variation: str, n: int, label: str) -> dict[str, Any]:
+    return {
+        "variation": variation,
+        "variation_direction": None,
+        "label": label,
+        "point_type": None,
+        "n_points": n,
+    }
+
+
+def _series_icon(values: Sequence[float], unit: str) -> dict[str, Any]:
+    """XmR icon of a short series of figures, or why there is none."""
+    n = len(values)
+    if n == 0:
+        return _no_icon("no_data", 0, NO_DATA)
+    if n < MIN_SPC_POINTS:
+        return _no_icon("too_few_points", n, f"Too few {unit} for SPC ({n} of {MIN_SPC_POINTS})")
+    result = spc.xmr(list(values), improvement="increase")
+    summary = spc.xmr_summary(result)
+    return _icon(summary, result["point_type"].iloc[-1], n, trial_limits=summary["trial_limits"])
+
+
+# --- One organisation
+
+
+@dataclass
+class OrgDetail:
+    """Everything the Overview shows about one organisation."""
+
+    org_code: str
+    org_name: str
+    org_type: str
+    system: str | None
+    can_see_team_detail: bool
+    as_of: dt.date
+    culture_by_year: pd.DataFrame
+    culture_questions: pd.DataFrame
+    culture_by_month: pd.DataFrame
+    culture_month_summary: dict[str, Any]
+    readiness_by_round: pd.DataFrame
+    readiness_by_team: pd.DataFrame
+    maturity_components: pd.DataFrame
+    maturity_by_date: pd.DataFrame
+    pdsa_by_month: pd.DataFrame
+    pdsa_month_summary: dict[str, Any]
+    pdsa_projects: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def org_type_label(self) -> str:
+        return ORG_TYPES.get(self.org_type, self.org_type)
+
+    def why_nothing_to_show(self, section: str) -> str | None:
+        """Plain words for why a section has no chart or table, or None when it has one.
+
+        Sections: culture_years, culture_months, readiness_rounds, readiness_teams, maturity,
+        pdsa_months, pdsa_projects.
+        """
+        if section == "culture_years":
+            if self.culture_by_year.empty:
+                return "No staff survey results for this organisation yet."
+            if self.culture_questions[SUPPRESSED].all():
+                return "Every staff survey result is suppressed (too few responses)."
+        elif section == "culture_months":
+            if self.culture_by_month.empty:
+                return "No pulse survey for this organisation, so no monthly chart or SPC icon."
+            if self.culture_by_month[SUPPRESSED].all():
+                return "Every month of the pulse survey is suppressed (too few respondents)."
+        elif section == "readiness_rounds":
+            if self.readiness_by_round.empty:
+                return "No readiness checks for this organisation yet."
+            if self.readiness_by_round[SUPPRESSED].all():
+                return "Every readiness check is suppressed (too few responses)."
+        elif section == "readiness_teams":
+            if not self.can_see_team_detail:
+                return "Team-level readiness is shown only to people from this organisation."
+            if self.readiness_by_team.empty:
+                return "No readiness checks for this organisation yet."
+            if self.readiness_by_team[SUPPRESSED].all():
+                return "Every team's check is suppressed (too few responses): see the table."
+        elif section == "maturity":
+            if self.maturity_components.empty:
+                return "No NHS IMPACT self-assessment for this organisation yet."
+        elif section == "pdsa_months":
+            if self.pdsa_by_month.empty:
+                return "No PDSA projects for this organisation yet."
+        elif section == "pdsa_projects":
+            if not self.can_see_team_detail:
+                return "The list of PDSA projects is shown only to people from this organisation."
+            if self.pdsa_projects.empty:
+                return "No PDSA projects for this organisation yet."
+        else:
+            raise ValueError(f"unknown section {section!r}")
+        return None
+
+
+def org_detail(
+    db: Database, viewer: Viewer, org_code: str, *, as_of: dt.date | None = None
+) -> OrgDetail | None:
+    """One organisation's detail for the Overview (None if there is no such organisation)."""
+    orgs = queries.organisations(db, viewer)
+    match = orgs[orgs["org_code"] == org_code]
+    if match.empty:
+        return None
+    org = match.iloc[0]
+    as_of = as_of or reporting_date(db).as_of
+    codes = [org_code]
+    months = culture_by_month(db, viewer, org_codes=codes)
+    pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
+    can_see = viewer.can_see_detail(org_code)
+    notes = []
+    if not can_see:
+        notes.append(
+            "Team-level detail and PDSA projects are shown only to people from this "
+            "organisation; its organisation-wide figures are shown."
+        )
+    return OrgDetail(
+        org_code=org_code,
+        org_name=org["org_name"],
+        org_type=org["org_type"],
+        system=None if pd.isna(org["system"]) else org["system"],
+        can_see_team_detail=can_see,
+        as_of=as_of,
+        culture_by_year=culture_by_year(db, viewer, org_codes=codes),
+        culture_questions=culture_questions_by_year(db, viewer, org_code),
+        culture_by_month=months,
+        culture_month_summary=culture_month_summary(months),
+        readiness_by_round=readiness_by_round(db, viewer, org_codes=codes),
+        readiness_by_team=readiness_by_team(db, viewer, org_code),
+        maturity_components=maturity_components(db, viewer, org_code),
+        maturity_by_date=maturity_by_date(db, viewer, org_codes=codes),
+        pdsa_by_month=pdsa_months,
+        pdsa_month_summary=pdsa_month_summary(pdsa_months),
+        pdsa_projects=pdsa_project_list(db, viewer, org_code, as_of=as_of),
+        notes=notes,
+    )
+
+
+# --- The table people read
+
+
+OVERVIEW_TABLE_COLUMNS = {
+    "org_name": "Organisation",
+    "org_code": "Code",
+    "org_type": "Type",
+    "culture": "Culture (% positive)",
+    "culture_basis": "Survey year and responses",
+    "culture_change": "Change since last year",
+    "culture_trend": "Culture by year",
+    "pulse_trend": "Culture by month (pulse)",
+    "culture_variation": "Culture variation (monthly)",
+    "readiness_commitment": "Readiness: commitment (1-5)",
+    "readiness_efficacy": "Readiness: efficacy (1-5)",
+    "readiness_trend": "Readiness by check",
+    "readiness_variation": "Readiness variation",
+    "maturity": "NHS IMPACT maturity (mean level 1-5)",
+    "maturity_trend": "Maturity by assessment",
+    "maturity_variation": "Maturity variation",
+    "pdsa_cycles": f"PDSA cycles (last {RECENT_DAYS} days)",
+    "pdsa_trend": "PDSA cycles by month",
+    "pdsa_variation": "PDSA variation (monthly)",
+    "lived_experience": "Projects with lived experience",
+    "lived_experience_variation": "Lived experience variation",
+}
+
+
+def overview_table(overview: pd.DataFrame) -> pd.DataFrame:
+    """The overview as people read it: text cells, 'suppressed' and 'no data' in words.
+
+    Trend columns stay lists of numbers (for sparklines). Column names are the headings.
+    """
+    rows = []
+    for r in overview.itertuples(index=False):
+        rows.append(
+            {
+                "org_name": r.org_name,
+                "org_code": r.org_code,
+                "org_type": ORG_TYPE_SHORT.get(r.org_type, r.org_type),
+                "culture": _figure(r.culture_positive_pct, r.culture_suppressed, "{:.1f}%"),
+                "culture_basis": _culture_basis(r),
+                "culture_change": _change(r),
+                "culture_trend": list(r.culture_trend),
+                "pulse_trend": list(r.pulse_trend),
+                "culture_variation": _variation_text(
+                    r.culture_point_type, r.culture_variation_label
+                ),
+                "readiness_commitment": _readiness_text(r, r.readiness_commitment),
+                "readiness_efficacy": _readiness_text(r, r.readiness_efficacy),
+                "readiness_trend": list(r.readiness_trend),
+                "readiness_variation": _variation_text(None, r.readiness_variation_label),
+                "maturity": _maturity_text(r),
+                "maturity_trend": list(r.maturity_trend),
+                "maturity_variation": _variation_text(None, r.maturity_variation_label),
+                "pdsa_cycles": _pdsa_cycles_text(r),
+                "pdsa_trend": list(r.pdsa_trend),
+                "pdsa_variation": _variation_text(r.pdsa_point_type, r.pdsa_variation_label),
+                "lived_experience": _lived_experience_text(r),
+                "lived_experience_variation": _variation_text(
+                    None, r.lived_experience_variation_label
+                ),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(OVERVIEW_TABLE_COLUMNS))
+    return frame.rename(columns=OVERVIEW_TABLE_COLUMNS)
+
+
+def _figure(value: float, suppressed: bool, fmt: str) -> str:
+    if suppressed:
+        return SUPPRESSED
+    if value is None or _missing(value):
+        return NO_DATA
+    return fmt.format(value)
+
+
+def _culture_basis(r) -> str:
+    if _missing(r.culture_year):
+        return NO_DATA
+    if r.culture_suppressed:
+        return f"{r.culture_year}: fewer than the minimum responses"
+    return f"{r.culture_year}: {int(r.culture_responses):,} responses"
+
+
+def _change(r) -> str:
+    if _missing(r.culture_year):
+        return NO_DATA
+    if r.culture_change_suppressed:
+        return SUPPRESSED
+    if _missing(r.culture_change_pp):
+        return "no previous year"
+    return f"{r.culture_change_pp:+.1f} pp"
+
+
+def _readiness_text(r, value: float) -> str:
+    if r.readiness_suppressed:
+        return SUPPRESSED
+    if _missing(value):
+        return NO_DATA
+    return f"{value:.2f} (n {int(r.readiness_n)})"
+
+
+def _maturity_text(r) -> str:
+    if _missing(r.maturity_mean):
+        return NO_DATA
+    levels = " · ".join("–" if v is None else str(v) for v in r.maturity_levels)
+    return f"{r.maturity_mean:.1f} (levels {levels})"
+
+
+def _pdsa_cycles_text(r) -> str:
+    if not r.pdsa_projects:
+        return "no projects"
+    return f"{int(r.pdsa_cycles_90d)} ({int(r.pdsa_active_projects)} active projects)"
+
+
+def _lived_experience_text(r) -> str:
+    if not r.pdsa_projects or _missing(r.lived_experience_share):
+        return "no projects"
+    return (
+        f"{100 * r.lived_experience_share:.0f}% "
+        f"({int(r.lived_experience_projects)} of {int(r.pdsa_projects)})"
+    )
+
+
+def _variation_text(point_type: str | None, label: str) -> str:
+    glyph = VARIATION_GLYPHS.get(point_type) if isinstance(point_type, str) else None
+    return f"{glyph} {label}" if glyph else label
+
+
+def filter_options(db: Database, viewer: Viewer) -> dict[str, list[str]]:
+    """The organisation types and systems present, for the Overview's filters."""
+    orgs = queries.organisations(db, viewer)
+    types = [t for t in ORG_TYPES if t in set(orgs["org_type"])]
+    types += sorted(set(orgs["org_type"]) - set(types))
+    systems = sorted({s for s in orgs["system"] if isinstance(s, str) and s})
+    return {"org_types": types, "systems": systems}
+
+
+def readable(
+    frame: pd.DataFrame, columns: dict[str, str], formats: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """`columns` of `frame` as text under their headings: numbers formatted, a missing value
+    in a suppressed row written "suppressed", otherwise "no data"; True/False as yes/no."""
+    formats = formats or {}
+    suppressed = (
+        frame[SUPPRESSED].astype(bool)
+        if SUPPRESSED in frame
+        else pd.Series(False, index=frame.index)
+    )
+    out = pd.DataFrame(index=frame.index)
+    for col, heading in columns.items():
+        cells = []
+        for value, hidden in zip(frame[col], suppressed, strict=True):
+            cells.append(_cell(value, hidden, formats.get(col)))
+        out[heading] = pd.Series(cells, index=frame.index, dtype=object)
+    return out.reset_index(drop=True)
+
+
+def _cell(value: object, hidden: bool, fmt: str | None) -> str:
+    if _missing(value):
+        return SUPPRESSED if hidden else NO_DATA
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return format_date(value.date()) if fmt is None else value.strftime(fmt)
+    if isinstance(value, dt.date):
+        return format_date(value) if fmt is None else value.strftime(fmt)
+    if fmt is not None:
+        return fmt.format(value)
+    return str(value)
+
+
+# --- Plumbing
+
+
+def _frame(db: Database, query: Select) -> pd.DataFrame:
+    with db.connect() as conn:
+        result = conn.execute(query)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _only_orgs(query: Select, org_codes: Iterable[str] | None) -> Select:
+    if org_codes is None:
+        return query
+    return query.where(ORG.c.org_code.in_(list(org_codes)))
+
+
+def _month(db: Database, column) -> ColumnElement:
+    if db.dialect == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(str(value)).date()
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+__all__ = [
+    "DEFAULT_CULTURE_MEASURE",
+    "current_measure",
+    "MIN_SPC_POINTS",
+    "RECENT_DAYS",
+    "CultureMeasure",
+    "OrgDetail",
+    "ReportingDate",
+    "culture_by_month",
+    "culture_by_year",
+    "culture_month_summary",
+    "culture_questions_by_year",
+    "filter_options",
+    "format_date",
+    "lived_experience_by_year",
+    "maturity_by_date",
+    "maturity_components",
+    "newest_data_date",
+    "org_detail",
+    "organisation_count",
+    "overview_table",
+    "pdsa_cycles_by_month",
+    "pdsa_month_summary",
+    "pdsa_project_list",
+    "readiness_by_round",
+    "readable",
+    "readiness_by_team",
+    "readiness_latest",
+    "reporting_date",
+    "system_overview",
+]

@@ -1,0 +1,354 @@
+"""What the Upload page shows about a prepared file, as plain values and DataFrames.
+
+Problems are grouped (one line per kind of problem with its rows), the column mapping is
+turned into the choices a user may make, and results and history become display tables.
+Nothing here draws anything, so all of it is tested without Streamlit.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pandas as pd
+
+from impact_data.ingest import PreparedTable, PreparedUpload, Problem, UploadResult
+from impact_data.ingest.columns import IGNORE
+from impact_data.ingest.problems import format_found
+from impact_data.ingest.validate import InstrumentSpec
+from impact_data.kinds import KINDS
+from impact_data.templates import build_template
+
+# How a kind of problem is headed in the report, in the order the report lists them.
+CATEGORY_TITLES: dict[str, str] = {
+    "unreadable": "The file could not be read",
+    "empty": "No data found",
+    "duplicate_file": "This file was already loaded",
+    "replace": "The upload to replace",
+    "missing_column": "Columns that are missing",
+    "instrument": "The readiness instrument",
+    "required": "Required values left blank",
+    "invalid": "Values that could not be read",
+    "bad_answer": "Answers that are not 1-5 or a Likert word",
+    "out_of_range": "Values outside the allowed range",
+    "duplicate": "Rows that appear twice",
+    "unknown_org": "Organisations that are not known yet",
+    "unknown_project": "PDSA projects that are not known",
+    "already_loaded": "Rows another upload already holds",
+    "more": "More rows with the same problem",
+}
+# Problems whose message already names what was found.
+FOUND_IN_MESSAGE = ("duplicate", "missing_column", "unknown_org", "unknown_project")
+ROWS_SHOWN = 20  # row numbers listed for one problem before "and N more"
+GROUP_COLUMNS = ["sheet", "category", "title", "column", "message", "rows", "count", "found"]
+
+
+def category_title(category: str) -> str:
+    """The heading a kind of problem is listed under."""
+    return CATEGORY_TITLES.get(category, category.replace("_", " ").capitalize())
+
+
+def row_ranges(rows: Sequence[int]) -> list[str]:
+    """Sorted distinct row numbers as runs: [2, 3, 4, 9] -> ["2-4", "9"]."""
+    out: list[str] = []
+    ordered = sorted(set(int(r) for r in rows))
+    start = prev = None
+    for r in ordered:
+        if start is None:
+            start = prev = r
+        elif r == prev + 1:
+            prev = r
+        else:
+            out.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = r
+    if start is not None:
+        out.append(str(start) if start == prev else f"{start}-{prev}")
+    return out
+
+
+def rows_text(rows: Sequence[int], limit: int = ROWS_SHOWN) -> str:
+    """ "rows 6, 19, 44", "row 6", "rows 2-40" or "rows 2, 5, ... and 1,230 more"."""
+    ordered = sorted(set(int(r) for r in rows))
+    if not ordered:
+        return ""
+    runs = row_ranges(ordered)
+    label = "row" if len(ordered) == 1 else "rows"
+    if len(runs) <= limit:
+        return f"{label} {', '.join(runs)}"
+    shown = runs[:limit]
+    covered = sum(_run_length(run) for run in shown)
+    return f"{label} {', '.join(shown)} and {len(ordered) - covered:,} more"
+
+
+def _run_length(run: str) -> int:
+    if "-" in run:
+        start, end = run.split("-")
+        return int(end) - int(start) + 1
+    return 1
+
+
+def _examples(values: list[object], limit: int = 3) -> str:
+    distinct: list[str] = []
+    for value in values:
+        if value is None or value == "":
+            continue
+        text = format_found(value)
+        if text not in distinct:
+            distinct.append(text)
+    if len(distinct) > limit:
+        return ", ".join(distinct[:limit]) + ", ..."
+    return ", ".join(distinct)
+
+
+def group_problems(problems: Sequence[Problem]) -> pd.DataFrame:
+    """One row per kind of problem (sheet, category, column, message) with its rows and count.
+
+    Groups keep the order categories are listed in CATEGORY_TITLES, then first appearance;
+    `rows` is the row list in words, `found` up to three example values.
+    """
+    groups: dict[tuple, dict] = {}
+    for p in problems:
+        key = (p.sheet or "", p.category, p.column or "", p.message)
+        group = groups.setdefault(key, {"rows": [], "count": 0, "found": []})
+        group["count"] += 1
+        if p.row is not None:
+            group["rows"].append(p.row)
+        if len(group["found"]) < 20:
+            group["found"].append(p.found)
+    order = list(CATEGORY_TITLES)
+    keys = sorted(
+        groups, key=lambda k: order.index(k[1]) if k[1] in order else len(order)
+    )  # sorted() is stable: first appearance within a category
+    records = []
+    for key in keys:
+        sheet, category, column, message = key
+        group = groups[key]
+        records.append(
+            {
+                "sheet": sheet,
+                "category": category,
+                "title": category_title(category),
+                "column": column,
+                "message": message,
+                "rows": rows_text(group["rows"]),
+                "count": group["count"],
+                "found": _examples(group["found"]),
+            }
+        )
+    return pd.DataFrame(records, columns=GROUP_COLUMNS).astype({"count": "int64"})
+
+
+def describe_group(group: pd.Series | dict) -> str:
+    """One line of the report: "positive_pct must be between 0 and 100 — rows 6, 19, 44"."""
+    message = str(group["message"])
+    column = str(group["column"] or "")
+    if column and column not in message:
+        message = f"{column}: {message}"
+    if group["sheet"]:
+        message = f"sheet {group['sheet']!r}, {message}"
+    text = message
+    if group["rows"] and group["category"] == "missing_column":
+        text += f" (header on {group['rows']})"
+    elif group["rows"]:
+        text += f" — {group['rows']}"
+    if group["found"] and group["category"] not in FOUND_IN_MESSAGE:
+        text += f" (found: {group['found']})"
+    return text
+
+
+def problems_csv(problems: Sequence[Problem]) -> bytes:
+    """Every problem, one per row, as a CSV for download (UTF-8 with BOM, so Excel reads it)."""
+    frame = pd.DataFrame(
+        [{**p.as_dict(), "problem": str(p)} for p in problems],
+        columns=["sheet", "row", "column", "message", "found", "category", "problem"],
+    )
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def problem_summary(problems: Sequence[Problem]) -> str:
+    """ "3 problems in 20 rows" style headline for the report."""
+    rows = {(p.sheet, p.row) for p in problems if p.row is not None}
+    n = len(problems)
+    text = f"{n:,} problem{'s' if n != 1 else ''}"
+    if rows:
+        text += f" in {len(rows):,} row{'s' if len(rows) != 1 else ''}"
+    return text
+
+
+def editable_headers(table: PreparedTable) -> dict[int, str]:
+    """Columns whose mapping the user may choose: not recognised, or already chosen by hand."""
+    mapping = table.mapping
+    if mapping is None:  # national files are read by position, not by header
+        return {}
+    return {
+        pos: header
+        for pos, header in mapping.headers.items()
+        if pos in mapping.ignored or header in mapping.by_hand
+    }
+
+
+def target_choices(
+    table: PreparedTable, position: int, instrument: InstrumentSpec | None = None
+) -> list[str]:
+    """What a column may map to: "" (ignore), its current target, fields and items still free."""
+    mapping = table.mapping
+    current = mapping.target_of(position)
+    choices = [IGNORE]
+    if current and current not in choices:
+        choices.append(current)
+    for f in table.spec.fields:
+        if f.name not in mapping.fields and f.name not in choices:
+            choices.append(f.name)
+    if table.spec.item_columns == "items" and instrument is not None:
+        choices += [c for c in instrument.items if c not in mapping.items and c not in choices]
+    return choices
+
+
+def choice_label(target: str, table: PreparedTable) -> str:
+    """How a mapping choice reads in a select box."""
+    if target == IGNORE:
+        return "ignore this column"
+    names = {f.name: f for f in table.spec.fields}
+    if target in names:
+        f = names[target]
+        return f"{target} (required)" if f.required else target
+    return f"{target} (question/item)"
+
+
+def overrides_text(overrides: dict[str, dict[str, str]]) -> str:
+    """ "'Org cde' → org_code, 'Notes' → ignored" for remembered or chosen mappings."""
+    parts = [
+        f"{header!r} → {target or 'ignored'}"
+        for columns in overrides.values()
+        for header, target in columns.items()
+    ]
+    return ", ".join(parts)
+
+
+def mapping_overview(prepared: PreparedUpload) -> pd.DataFrame:
+    """One row per table: sheet, header row, rows to add, columns missing and ignored."""
+    records = [
+        {
+            "table": t.spec.label,
+            "sheet": t.sheet,
+            "header_row": t.mapping.header_row,
+            "rows": t.n_rows,
+            "question/item columns": len(t.items),
+            "missing": ", ".join(t.mapping.missing),
+            "ignored": len(t.mapping.ignored),
+        }
+        for t in prepared.tables.values()
+        if t.mapping is not None
+    ]
+    columns = ["table", "sheet", "header_row", "rows", "question/item columns", "missing"]
+    return pd.DataFrame(records, columns=[*columns, "ignored"])
+
+
+def result_frame(result: UploadResult) -> pd.DataFrame:
+    """Rows added per table by a committed upload."""
+    return pd.DataFrame(
+        [{"table": name, "rows added": n} for name, n in result.row_counts.items()],
+        columns=["table", "rows added"],
+    )
+
+
+def result_text(result: UploadResult) -> str:
+    """ "Loaded as upload 7: 4,312 staff survey results." plus what was replaced and created."""
+    added = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in result.row_counts.items())
+    text = f"Loaded as upload {result.upload_id}: {added or 'no rows'}"
+    if result.replaced_upload_id is not None:
+        text += f", replacing upload {result.replaced_upload_id}"
+    text += "."
+    if result.created_orgs:
+        text += f" New organisations: {codes_text(result.created_orgs)}."
+    if result.updated_orgs:
+        text += f" Updated organisations: {codes_text(result.updated_orgs)}."
+    return text
+
+
+def codes_text(codes: Sequence[str], limit: int = 12) -> str:
+    """ "ZA1, ZB1 and 3 more"."""
+    codes = list(codes)
+    shown = ", ".join(codes[:limit])
+    return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
+
+
+def template_for(kind_name: str) -> bytes | None:
+    """The kind's blank template, or None for kinds loaded as published (no columns to fill)."""
+    kind = KINDS[kind_name]
+    if not any(t.fields for t in kind.tables):
+        return None
+    return build_template(kind_name)
+
+
+def file_size_text(n_bytes: int) -> str:
+    """ "812 KB", "3.4 MB"."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1024 * 1024:
+        return f"{n_bytes / 1024:.0f} KB"
+    return f"{n_bytes / (1024 * 1024):.1f} MB"
+
+
+def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
+    """The upload history (from `queries.uploads`) for display: kind labels, orgs in words."""
+    columns = [
+        "upload",
+        "kind",
+        "file",
+        "rows",
+        "organisations",
+        "uploaded (UTC)",
+        "by",
+        "replaces",
+    ]
+    if uploads.empty:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {
+            "upload": uploads["upload_id"].astype("int64"),
+            "kind": uploads["kind"].map(lambda k: KINDS[k].label if k in KINDS else k),
+            "file": uploads["file_name"],
+            "rows": uploads["row_count"].astype("int64"),
+            "organisations": uploads["org_codes"].map(lambda c: codes_text(list(c or []), 5)),
+            "uploaded (UTC)": pd.to_datetime(uploads["uploaded_at"], utc=True),
+            "by": uploads["uploaded_by"],
+            "replaces": uploads["replaces_upload_id"].astype("Int64"),
+        }
+    )
+    return frame[columns]
+
+
+def upload_choice_label(upload: pd.Series | dict) -> str:
+    """ "Upload 7: staff_survey.xlsx (4,312 rows, 03/04/2025)" for a select box."""
+    when = pd.Timestamp(upload["uploaded_at"])
+    return (
+        f"Upload {int(upload['upload_id'])}: {upload['file_name']} "
+        f"({int(upload['row_count']):,} rows, {when:%d/%m/%Y %H:%M})"
+    )
+
+
+__all__ = [
+    "CATEGORY_TITLES",
+    "category_title",
+    "choice_label",
+    "codes_text",
+    "describe_group",
+    "editable_headers",
+    "file_size_text",
+    "group_problems",
+    "history_table",
+    "mapping_overview",
+    "overrides_text",
+    "problem_summary",
+    "problems_csv",
+    "result_frame",
+    "result_text",
+    "row_ranges",
+    "rows_text",
+    "target_choices",
+    "template_for",
+    "upload_choice_label",
+]
