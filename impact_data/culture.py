@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from impact_data import queries
 from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.db import Database, bump_data_version
-from impact_data.users import audit
 from impact_data.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
+from impact_data.users import audit
 
 Z95 = 1.959964
 CAN_EDIT_MEASURE = ("local", "admin")

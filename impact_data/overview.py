@@ -46,7 +46,6 @@ from impact_data.models import (
     PulseRespondent,
     ReadinessAnswer,
     ReadinessResponse,
-    StaffSurveyResult,
     Visit,
 )
 from impact_data.suppression import SUPPRESSED, suppress

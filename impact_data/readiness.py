@@ -22,7 +22,6 @@ from sqlalchemy import and_, delete, func, select
 from impact_data import queries
 from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.db import Database, bump_data_version
-from impact_data.users import audit
 from impact_data.kinds import IMPACT_COMPONENTS
 from impact_data.models import (
     Instrument,
@@ -32,6 +31,7 @@ from impact_data.models import (
     ReadinessResponse,
 )
 from impact_data.suppression import suppress, suppress_with_siblings
+from impact_data.users import audit
 
 ORG = Organisation.__table__
 
