@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.state import database, sign_in_configured
+from ui.state import database, require_sign_in, sign_in_configured
 
 ROOT = Path(__file__).resolve().parent
 
@@ -49,13 +49,21 @@ def _pages() -> dict[str, list]:
 
 # Workshop participants (arriving with a join code) and the projector view see one page,
 # with no navigation and nothing else on screen.
-focused_view = "code" in st.query_params or st.query_params.get("present") == "1"
+participant = "code" in st.query_params
+focused_view = participant or st.query_params.get("present") == "1"
 
-if not focused_view and not sign_in_configured():
-    st.sidebar.info(
-        "**Local mode: no sign-in.** Anyone using this app here has full access to all data. "
-        "Configure sign-in before sharing it.",
-        icon=":material/lock_open:",
-    )
+if not participant:
+    # Workshop participants need only the join code; everyone else signs in (when configured).
+    who = require_sign_in()
+    if not sign_in_configured() and not focused_view:
+        st.sidebar.info(
+            "**Local mode: no sign-in.** Anyone using this app here has full access to all "
+            "data. Configure sign-in before sharing it.",
+            icon=":material/lock_open:",
+        )
+    elif sign_in_configured() and not focused_view:
+        st.sidebar.caption(f"Signed in as {who.user} ({who.role.replace('_', ' ')})")
+        if st.sidebar.button("Sign out"):
+            st.logout()
 
 st.navigation(_pages(), position="hidden" if focused_view else "sidebar").run()

@@ -266,7 +266,7 @@ def _to_version(row: CultureMeasureVersion) -> MeasureVersion:
 
 def current_version(db: Database) -> MeasureVersion:
     """The newest version of the culture measure."""
-    with db.session() as session:
+    with db.read_session() as session:
         row = session.scalars(
             select(CultureMeasureVersion).order_by(CultureMeasureVersion.id.desc()).limit(1)
         ).one()
@@ -275,7 +275,7 @@ def current_version(db: Database) -> MeasureVersion:
 
 def get_version(db: Database, version: int) -> MeasureVersion:
     """A version by its number (KeyError if there is none)."""
-    with db.session() as session:
+    with db.read_session() as session:
         row = session.scalars(
             select(CultureMeasureVersion)
             .where(CultureMeasureVersion.version == version)
@@ -290,7 +290,7 @@ def get_version(db: Database, version: int) -> MeasureVersion:
 @requires_access
 def versions(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every saved version, newest first: version, name, note, who, when, dimensions."""
-    with db.session() as session:
+    with db.read_session() as session:
         rows = session.scalars(
             select(CultureMeasureVersion).order_by(CultureMeasureVersion.version.desc())
         ).all()
@@ -673,6 +673,8 @@ def culture_scores(
         sibling_keys=["org_code", "period"] if breakdown else None,
         breakdown=breakdown,
     )
+    dimensions = _parts_hidden(dimensions)
+    overall = _parts_hidden(overall)
     out = {
         "questions": questions[[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"]]
         .sort_values([*keys, "dimension", "question_code"])
@@ -681,6 +683,17 @@ def culture_scores(
         "overall": overall.sort_values(keys).reset_index(drop=True),
     }
     return _label(out, version, source, level)
+
+
+def _parts_hidden(frame: pd.DataFrame) -> pd.DataFrame:
+    """A combined figure hidden because all its parts are, whatever their reason."""
+    if "n_questions" in frame.columns and not frame.empty:
+        all_hidden = frame["n_questions"].fillna(0).astype(int) == 0
+        if "parts_reason" in frame.columns:
+            frame.loc[all_hidden, "suppression"] = frame.loc[all_hidden, "parts_reason"]
+        frame.loc[all_hidden, "suppressed"] = True
+        frame = frame.drop(columns=["parts_reason"], errors="ignore")
+    return frame
 
 
 def _label(
@@ -718,21 +731,26 @@ def _combine(
         record = dict(zip(by, key, strict=True))
         n_parts = len(visible)
         if n_parts == 0:
-            # Every part is hidden: the combination is hidden too (0 responses shown as
-            # suppressed, never as a score).
+            # Every part is hidden: the combination is hidden too, never shown as a score,
+            # for the parts' reason (a small number if any part was small).
+            reasons = set(part["suppression"]) if "suppression" in part.columns else set()
             record.update(score=np.nan, se=np.nan, responses=0.0, n_questions=0)
+            record["parts_reason"] = "small number" if "small number" in reasons else "secondary"
         else:
             w = visible[weight_column].astype(float).to_numpy()
             w = w / w.sum()
             pct = visible["favourable_pct"].astype(float).to_numpy()
             if from_dimensions:
-                var = visible["se"].astype(float).to_numpy() ** 2
+                part_se = visible["se"].astype(float).to_numpy()
                 n_q = int(visible["n_questions"].sum())
             else:
                 p = pct / 100
-                var = (p * (1 - p) / visible["responses"].astype(float).to_numpy()) * 100**2
+                part_se = np.sqrt(p * (1 - p) / visible["responses"].astype(float).to_numpy()) * 100
                 n_q = n_parts
-            se = float(np.sqrt(np.sum(w**2 * var)))
+            # The same people answer every question, so the parts are not independent: the
+            # standard error of the weighted mean is taken at its upper bound (perfect
+            # correlation), so noise is never called a real change.
+            se = float(np.sum(w * part_se))
             record.update(
                 score=float(np.sum(w * pct)),
                 se=se,
@@ -840,17 +858,18 @@ def pulse_p_chart(
     from impact_data import spc
 
     version = version or current_version(db)
-    qframe = version.definition.question_frame()
+    questions = culture_scores(db, viewer, version=version, source="pulse", org_codes=[org_code])[
+        "questions"
+    ]
     if dimension:
-        qframe = qframe[qframe["dimension"] == dimension]
-    raw = _pulse_questions(db, viewer, version.definition, "org", [org_code])
-    if raw.empty:
+        questions = questions[questions["dimension"] == dimension]
+    # Only question-months shown on their own are pooled, so a hidden one cannot be worked
+    # out from the monthly total.
+    visible = questions[~questions["suppressed"].astype(bool)]
+    visible = visible.drop_duplicates(["period", "question_code"])
+    if visible.empty:
         return pd.DataFrame()
-    merged = _favourable(raw, qframe, "pulse")
-    monthly = merged.groupby("period", as_index=False)[["favourable", "responses"]].sum()
-    monthly = monthly[monthly["responses"] >= db.suppression_threshold()]
-    if monthly.empty:
-        return pd.DataFrame()
+    monthly = visible.groupby("period", as_index=False)[["favourable", "responses"]].sum()
     chart = spc.p_chart(
         monthly["favourable"], monthly["responses"], dates=pd.to_datetime(monthly["period"])
     )

@@ -49,9 +49,13 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:
 
 
 def _on_sqlite_begin(conn: Connection) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue (busy_timeout) instead of
-    # one failing with "database is locked" when it tries to upgrade a read lock.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writes take the lock up front (IMMEDIATE), so two writers queue (busy_timeout) instead
+    # of one failing with "database is locked" when it upgrades a read lock. Reads begin
+    # deferred: in WAL mode they never wait for a writer.
+    if conn.get_execution_options().get("impact_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -77,7 +81,9 @@ class Database:
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = url or database_url()
         self.engine = make_engine(self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(
+            self.engine.execution_options(impact_write=True), expire_on_commit=False
+        )
         if migrate:
             self.upgrade()
 
@@ -101,6 +107,12 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in one transaction, committed on success and rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only (on SQLite it never waits for a writer)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager

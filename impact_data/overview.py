@@ -32,7 +32,7 @@ from sqlalchemy import Date, and_, case, cast, extract, func, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from impact_data import queries, spc
-from impact_data.access import Viewer
+from impact_data.access import Viewer, requires_access
 from impact_data.db import Database
 from impact_data.kinds import IMPACT_COMPONENTS, ORG_TYPES
 from impact_data.models import (
@@ -189,6 +189,7 @@ def current_measure(db: Database) -> CultureMeasure:
     )
 
 
+@requires_access
 def culture_by_year(
     db: Database,
     viewer: Viewer,
@@ -252,6 +253,7 @@ def culture_by_year(
     return out
 
 
+@requires_access
 def culture_questions_by_year(
     db: Database,
     viewer: Viewer,
@@ -270,6 +272,7 @@ def culture_questions_by_year(
     ].reset_index(drop=True)
 
 
+@requires_access
 def culture_by_month(
     db: Database,
     viewer: Viewer,
@@ -466,6 +469,7 @@ def _pool_readiness(groups: pd.DataFrame, by: list[str], threshold: int) -> pd.D
     return result[columns].sort_values(by).reset_index(drop=True)
 
 
+@requires_access
 def readiness_latest(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -478,6 +482,7 @@ def readiness_latest(
     return _pool_readiness(groups, ["org_code"], db.suppression_threshold())
 
 
+@requires_access
 def readiness_by_round(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -490,6 +495,7 @@ def readiness_by_round(
     return frame.drop(columns=["latest_check"])
 
 
+@requires_access
 def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
     """One organisation's teams at their latest check: commitment, efficacy, n (suppressed).
 
@@ -519,6 +525,7 @@ def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFra
 # --- NHS IMPACT maturity
 
 
+@requires_access
 def maturity_by_date(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -546,6 +553,7 @@ def maturity_by_date(
     return pd.DataFrame(rows, columns=columns)
 
 
+@requires_access
 def maturity_components(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
     """One organisation's self-assessed level per component, latest and previous assessment."""
     frame = queries.impact_self_assessments(db, viewer, org_codes=[org_code])
@@ -572,6 +580,7 @@ def maturity_components(db: Database, viewer: Viewer, org_code: str) -> pd.DataF
 # --- PDSA
 
 
+@requires_access
 def pdsa_cycles_by_month(
     db: Database,
     viewer: Viewer,
@@ -655,6 +664,7 @@ def pdsa_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
     return _icon(summary, chart["point_type"].iloc[-1], n, trial_limits=summary["trial_limits"])
 
 
+@requires_access
 def lived_experience_by_year(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -681,6 +691,7 @@ def lived_experience_by_year(
     return frame
 
 
+@requires_access
 def pdsa_project_list(
     db: Database, viewer: Viewer, org_code: str, *, as_of: dt.date | None = None
 ) -> pd.DataFrame:
@@ -759,6 +770,7 @@ OVERVIEW_COLUMNS = [
 ]
 
 
+@requires_access
 def system_overview(
     db: Database,
     viewer: Viewer,
@@ -1091,6 +1103,7 @@ class OrgDetail:
         return None
 
 
+@requires_access
 def org_detail(
     db: Database, viewer: Viewer, org_code: str, *, as_of: dt.date | None = None
 ) -> OrgDetail | None:
@@ -1262,6 +1275,7 @@ def _variation_text(point_type: str | None, label: str) -> str:
     return f"{glyph} {label}" if glyph else label
 
 
+@requires_access
 def filter_options(db: Database, viewer: Viewer) -> dict[str, list[str]]:
     """The organisation types and systems present, for the Overview's filters."""
     orgs = queries.organisations(db, viewer)

@@ -97,7 +97,7 @@ def activity_items(
     """The questions a session asks, and their answer scale."""
     if activity == "readiness":
         code = instrument_code or "oric"
-        with db.session() as s:
+        with db.read_session() as s:
             instrument = s.get(Instrument, code)
             if instrument is None:
                 raise WorkshopError(f"there is no readiness instrument {code!r}")
@@ -179,7 +179,7 @@ def normalise_code(code: str) -> str:
 
 def get_session(db: Database, code: str) -> Session | None:
     """The session with this join code, or None."""
-    with db.session() as s:
+    with db.read_session() as s:
         row = s.scalars(
             select(WorkshopSession).where(WorkshopSession.code == normalise_code(code))
         ).first()
@@ -285,7 +285,7 @@ def submit_answers(db: Database, code: str, token: str, answers: dict[str, int |
 
 def my_answers(db: Database, code: str, token: str) -> dict[str, int]:
     """A participant's own answers (to show and change them)."""
-    with db.session() as s:
+    with db.read_session() as s:
         row = s.scalars(
             select(WorkshopSession).where(WorkshopSession.code == normalise_code(code))
         ).first()
@@ -307,7 +307,7 @@ def my_answers(db: Database, code: str, token: str) -> dict[str, int]:
 
 
 def is_participant(db: Database, code: str, token: str) -> bool:
-    with db.session() as s:
+    with db.read_session() as s:
         row = s.scalars(
             select(WorkshopSession).where(WorkshopSession.code == normalise_code(code))
         ).first()

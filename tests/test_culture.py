@@ -85,12 +85,14 @@ def test_question_dimension_and_overall_scores_by_hand(measured):
     assert q.at[(2023, "q3c"), "ci_high"] == pytest.approx(59.617, abs=1e-3)
     d = scores["dimensions"].set_index(["period", "dimension"])
     assert d.at[(2023, "Voice"), "score"] == pytest.approx((50 + 2 * 60) / 3)
-    assert d.at[(2023, "Voice"), "se"] == pytest.approx(math.sqrt(25 / 9 + 4 * 12 / 9))
+    # Standard error at its upper bound (the same people answer both questions): w . se
+    voice_se = (1 / 3) * 5 + (2 / 3) * math.sqrt(12)
+    assert d.at[(2023, "Voice"), "se"] == pytest.approx(voice_se)
     assert d.at[(2023, "Voice"), "responses"] == 200
     assert d.at[(2023, "Leaders"), "score"] == pytest.approx(70.0)
     o = scores["overall"].set_index("period")
     assert o.at[2023, "score"] == pytest.approx(((50 + 120) / 3 + 70) / 2)
-    assert o.at[2023, "se"] == pytest.approx(math.sqrt(0.25 * (25 / 9 + 48 / 9) + 0.25 * 14))
+    assert o.at[2023, "se"] == pytest.approx(0.5 * voice_se + 0.5 * math.sqrt(14))
     assert o.at[2023, "ci_low"] == pytest.approx(o.at[2023, "score"] - 1.959964 * o.at[2023, "se"])
     assert scores["overall"].attrs["measure"] == "Test measure, version 2"
 

@@ -96,7 +96,7 @@ def commit_upload(
             prepared.problems,
         )
     viewer = viewer or Viewer.local()
-    codes = _org_codes_of(prepared)
+    codes = _org_codes_of(prepared, db)
     if not viewer.can_upload_for(codes):
         raise AccessDenied(
             "you can load data only for your own organisations; this file has "
@@ -105,7 +105,7 @@ def commit_upload(
     report = progress or (lambda _f, _m: None)
     report(0.05, "Starting")
     try:
-        return _commit(db, prepared, uploaded_by, report, viewer)
+        return _commit(db, prepared, uploaded_by, report, viewer, codes)
     except IntegrityError as exc:
         # Another writer committed the same file or the same rows between prepare and commit;
         # the database's constraints caught it and the whole transaction was rolled back.
@@ -120,7 +120,12 @@ def commit_upload(
 
 
 def _commit(
-    db: Database, prepared: PreparedUpload, uploaded_by: str, report: Progress, viewer: Viewer
+    db: Database,
+    prepared: PreparedUpload,
+    uploaded_by: str,
+    report: Progress,
+    viewer: Viewer,
+    org_codes: set[str],
 ) -> UploadResult:
     with db.session() as session:
         conn = session.connection()
@@ -151,7 +156,7 @@ def _commit(
             counts["organisations"] = prepared.tables["organisations"].n_rows
         if writer is not None:
             counts.update(writer(conn, prepared, upload_id, org_ids, report))
-        org_codes = sorted(_org_codes_of(prepared))
+        org_codes = sorted(org_codes)
         conn.execute(
             update(Upload)
             .where(Upload.id == upload_id)
@@ -183,12 +188,26 @@ def _commit(
     )
 
 
-def _org_codes_of(prepared: PreparedUpload) -> set[str]:
+def _org_codes_of(prepared: PreparedUpload, db: Database) -> set[str]:
+    """The organisations an upload's rows belong to (for PDSA cycles and measures: the
+    organisations of the projects they refer to)."""
     codes: set[str] = set()
+    refs: set[str] = set()
     for table in prepared.tables.values():
         for col in ("org_code", "from_org", "to_org"):
             if col in table.frame.columns:
                 codes |= set(table.frame[col].dropna())
+        if table.spec.name in ("cycles", "measures"):
+            refs |= set(table.frame["project_id"].dropna())
+    if refs:
+        with db.connect() as conn:
+            codes |= set(
+                conn.execute(
+                    select(Organisation.org_code)
+                    .join(PdsaProject, PdsaProject.org_id == Organisation.id)
+                    .where(PdsaProject.project_ref.in_(sorted(refs)))
+                ).scalars()
+            )
     return codes
 
 

@@ -289,7 +289,7 @@ def _row_list(rows: list[int], limit: int = 10) -> str:
 
 def load_instruments(db: Database) -> dict[str, InstrumentSpec]:
     """Every readiness instrument with its items."""
-    with db.session() as session:
+    with db.read_session() as session:
         instruments = session.scalars(select(Instrument)).all()
         items = session.scalars(select(InstrumentItem).order_by(InstrumentItem.position)).all()
         specs = {

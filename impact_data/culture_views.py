@@ -1,0 +1,1130 @@
+"""The culture measure, shaped for the Culture page: one table behind each chart, ready to draw.
+
+Scores come from `impact_data.culture` (primary and secondary suppression already applied, so a
+hidden figure is NaN before it gets here). The answer distribution of pulse respondents is
+aggregated here in SQL and then suppressed the same way; its months are only those already
+visible month by month, so a hidden month cannot be worked out from a total over months.
+Everything returned carries the measure version it was computed with (`attrs["measure"]`), and
+the tables for download write "suppressed" where a figure is hidden, never 0 or a blank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from impact_data import culture, queries, spc
+from impact_data.access import Viewer, requires_access
+from impact_data.culture import MeasureVersion
+from impact_data.db import Database
+from impact_data.models import Organisation, PulseQuestion, PulseRespondent
+
+ORG = Organisation.__table__
+SUPPRESSED = "suppressed"
+OVERALL = "Overall"
+SOURCES = {"staff_survey": "NHS Staff Survey (yearly)", "pulse": "Pulse survey (monthly)"}
+LEVELS = {"org": "Organisation", "team": "Team", "staff_group": "Staff group"}
+LIKERT_LABELS = {
+    1: "Strongly disagree",
+    2: "Disagree",
+    3: "Neither agree nor disagree",
+    4: "Agree",
+    5: "Strongly agree",
+}
+# Fewer monthly points than this: the p-chart's limits are trial limits, too few to judge.
+MIN_P_CHART_MONTHS = 12
+NO_MONTH_SHOWN = "no month shown"
+PERIOD_COLUMNS = ["period", "period_label", "period_date"]
+SCORE_COLUMNS = ["score", "ci_low", "ci_high", "responses"]
+
+
+# --- the measure version -----------------------------------------------------------------
+
+
+def resolve_version(db: Database, version: int | None = None) -> MeasureVersion:
+    """A saved version of the measure by number, or the current one."""
+    return culture.current_version(db) if version is None else culture.get_version(db, version)
+
+
+@requires_access
+def measure_summary(db: Database, viewer: Viewer, version: int | None = None) -> dict[str, Any]:
+    """What a version of the measure is: label, note, author, date, dimensions, questions."""
+    chosen = resolve_version(db, version)
+    current = culture.current_version(db)
+    definition = chosen.definition
+    return {
+        "label": chosen.label,
+        "version": chosen.version,
+        "is_current": chosen.version == current.version,
+        "current_version": current.version,
+        "name": definition.name,
+        "description": definition.description,
+        "note": chosen.note,
+        "created_by": chosen.created_by,
+        "created_at": chosen.created_at,
+        "dimensions": [d.name for d in definition.dimensions],
+        "questions": definition.question_frame(),
+    }
+
+
+@requires_access
+def version_numbers(db: Database, viewer: Viewer) -> list[int]:
+    """Every saved version number of the measure, newest first."""
+    listed = culture.versions(db, viewer)
+    return [] if listed.empty else [int(v) for v in listed["version"]]
+
+
+# --- periods -----------------------------------------------------------------------------
+
+
+def period_label(period: object) -> str:
+    """A survey year as "2025", a pulse month as "Nov 2025"."""
+    if isinstance(period, dt.date | pd.Timestamp):
+        return pd.Timestamp(period).strftime("%b %Y")
+    if isinstance(period, float) and math.isnan(period):
+        return ""
+    return str(int(period)) if isinstance(period, int | np.integer | float) else str(period)
+
+
+def _period_date(period: object) -> pd.Timestamp:
+    if isinstance(period, dt.date | pd.Timestamp):
+        return pd.Timestamp(period)
+    return pd.Timestamp(year=int(period), month=1, day=1)
+
+
+def periods(scores: dict[str, pd.DataFrame]) -> list:
+    """The periods (survey years or pulse months) the scores cover, oldest first."""
+    overall = scores["overall"]
+    return [] if overall.empty else sorted(overall["period"].unique().tolist())
+
+
+def _in_range(frame: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
+    keep = pd.Series(True, index=frame.index)
+    if start is not None:
+        keep &= frame["period"].map(lambda p: p >= start).astype(bool)
+    if end is not None:
+        keep &= frame["period"].map(lambda p: p <= end).astype(bool)
+    return frame[keep]
+
+
+# --- suppression in words ----------------------------------------------------------------
+
+
+def suppression_reason(code: str, threshold: int) -> str:
+    """Why a figure is hidden, in plain words ("" when it is shown)."""
+    if code == "small number":
+        return f"fewer than {threshold} responses, so it is not shown to protect anonymity"
+    if code == NO_MONTH_SHOWN:
+        return (
+            "not shown: in every month it was too small to report, or hidden so that a "
+            "smaller group could not be worked out"
+        )
+    if code == "secondary":
+        return (
+            "hidden as well, so that a smaller group beside it cannot be worked out from "
+            "the total and the other groups"
+        )
+    return ""
+
+
+def _with_reason(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    out = frame.copy()
+    out["reason"] = [suppression_reason(str(c), threshold) for c in out["suppression"]]
+    return out
+
+
+# --- scores ------------------------------------------------------------------------------
+
+
+@requires_access
+def organisation_names(db: Database, viewer: Viewer) -> dict[str, str]:
+    """org_code -> org_name for every organisation."""
+    orgs = queries.organisations(db, viewer)
+    return dict(zip(orgs["org_code"], orgs["org_name"], strict=True))
+
+
+def _decorate(
+    frames: dict[str, pd.DataFrame],
+    names: dict[str, str],
+    threshold: int,
+    version: MeasureVersion,
+) -> dict[str, pd.DataFrame]:
+    frames = _name_secondary_combinations(frames)
+    out = {}
+    for key, frame in frames.items():
+        attrs = dict(frame.attrs)
+        frame = frame.copy()
+        frame.insert(1, "org_name", frame["org_code"].map(names).fillna(frame["org_code"]))
+        frame["period_label"] = [period_label(p) for p in frame["period"]]
+        frame["period_date"] = pd.to_datetime([_period_date(p) for p in frame["period"]])
+        frame = _with_reason(frame, threshold)
+        frame.attrs.update(
+            attrs,
+            threshold=threshold,
+            dimensions=[d.name for d in version.definition.dimensions],
+            questions=[q.code for d in version.definition.dimensions for q in d.questions],
+        )
+        out[key] = frame
+    return out
+
+
+def _name_secondary_combinations(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A dimension (or overall) with no question left to show because its questions were
+    hidden to protect a smaller group is hidden for that reason too, not for "too few"."""
+    questions = frames["questions"]
+    group = [c for c in ("team", "staff_group") if c in questions.columns]
+    keys = ["org_code", *group, "period"]
+    if not (questions["suppression"] == "secondary").any():
+        return frames
+    out = dict(frames)
+    for name, by in (("dimensions", [*keys, "dimension"]), ("overall", keys)):
+        frame = frames[name]
+        if frame.empty:
+            continue
+        # Protecting: some question hidden for another group's sake, none for being small.
+        codes = questions.groupby(by, dropna=False)["suppression"].agg(set).reset_index()
+        codes["protecting"] = codes["suppression"].map(
+            lambda found: "secondary" in found and "small number" not in found
+        )
+        merged = frame[by].merge(codes[[*by, "protecting"]], on=by, how="left")
+        fix = (
+            merged["protecting"].eq(True).to_numpy()
+            & (frame["n_questions"] == 0).to_numpy()
+            & frame["suppressed"].astype(bool).to_numpy()
+        )
+        if fix.any():
+            attrs = dict(frame.attrs)
+            frame = frame.copy()
+            frame.loc[fix, "suppression"] = "secondary"
+            frame.attrs.update(attrs)
+            out[name] = frame
+    return out
+
+
+@requires_access
+def org_scores(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: int | None = None,
+    source: str = "staff_survey",
+    org_codes: Iterable[str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Organisation-level scores ({"questions", "dimensions", "overall"}) with names, period
+    labels and the reason for each suppressed figure in words."""
+    chosen = resolve_version(db, version)
+    scores = culture.culture_scores(
+        db,
+        viewer,
+        version=chosen,
+        source=source,
+        level="org",
+        org_codes=None if org_codes is None else list(org_codes),
+    )
+    return _decorate(scores, organisation_names(db, viewer), db.suppression_threshold(), chosen)
+
+
+@requires_access
+def group_scores(
+    db: Database,
+    viewer: Viewer,
+    org_code: str,
+    *,
+    level: str = "team",
+    version: int | None = None,
+    source: str = "staff_survey",
+) -> dict[str, pd.DataFrame]:
+    """One organisation's scores by team or staff group (the viewer's detail orgs only)."""
+    if level not in ("team", "staff_group"):
+        raise ValueError("level must be team or staff_group")
+    chosen = resolve_version(db, version)
+    scores = culture.culture_scores(
+        db, viewer, version=chosen, source=source, level=level, org_codes=[org_code]
+    )
+    return _decorate(scores, organisation_names(db, viewer), db.suppression_threshold(), chosen)
+
+
+def select_orgs(scores: dict[str, pd.DataFrame], org_codes: Iterable[str]) -> dict:
+    """The same scores for some organisations only."""
+    codes = set(org_codes)
+    out = {}
+    for key, frame in scores.items():
+        part = frame[frame["org_code"].isin(codes)].reset_index(drop=True)
+        part.attrs.update(frame.attrs)
+        out[key] = part
+    return out
+
+
+def organisations_with_scores(scores: dict[str, pd.DataFrame]) -> list[str]:
+    """Codes of the organisations that have any score, in order of their names."""
+    overall = scores["overall"]
+    if overall.empty:
+        return []
+    pairs = overall[["org_code", "org_name"]].drop_duplicates()
+    return pairs.sort_values("org_name")["org_code"].tolist()
+
+
+def headline(scores: dict[str, pd.DataFrame], org_code: str, period: object) -> list[dict]:
+    """The overall measure and each dimension for one organisation in one period, with the
+    change since the period before, as text: "64.2%", "+1.3 pp" or "suppressed"."""
+    frame = pd.concat([scores["overall"], scores["dimensions"]], ignore_index=True)
+    frame = frame[frame["org_code"] == org_code]
+    earlier = sorted(p for p in frame["period"].unique() if p < period)
+    before = earlier[-1] if earlier else None
+    cards = []
+    for dimension in _dimension_order(scores)[-1:] + _dimension_order(scores)[:-1]:
+        rows = frame[frame["dimension"] == dimension]
+        now = rows[rows["period"] == period]
+        if now.empty:
+            continue
+        record = now.iloc[0]
+        card = {
+            "dimension": dimension,
+            "value": SUPPRESSED,
+            "delta": None,
+            "moved": False,
+            "help": "",
+        }
+        if bool(record["suppressed"]):
+            card["help"] = str(record["reason"]).capitalize()
+        else:
+            card["value"] = f"{record['score']:.1f}%"
+            card["help"] = (
+                f"95% interval {record['ci_low']:.1f}% to {record['ci_high']:.1f}%, "
+                f"{record['responses']:,.0f} responses"
+            )
+            prior = rows[(rows["period"] == before) & ~rows["suppressed"].astype(bool)]
+            if before is not None and not prior.empty:
+                change = round(float(record["score"] - prior.iloc[0]["score"]), 1)
+                since = f"pp since {period_label(before)}"
+                card["delta"] = f"{change:+.1f} {since}" if change else f"0.0 {since}"
+                card["moved"] = bool(change)
+        cards.append(card)
+    return cards
+
+
+def _dimension_rows(scores: dict[str, pd.DataFrame], dimension: str) -> pd.DataFrame:
+    if dimension == OVERALL:
+        return scores["overall"]
+    dims = scores["dimensions"]
+    return dims[dims["dimension"] == dimension]
+
+
+def over_time(
+    scores: dict[str, pd.DataFrame],
+    dimension: str = OVERALL,
+    start: object = None,
+    end: object = None,
+) -> pd.DataFrame:
+    """One dimension (or the overall measure) per organisation and period, start to end."""
+    frame = _in_range(_dimension_rows(scores, dimension), start, end)
+    columns = [
+        "org_code",
+        "org_name",
+        *PERIOD_COLUMNS,
+        "dimension",
+        *SCORE_COLUMNS,
+        "suppressed",
+        "suppression",
+        "reason",
+    ]
+    out = frame[columns].sort_values(["org_name", "period_date"]).reset_index(drop=True)
+    out.attrs.update(scores["overall"].attrs, dimension=dimension)
+    return out
+
+
+def side_by_side(scores: dict[str, pd.DataFrame], period: object) -> pd.DataFrame:
+    """Every dimension and the overall measure of each organisation in one period."""
+    dims = scores["dimensions"]
+    overall = scores["overall"]
+    frame = pd.concat(
+        [dims[dims["period"] == period], overall[overall["period"] == period]], ignore_index=True
+    )
+    order = {name: i for i, name in enumerate(_dimension_order(scores))}
+    frame = frame.assign(dimension_order=frame["dimension"].map(order).fillna(len(order)))
+    columns = [
+        "org_code",
+        "org_name",
+        *PERIOD_COLUMNS,
+        "dimension",
+        "dimension_order",
+        *SCORE_COLUMNS,
+        "n_questions",
+        "suppressed",
+        "suppression",
+        "reason",
+    ]
+    out = frame[columns].sort_values(["org_name", "dimension_order"]).reset_index(drop=True)
+    out.attrs.update(overall.attrs)
+    return out
+
+
+def _dimension_order(scores: dict[str, pd.DataFrame]) -> list[str]:
+    """The measure's dimensions in its own order, then the overall measure."""
+    named = scores["overall"].attrs.get("dimensions")
+    if named is None:
+        questions = scores["questions"]
+        named = list(dict.fromkeys(questions["dimension"])) if not questions.empty else []
+    return [*named, OVERALL]
+
+
+QUESTION_VIEW_COLUMNS = [
+    "org_code",
+    "org_name",
+    *PERIOD_COLUMNS,
+    "dimension",
+    "question_code",
+    "question_text",
+    "higher_is_better",
+    "favourable_pct",
+    "ci_low",
+    "ci_high",
+    "responses",
+    "suppressed",
+    "suppression",
+    "reason",
+]
+
+
+def question_detail(
+    scores: dict[str, pd.DataFrame],
+    org_code: str,
+    period: object,
+    dimension: str = OVERALL,
+) -> pd.DataFrame:
+    """One organisation's favourable % per question of a dimension (all when Overall)."""
+    questions = scores["questions"]
+    keep = (questions["org_code"] == org_code) & (questions["period"] == period)
+    if dimension != OVERALL:
+        keep &= questions["dimension"] == dimension
+    out = _in_measure_order(questions.loc[keep, QUESTION_VIEW_COLUMNS], questions.attrs)
+    out["question_label"] = _question_labels(out)
+    out.attrs.update(questions.attrs)
+    return out
+
+
+def _in_measure_order(frame: pd.DataFrame, attrs: dict, then: list[str] = ()) -> pd.DataFrame:
+    """Rows in the measure's order of dimensions and questions."""
+    dimensions = {name: i for i, name in enumerate(attrs.get("dimensions", []))}
+    codes = {code: i for i, code in enumerate(attrs.get("questions", []))}
+    order = frame.assign(
+        _d=frame["dimension"].map(dimensions).fillna(len(dimensions)),
+        _q=frame["question_code"].map(codes).fillna(len(codes)),
+    )
+    order = order.sort_values(["_d", "_q", *then], kind="stable")
+    return order.drop(columns=["_d", "_q"]).reset_index(drop=True)
+
+
+def _question_labels(frame: pd.DataFrame) -> list[str]:
+    labels = []
+    for code, text in zip(frame["question_code"], frame["question_text"], strict=True):
+        text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+        short = text if len(text) <= 60 else text[:57].rstrip() + "..."
+        labels.append(f"{code}: {short}" if short else str(code))
+    return labels
+
+
+def heatmap(scores: dict[str, pd.DataFrame], period: object) -> pd.DataFrame:
+    """Favourable % of every question of the measure for every organisation, in one period;
+    a suppressed cell's text is "suppressed" and its value is missing."""
+    questions = scores["questions"]
+    frame = questions.loc[questions["period"] == period, QUESTION_VIEW_COLUMNS].copy()
+    frame["question_label"] = _question_labels(frame)
+    frame["cell_text"] = [
+        SUPPRESSED if hidden else f"{value:.0f}%"
+        for hidden, value in zip(frame["suppressed"], frame["favourable_pct"], strict=True)
+    ]
+    out = _in_measure_order(frame, questions.attrs, ["org_name"])
+    out.attrs.update(questions.attrs)
+    return out
+
+
+def breakdown(
+    scores: dict[str, pd.DataFrame], period: object, dimension: str = OVERALL
+) -> pd.DataFrame:
+    """Each team's (or staff group's) score on a dimension in one period, hidden ones with
+    their reason in words."""
+    level = scores["overall"].attrs.get("level", "team")
+    frame = _dimension_rows(scores, dimension)
+    frame = frame[frame["period"] == period]
+    columns = [
+        "org_code",
+        "org_name",
+        level,
+        *PERIOD_COLUMNS,
+        "dimension",
+        *SCORE_COLUMNS,
+        "suppressed",
+        "suppression",
+        "reason",
+    ]
+    out = frame[columns].rename(columns={level: "group"})
+    out = out.sort_values(["suppressed", "group"]).reset_index(drop=True)
+    out.attrs.update(scores["overall"].attrs, dimension=dimension)
+    return out
+
+
+def suppression_notes(frame: pd.DataFrame, name_column: str) -> list[str]:
+    """One sentence per hidden row: "Pharmacy: fewer than 11 responses, so ..."."""
+    hidden = frame[frame["suppressed"].astype(bool)]
+    return [
+        f"{name}: {reason}."
+        for name, reason in zip(hidden[name_column], hidden["reason"], strict=True)
+    ]
+
+
+# --- answer distributions (pulse respondents) --------------------------------------------
+
+ANSWER_COLUMNS = [f"n_{k}" for k in LIKERT_LABELS]
+PCT_COLUMNS = [f"pct_{k}" for k in LIKERT_LABELS]
+
+
+def _month_after(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _answer_counts(
+    db: Database,
+    viewer: Viewer,
+    codes: list[str],
+    level: str,
+    org_codes: list[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> pd.DataFrame:
+    """Answers 1-5 per organisation (team, staff group), month and question, counted in SQL."""
+    r, q = PulseRespondent, PulseQuestion
+    answer = func.substr(r.answers, q.position, 1)
+    month = queries._month(db, r.response_date)
+    keys: list = [ORG.c.org_code, month.label("period"), q.question_code]
+    if level != "org":
+        keys.insert(1, getattr(r, level).label(level))
+    query = (
+        select(*keys, answer.label("answer"), func.count().label("n"))
+        .select_from(r)
+        .join(q, q.upload_id == r.upload_id)
+        .join(ORG, ORG.c.id == r.org_id)
+        .where(answer != ".", q.question_code.in_(codes))
+        .group_by(*keys, answer)
+    )
+    if level != "org":
+        query = query.where(getattr(r, level).is_not(None))
+        detail = viewer.detail_orgs()
+        if detail is not None:
+            query = query.where(ORG.c.org_code.in_(sorted(detail)))
+    if org_codes is not None:
+        query = query.where(ORG.c.org_code.in_(org_codes))
+    if start is not None:
+        query = query.where(r.response_date >= start)
+    if end is not None:
+        query = query.where(r.response_date < _month_after(end))
+    with db.connect() as conn:
+        result = conn.execute(query)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    if frame.empty:
+        return frame
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame["answer"] = frame["answer"].astype(int)
+    frame["n"] = frame["n"].astype(int)
+    return frame
+
+
+@requires_access
+def answer_distribution(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: int | None = None,
+    org_codes: Iterable[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    level: str = "org",
+) -> pd.DataFrame:
+    """How pulse respondents answered each question of the measure (1-5), months start to end.
+
+    One row per organisation (and team or staff group) and question: responses, counts and %
+    of each answer, favourable %. Only months already shown month by month are counted, then
+    small groups are hidden (primary) and, by team or staff group, one more where a hidden one
+    could be worked out (secondary).
+    """
+    if level not in LEVELS:
+        raise ValueError("level must be org, team or staff_group")
+    chosen = resolve_version(db, version)
+    qframe = chosen.definition.question_frame()
+    orgs = None if org_codes is None else list(org_codes)
+    threshold = db.suppression_threshold()
+    group = [] if level == "org" else [level]
+    keys = ["org_code", *group, "dimension", "question_code"]
+    columns = [
+        "org_code",
+        "org_name",
+        *group,
+        "dimension",
+        "question_code",
+        "question_text",
+        "higher_is_better",
+        "responses",
+        *ANSWER_COLUMNS,
+        *PCT_COLUMNS,
+        "favourable_pct",
+        "months",
+        "months_left_out",
+        "suppressed",
+        "suppression",
+        "reason",
+    ]
+    empty = pd.DataFrame(columns=columns)
+    empty.attrs.update(measure=chosen.label, measure_version=chosen.version, level=level)
+    counts = _answer_counts(db, viewer, chosen.definition.question_codes, level, orgs, start, end)
+    if counts.empty:
+        return empty
+    wide = counts.pivot_table(
+        index=["org_code", *group, "period", "question_code"],
+        columns="answer",
+        values="n",
+        aggfunc="sum",
+        fill_value=0,
+    )
+    wide = wide.reindex(columns=list(LIKERT_LABELS), fill_value=0)
+    wide.columns = ANSWER_COLUMNS
+    wide = wide.reset_index()
+    # Only cells the monthly view shows may be added up: otherwise a hidden month (or a
+    # hidden group in a month) could be worked out from the total and the shown months.
+    monthly = culture.culture_scores(
+        db, viewer, version=chosen, source="pulse", level=level, org_codes=orgs
+    )["questions"]
+    cell = ["org_code", *group, "period", "question_code"]
+    visible = monthly.loc[~monthly["suppressed"].astype(bool), cell].drop_duplicates()
+    wide = wide.merge(visible.assign(shown=True), on=cell, how="left")
+    wide["shown"] = wide["shown"].eq(True)
+    wide.loc[~wide["shown"], ANSWER_COLUMNS] = 0
+    totals = wide.groupby(["org_code", *group, "question_code"], as_index=False).agg(
+        **{c: (c, "sum") for c in ANSWER_COLUMNS},
+        months=("shown", "sum"),
+        months_left_out=("shown", lambda shown: int((~shown).sum())),
+    )
+    totals["responses"] = totals[ANSWER_COLUMNS].sum(axis=1).astype(float)
+    for n_col, pct_col in zip(ANSWER_COLUMNS, PCT_COLUMNS, strict=True):
+        totals[n_col] = totals[n_col].astype(float)
+        totals[pct_col] = 100 * totals[n_col] / totals["responses"]
+    frame = totals.merge(
+        qframe[["dimension", "question_code", "question_text", "higher_is_better"]],
+        on="question_code",
+        how="inner",
+    )
+    favourable = np.where(
+        frame["higher_is_better"],
+        frame["pct_4"] + frame["pct_5"],
+        frame["pct_1"] + frame["pct_2"],
+    )
+    frame["favourable_pct"] = favourable.astype(float)
+    frame = culture.apply_suppression(
+        frame,
+        threshold,
+        n_column="responses",
+        value_columns=[*ANSWER_COLUMNS, *PCT_COLUMNS, "favourable_pct"],
+        sibling_keys=["org_code", "dimension", "question_code"] if group else None,
+        breakdown=level if group else None,
+    )
+    # A group with no month shown has nothing to add up: say so, rather than "too few".
+    frame.loc[frame["months"] == 0, "suppression"] = NO_MONTH_SHOWN
+    frame = _with_reason(frame, threshold)
+    names = organisation_names(db, viewer)
+    frame["org_name"] = frame["org_code"].map(names).fillna(frame["org_code"])
+    out = frame[columns].sort_values(keys).reset_index(drop=True)
+    out.attrs.update(
+        empty.attrs,
+        months=f"{period_label(start) if start else 'first'} to {period_label(end) if end else 'last'}",
+    )
+    return out
+
+
+def diverging_segments(distribution: pd.DataFrame) -> pd.DataFrame:
+    """The bars of a diverging stacked bar chart: disagree to the left of 0, agree to the
+    right, the neutral answer split across 0. Hidden rows are left out."""
+    shown = distribution[~distribution["suppressed"].astype(bool)]
+    group = [c for c in ("team", "staff_group") if c in shown.columns]
+    rows = []
+    for record in shown.to_dict("records"):
+        pcts = {k: float(record[f"pct_{k}"]) for k in LIKERT_LABELS}
+        left = -(pcts[1] + pcts[2] + pcts[3] / 2)
+        for k, label in LIKERT_LABELS.items():
+            rows.append(
+                {
+                    "org_code": record["org_code"],
+                    "org_name": record["org_name"],
+                    **{g: record[g] for g in group},
+                    "dimension": record["dimension"],
+                    "question_code": record["question_code"],
+                    "question_label": _question_labels(pd.DataFrame([record]))[0],
+                    "higher_is_better": bool(record["higher_is_better"]),
+                    "answer_value": k,
+                    "answer": label,
+                    "count": float(record[f"n_{k}"]),
+                    "pct": pcts[k],
+                    "x_start": left,
+                    "x_end": left + pcts[k],
+                    "responses": float(record["responses"]),
+                    "favourable_pct": float(record["favourable_pct"]),
+                }
+            )
+            left += pcts[k]
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "org_code",
+            "org_name",
+            *group,
+            "dimension",
+            "question_code",
+            "question_label",
+            "higher_is_better",
+            "answer_value",
+            "answer",
+            "count",
+            "pct",
+            "x_start",
+            "x_end",
+            "responses",
+            "favourable_pct",
+        ],
+    )
+    out.attrs.update(distribution.attrs)
+    return out
+
+
+# --- is it real change? ------------------------------------------------------------------
+
+
+@requires_access
+def real_change(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: int | None = None,
+    org_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Latest staff survey year against the one before, per organisation and dimension, with
+    the plain-English sentence (a real change, or within normal variation)."""
+    chosen = resolve_version(db, version)
+    frame = culture.year_on_year(
+        db, viewer, version=chosen, org_codes=None if org_codes is None else list(org_codes)
+    )
+    attrs = {"measure": chosen.label, "measure_version": chosen.version}
+    if frame.empty:
+        out = pd.DataFrame(
+            columns=[
+                "org_code",
+                "org_name",
+                "dimension",
+                "from_period",
+                "to_period",
+                "from_score",
+                "to_score",
+                "change",
+                "p_value",
+                "real_change",
+                "sentence",
+            ]
+        )
+        out.attrs.update(attrs)
+        return out
+    names = organisation_names(db, viewer)
+    frame.insert(1, "org_name", frame["org_code"].map(names).fillna(frame["org_code"]))
+    # Overall first, then the dimensions in the measure's order.
+    order = {OVERALL: 0} | {d.name: i + 1 for i, d in enumerate(chosen.definition.dimensions)}
+    frame["order"] = frame["dimension"].map(order)
+    out = frame.sort_values(["org_name", "order"]).drop(columns=["order", "z"])
+    out = out.reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out
+
+
+def change_sentences(changes: pd.DataFrame, dimension: str = OVERALL) -> list[tuple[str, str]]:
+    """(organisation name, sentence) for one dimension of `real_change`, by name."""
+    part = changes[changes["dimension"] == dimension]
+    return list(zip(part["org_name"], part["sentence"], strict=True))
+
+
+def _pulse_p_chart(
+    questions: pd.DataFrame, org_code: str, dimension: str, label: str
+) -> pd.DataFrame:
+    """A p-chart from the visible monthly question results of one organisation."""
+    part = questions[(questions["org_code"] == org_code) & ~questions["suppressed"].astype(bool)]
+    if dimension != OVERALL:
+        part = part[part["dimension"] == dimension]
+    if part.empty:
+        return pd.DataFrame()
+    monthly = part.groupby("period", as_index=False)[["favourable", "responses"]].sum()
+    monthly = monthly.sort_values("period")
+    chart = spc.p_chart(
+        monthly["favourable"], monthly["responses"], dates=pd.to_datetime(monthly["period"])
+    )
+    chart.attrs.update(measure=label, dimension=dimension, org_code=org_code)
+    return chart
+
+
+def pulse_reading(chart: pd.DataFrame, org_name: str, dimension: str) -> dict[str, Any]:
+    """The variation of a monthly p-chart in words: label (the icon's text) and a sentence."""
+    months = 0 if chart.empty else int(chart["p"].notna().sum())
+    if months == 0:
+        return {
+            "variation": "no_data",
+            "label": "No monthly pulse data",
+            "months": 0,
+            "sentence": f"{org_name}: no monthly pulse results can be shown.",
+        }
+    summary = spc.p_chart_summary(chart)
+    latest = f"{pd.Timestamp(summary['latest_x']):%b %Y}"
+    what = "the measure" if dimension == OVERALL else dimension
+    head = (
+        f"{org_name}: {summary['latest_value']:.0%} of answers favourable on {what} in "
+        f"{latest}, against a centre line of {summary['centre']:.0%}"
+    )
+    if months < MIN_P_CHART_MONTHS:
+        return {
+            "variation": "too_few_points",
+            "label": f"Too few months to judge ({months} of {MIN_P_CHART_MONTHS})",
+            "months": months,
+            "sentence": f"{head}. With {months} months the limits are trial limits: "
+            "too few to tell a real change from normal variation.",
+        }
+    label = spc.variation_icon_label(summary)
+    if summary["variation"] == "common_cause":
+        verdict = "within normal variation, not a real change"
+    elif summary["variation"] == "improvement":
+        verdict = "a real change for the better"
+    elif summary["variation"] == "concern":
+        verdict = "a real change for the worse"
+    else:
+        verdict = "a real change"
+    return {
+        "variation": summary["variation"],
+        "label": label,
+        "months": months,
+        "sentence": f"{head}: {label.lower()}, {verdict}.",
+    }
+
+
+@requires_access
+def pulse_charts(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: int | None = None,
+    org_codes: Iterable[str] | None = None,
+    dimension: str = OVERALL,
+) -> dict[str, pd.DataFrame]:
+    """A monthly p-chart per organisation (favourable share of pulse answers on the measure's
+    questions, or one dimension's), from months and questions that are not suppressed.
+
+    Like `culture.pulse_p_chart`, but pooled only over visible question results, so that a
+    suppressed question or month never enters a chart (the two agree when nothing is hidden).
+    Each chart's attrs carry the measure, org name and its reading (`pulse_reading`).
+    """
+    chosen = resolve_version(db, version)
+    questions = culture.culture_scores(
+        db,
+        viewer,
+        version=chosen,
+        source="pulse",
+        level="org",
+        org_codes=None if org_codes is None else list(org_codes),
+    )["questions"]
+    names = organisation_names(db, viewer)
+    charts = {}
+    for code in sorted(set(questions["org_code"]), key=lambda c: names.get(c, c)):
+        chart = _pulse_p_chart(questions, code, dimension, chosen.label)
+        if chart.empty:
+            continue
+        chart.attrs.update(
+            org_name=names.get(code, code),
+            reading=pulse_reading(chart, names.get(code, code), dimension),
+        )
+        charts[code] = chart
+    return charts
+
+
+def pulse_summary_table(charts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per organisation's p-chart: months, latest month and %, centre, variation."""
+    rows = []
+    for code, chart in charts.items():
+        reading = chart.attrs["reading"]
+        observed = chart[chart["p"].notna()]
+        latest = observed.iloc[-1]
+        rows.append(
+            {
+                "org_code": code,
+                "org_name": chart.attrs["org_name"],
+                "months": reading["months"],
+                "latest_month": pd.Timestamp(latest["x"]).strftime("%b %Y"),
+                "latest_pct": 100 * float(latest["p"]),
+                "centre_pct": 100 * float(latest["centre"]),
+                "variation": reading["label"],
+                "sentence": reading["sentence"],
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "org_code",
+            "org_name",
+            "months",
+            "latest_month",
+            "latest_pct",
+            "centre_pct",
+            "variation",
+            "sentence",
+        ],
+    )
+
+
+def p_chart_table(chart: pd.DataFrame) -> pd.DataFrame:
+    """The table behind one p-chart, as percentages."""
+    return pd.DataFrame(
+        {
+            "month": pd.to_datetime(chart["x"]).dt.strftime("%b %Y"),
+            "favourable_answers": chart["numerator"],
+            "answers": chart["denominator"],
+            "favourable_pct": 100 * chart["p"],
+            "centre_pct": 100 * chart["centre"],
+            "lower_limit_pct": 100 * chart["lcl"],
+            "upper_limit_pct": 100 * chart["ucl"],
+            "point_type": chart["point_type"].map(
+                lambda t: spc_point_words(t) if isinstance(t, str) else ""
+            ),
+        }
+    )
+
+
+def spc_point_words(point_type: str) -> str:
+    """A p-chart point's type in words."""
+    return {
+        "common_cause": "common cause",
+        "special_cause_improvement": "special cause: improvement",
+        "special_cause_concern": "special cause: concern",
+        "special_cause_neutral_high": "special cause: high",
+        "special_cause_neutral_low": "special cause: low",
+    }.get(point_type, point_type)
+
+
+# --- text alternatives -------------------------------------------------------------------
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 cell is", "3 cells are"."""
+    return f"{n} {noun} is" if n == 1 else f"{n} {noun}s are"
+
+
+def describe_over_time(frame: pd.DataFrame) -> str:
+    """One or two sentences saying what the over-time chart shows."""
+    what = frame.attrs.get("dimension", OVERALL)
+    what = "The overall measure" if what == OVERALL else what
+    shown = frame[~frame["suppressed"].astype(bool)]
+    if shown.empty:
+        return f"{what}: nothing can be shown for these organisations and periods."
+    parts = []
+    for name, part in shown.groupby("org_name", sort=True):
+        part = part.sort_values("period_date")
+        first, last = part.iloc[0], part.iloc[-1]
+        if len(part) == 1:
+            parts.append(f"{name} {last['score']:.0f}% in {last['period_label']}")
+        else:
+            parts.append(
+                f"{name} {first['score']:.0f}% in {first['period_label']} and "
+                f"{last['score']:.0f}% in {last['period_label']}"
+            )
+    text = f"{what}, % favourable: " + "; ".join(parts) + "."
+    hidden = int(frame["suppressed"].astype(bool).sum())
+    if hidden:
+        text += f" {_count(hidden, 'organisation-period')} suppressed and not drawn."
+    return text
+
+
+def describe_side_by_side(frame: pd.DataFrame) -> str:
+    """A sentence per organisation: its highest and lowest dimension."""
+    shown = frame[~frame["suppressed"].astype(bool) & (frame["dimension"] != OVERALL)]
+    if shown.empty:
+        return "No dimension can be shown for this period."
+    parts = []
+    for name, part in shown.groupby("org_name", sort=True):
+        top = part.loc[part["score"].idxmax()]
+        low = part.loc[part["score"].idxmin()]
+        parts.append(
+            f"{name}: highest {top['dimension']} ({top['score']:.0f}%), "
+            f"lowest {low['dimension']} ({low['score']:.0f}%)"
+        )
+    return "; ".join(parts) + "."
+
+
+def describe_questions(frame: pd.DataFrame) -> str:
+    """The highest and lowest question in the question detail."""
+    shown = frame[~frame["suppressed"].astype(bool)]
+    if shown.empty:
+        return "Every question is suppressed for this organisation and period."
+    top = shown.loc[shown["favourable_pct"].idxmax()]
+    low = shown.loc[shown["favourable_pct"].idxmin()]
+    text = (
+        f"{len(shown)} questions shown; highest {top['question_code']} "
+        f"({top['favourable_pct']:.0f}% favourable), lowest {low['question_code']} "
+        f"({low['favourable_pct']:.0f}%)."
+    )
+    hidden = len(frame) - len(shown)
+    return text + (f" {hidden} suppressed." if hidden else "")
+
+
+def describe_breakdown(frame: pd.DataFrame, level: str) -> str:
+    """How many groups are shown and hidden, and the range of the shown ones."""
+    noun = LEVELS.get(level, level).lower()
+    shown = frame[~frame["suppressed"].astype(bool)]
+    hidden = len(frame) - len(shown)
+    if shown.empty:
+        if len(frame) == 1:
+            return f"The only {noun} is suppressed for this period."
+        return f"All {len(frame)} {noun}s are suppressed for this period."
+    if len(shown) == 1:
+        only = shown.iloc[0]
+        text = f"1 {noun} shown: {only['group']} ({only['score']:.0f}%)."
+    else:
+        top = shown.loc[shown["score"].idxmax()]
+        low = shown.loc[shown["score"].idxmin()]
+        text = (
+            f"{len(shown)} {noun}s shown, from {low['group']} ({low['score']:.0f}%) to "
+            f"{top['group']} ({top['score']:.0f}%)."
+        )
+    return text + (f" {hidden} suppressed." if hidden else "")
+
+
+def describe_heatmap(frame: pd.DataFrame) -> str:
+    """The lowest and highest cell of the heatmap."""
+    shown = frame[~frame["suppressed"].astype(bool)]
+    if shown.empty:
+        return "Every cell is suppressed for this period."
+    top = shown.loc[shown["favourable_pct"].idxmax()]
+    low = shown.loc[shown["favourable_pct"].idxmin()]
+    hidden = len(frame) - len(shown)
+    text = (
+        f"{shown['question_code'].nunique()} questions by {shown['org_code'].nunique()} "
+        f"organisations. Highest: {top['org_name']} on {top['question_code']} "
+        f"({top['favourable_pct']:.0f}%); lowest: {low['org_name']} on "
+        f"{low['question_code']} ({low['favourable_pct']:.0f}%)."
+    )
+    return text + (f" {_count(hidden, 'cell')} suppressed." if hidden else "")
+
+
+def describe_answers(distribution: pd.DataFrame) -> str:
+    """Which question has the most agreement and which the most disagreement."""
+    shown = distribution[~distribution["suppressed"].astype(bool)]
+    if shown.empty:
+        return "Every question is suppressed (too few respondents)."
+    agree = shown["pct_4"] + shown["pct_5"]
+    disagree = shown["pct_1"] + shown["pct_2"]
+    top = shown.loc[agree.idxmax()]
+    low = shown.loc[disagree.idxmax()]
+    text = (
+        f"Most agreement: {top['question_code']} ({agree.max():.0f}% agree or strongly "
+        f"agree, {int(top['responses'])} responses). Most disagreement: "
+        f"{low['question_code']} ({disagree.max():.0f}% disagree or strongly disagree)."
+    )
+    hidden = len(distribution) - len(shown)
+    return text + (f" {hidden} suppressed." if hidden else "")
+
+
+# --- tables for download -----------------------------------------------------------------
+
+
+def download_table(
+    frame: pd.DataFrame, columns: dict[str, str], measure: str | None = None
+) -> pd.DataFrame:
+    """`columns` of `frame` under their headings, numbers rounded to 1 decimal place, and
+    "suppressed" in every hidden cell (never 0 or blank); the measure version first."""
+    hidden = (
+        frame["suppressed"].astype(bool).to_numpy()
+        if "suppressed" in frame
+        else np.zeros(len(frame), dtype=bool)
+    )
+    out = pd.DataFrame(index=range(len(frame)))
+    if measure:
+        out["Measure"] = measure
+    for col, heading in columns.items():
+        values = frame[col].tolist()
+        cells: list[object] = []
+        for value, is_hidden in zip(values, hidden, strict=True):
+            missing = value is None or (isinstance(value, float) and math.isnan(value))
+            if missing:
+                cells.append(SUPPRESSED if is_hidden else "")
+            elif isinstance(value, bool | np.bool_):
+                cells.append("yes" if value else "no")
+            elif isinstance(value, float | np.floating):
+                number = round(float(value), 1)
+                cells.append(int(number) if number.is_integer() else number)
+            elif isinstance(value, np.integer):
+                cells.append(int(value))
+            elif isinstance(value, dt.date | pd.Timestamp):
+                cells.append(period_label(value))
+            else:
+                cells.append(value)
+        out[heading] = pd.Series(cells, dtype=object)
+    return out
+
+
+def screen_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A download table for showing on screen: a column that mixes numbers with words
+    ("suppressed") becomes all text, so it displays as one type."""
+    out = table.copy()
+    for col in out.columns:
+        values = out[col].tolist()
+        has_text = any(isinstance(v, str) for v in values)
+        has_number = any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if has_text and has_number:
+            out[col] = pd.Series([str(v) for v in values], index=out.index, dtype=object)
+    return out
+
+
+__all__ = [
+    "LEVELS",
+    "LIKERT_LABELS",
+    "OVERALL",
+    "SOURCES",
+    "answer_distribution",
+    "breakdown",
+    "change_sentences",
+    "describe_answers",
+    "describe_breakdown",
+    "describe_heatmap",
+    "describe_over_time",
+    "describe_questions",
+    "describe_side_by_side",
+    "diverging_segments",
+    "download_table",
+    "group_scores",
+    "headline",
+    "heatmap",
+    "measure_summary",
+    "org_scores",
+    "organisation_names",
+    "organisations_with_scores",
+    "over_time",
+    "p_chart_table",
+    "period_label",
+    "periods",
+    "pulse_charts",
+    "pulse_reading",
+    "pulse_summary_table",
+    "question_detail",
+    "real_change",
+    "resolve_version",
+    "screen_table",
+    "select_orgs",
+    "side_by_side",
+    "spc_point_words",
+    "suppression_notes",
+    "suppression_reason",
+    "version_numbers",
+]

@@ -1,0 +1,1027 @@
+"""PDSA projects and their measures: the registry, cycles, cadence, SPC readings and entry forms.
+
+The read side builds on the `queries.pdsa_*` functions. Every measure's XmR chart is computed
+by `measure_xmr`, so the icons in the registry (default settings) are exactly the ones its
+chart shows with the same settings. Entries typed on the page (`log_cycle`, `log_measure`) go
+through the normal upload path as a one-row CSV: same validation, all-or-nothing write,
+upload history and delete as a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from impact_data import queries, spc
+from impact_data.access import AccessDenied, Viewer, requires_access
+from impact_data.db import Database
+from impact_data.ingest import Problem, UploadRefused, UploadResult, commit_upload, prepare_upload
+from impact_data.kinds import PDSA_DECISIONS
+from impact_data.models import PdsaCycle, PdsaProject
+
+CHARTS = ("xmr", "run", "p")
+CHART_NAMES = {"xmr": "XmR chart", "run": "Run chart", "p": "p-chart"}
+DECISION_NAMES = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon", None: "Running"}
+RUNNING = "running"
+CYCLE_ENTRY_FILE = "PDSA cycle entered on the page.csv"
+MEASURE_ENTRY_FILE = "PDSA measure value entered on the page.csv"
+CYCLE_FIELDS = (
+    "project_id",
+    "cycle_no",
+    "start_date",
+    "end_date",
+    "change_tested",
+    "prediction",
+    "what_happened",
+    "learning",
+    "decision",
+)
+MEASURE_FIELDS = ("project_id", "date", "value", "numerator", "denominator", "note")
+FIELD_LABELS = {
+    "project_id": "Project",
+    "cycle_no": "Cycle number",
+    "start_date": "Start date",
+    "end_date": "End date",
+    "change_tested": "Change tested",
+    "prediction": "Prediction",
+    "what_happened": "What happened",
+    "learning": "Learning",
+    "decision": "Decision",
+    "date": "Date",
+    "value": "Value",
+    "numerator": "Numerator",
+    "denominator": "Denominator",
+    "note": "Note",
+}
+SUMMARY_COLUMNS = [
+    "project_id",
+    "org_code",
+    "title",
+    "team",
+    "status",
+    "start_date",
+    "measure_name",
+    "improvement_direction",
+    "target",
+    "lived_experience_involved",
+    "coach",
+    "cycles",
+    "last_cycle",
+    "latest_decision",
+    "median_cadence_days",
+    "adopt",
+    "adapt",
+    "abandon",
+    "measure_points",
+    "latest_point_type",
+    "variation",
+    "variation_direction",
+    "assurance",
+    "trial_limits",
+    "variation_icon",
+    "assurance_icon",
+]
+
+
+class EntryRefused(UploadRefused):
+    """A cycle or measure value typed on the page that was not saved, with its problems."""
+
+    def messages(self) -> list[str]:
+        """Each problem in plain words, naming the form field rather than a file row (or the
+        reason itself when the write was refused without a list, e.g. a clash a moment ago)."""
+        return [entry_problem_text(p) for p in self.problems] or [str(self)]
+
+
+def entry_problem_text(problem: Problem) -> str:
+    """One problem with an entry, as the form shows it: field label, what is wrong, found."""
+    text = problem.message
+    if problem.found is not None and problem.found != "":
+        text += f" (found: {problem.found})"
+    label = FIELD_LABELS.get(problem.column or "")
+    return f"{label}: {text}" if label else text
+
+
+# --- measures and SPC -----------------------------------------------------------------
+
+
+def improvement_of(direction: object) -> str:
+    """The SPC improvement direction for a project's improvement_direction (blank: neutral)."""
+    return direction if direction in ("increase", "decrease") else "neutral"
+
+
+def target_of(target: object) -> float | None:
+    """A project's target as a number, or None when it has none."""
+    if target is None or (isinstance(target, float) and math.isnan(target)):
+        return None
+    return float(target)
+
+
+def measure_xmr(
+    measures: pd.DataFrame,
+    *,
+    improvement_direction: object = None,
+    target: object = None,
+    rebase_at: Sequence[Any] | None = None,
+    fix_after_n_points: int | None = None,
+    screen_outliers: bool = True,
+) -> pd.DataFrame:
+    """The XmR chart of one project's measure values (columns date, value): the one call both
+    the registry icons and the chart use."""
+    ordered = measures.sort_values("date")
+    return spc.xmr(
+        ordered["value"].astype(float).to_numpy(),
+        dates=pd.to_datetime(ordered["date"]).to_numpy(),
+        improvement=improvement_of(improvement_direction),
+        screen_outliers=screen_outliers,
+        fix_after_n_points=fix_after_n_points,
+        rebase_at=list(rebase_at) if rebase_at else None,
+        target=target_of(target),
+    )
+
+
+def icons_of(result: pd.DataFrame) -> dict[str, Any]:
+    """Variation and assurance of an XmR result, with their text labels (empty chart: none)."""
+    if result.empty or result["value"].notna().sum() == 0:
+        return {
+            "latest_point_type": None,
+            "variation": None,
+            "variation_direction": None,
+            "assurance": None,
+            "trial_limits": None,
+            "variation_icon": "No measure values yet",
+            "assurance_icon": "",
+        }
+    summary = spc.xmr_summary(result)
+    latest = result[result["value"].notna()].iloc[-1]
+    return {
+        "latest_point_type": latest["point_type"],
+        "variation": summary["variation"],
+        "variation_direction": summary["variation_direction"],
+        "assurance": summary["assurance"],
+        "trial_limits": summary["trial_limits"],
+        "variation_icon": spc.variation_icon_label(summary),
+        "assurance_icon": spc.assurance_icon_label(summary),
+    }
+
+
+def cadence_days(start_dates: Iterable[Any]) -> list[int]:
+    """Days between consecutive cycle starts, in date order."""
+    dates = sorted(pd.Timestamp(d) for d in start_dates if d is not None and not pd.isna(d))
+    return [int((b - a).days) for a, b in zip(dates, dates[1:], strict=False)]
+
+
+def median_cadence(start_dates: Iterable[Any]) -> float | None:
+    """Median days between cycle starts; None with fewer than two cycles."""
+    gaps = cadence_days(start_dates)
+    return float(np.median(gaps)) if gaps else None
+
+
+def decision_counts(decisions: Iterable[Any]) -> dict[str, int]:
+    """How many cycles were adopted, adapted, abandoned, and are still running (no decision)."""
+    counts = dict.fromkeys((*PDSA_DECISIONS, RUNNING), 0)
+    for decision in decisions:
+        key = decision if decision in PDSA_DECISIONS else RUNNING
+        counts[key] += 1
+    return counts
+
+
+# --- the registry ---------------------------------------------------------------------
+
+
+@requires_access
+def project_summary(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    teams: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The project registry: one row per project with its cycles, cadence, decisions and the
+    variation and assurance icons of its measure (XmR chart with default settings)."""
+    projects = queries.pdsa_projects(db, viewer, org_codes=org_codes)
+    if statuses is not None:
+        projects = projects[projects["status"].isin(list(statuses))]
+    if teams is not None:
+        projects = projects[projects["team"].isin(list(teams))]
+    projects = projects.reset_index(drop=True)
+    if projects.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    ids = projects["project_id"].tolist()
+    cycles = queries.pdsa_cycles(db, viewer, project_ids=ids)
+    measures = queries.pdsa_measures(db, viewer, project_ids=ids)
+    cycles_by_project = dict(list(cycles.groupby("project_id")))
+    measures_by_project = dict(list(measures.groupby("project_id")))
+
+    rows = []
+    for project in projects.to_dict("records"):
+        ref = project["project_id"]
+        own_cycles = cycles_by_project.get(ref, cycles.iloc[0:0]).sort_values("cycle_no")
+        decided = own_cycles["decision"].dropna()
+        counts = decision_counts(own_cycles["decision"])
+        result = measure_xmr(
+            measures_by_project.get(ref, measures.iloc[0:0]),
+            improvement_direction=project["improvement_direction"],
+            target=project["target"],
+        )
+        rows.append(
+            {
+                **project,
+                "latest_decision": decided.iloc[-1] if len(decided) else None,
+                "median_cadence_days": median_cadence(own_cycles["start_date"]),
+                "adopt": counts["adopt"],
+                "adapt": counts["adapt"],
+                "abandon": counts["abandon"],
+                "measure_points": int(result["value"].notna().sum()),
+                **icons_of(result),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    for col in ("start_date", "last_cycle"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["median_cadence_days"] = frame["median_cadence_days"].astype(float)
+    frame["target"] = frame["target"].astype(float)
+    return frame[SUMMARY_COLUMNS]
+
+
+@requires_access
+def project_detail(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any] | None:
+    """One project's aim, measure and change ideas (None if unknown or not visible)."""
+    p, org = PdsaProject, queries.ORG
+    q = (
+        select(
+            p.project_ref.label("project_id"),
+            org.c.org_code,
+            org.c.org_name,
+            p.title,
+            p.aim,
+            p.team,
+            p.start_date,
+            p.status,
+            p.measure_name,
+            p.improvement_direction,
+            p.target,
+            p.lived_experience_involved,
+            p.coach,
+            p.change_ideas,
+        )
+        .join(org, org.c.id == p.org_id)
+        .where(p.project_ref == project_id)
+    )
+    frame = queries._frame(db, queries._limit_detail(q, viewer))
+    if frame.empty:
+        return None
+    detail = frame.iloc[0].to_dict()
+    detail = {k: (None if _missing(v) else v) for k, v in detail.items()}
+    measures = queries.pdsa_measures(db, viewer, project_ids=[project_id])
+    detail["measure_points"] = len(measures)
+    detail["has_proportions"] = bool(
+        len(measures)
+        and measures["numerator"].notna().all()
+        and (measures["denominator"].fillna(0) > 0).all()
+    )
+    detail["charts"] = [c for c in CHARTS if c != "p" or detail["has_proportions"]]
+    detail["can_log"] = viewer.can_upload_for({detail["org_code"]})
+    return detail
+
+
+def _missing(value: object) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --- one project's cycles -------------------------------------------------------------
+
+
+@requires_access
+def cycle_timeline(
+    db: Database, viewer: Viewer, project_id: str, *, as_of: dt.date | None = None
+) -> pd.DataFrame:
+    """A project's cycles for the timeline: dates, bar end (today while running), days since
+    the previous cycle started, decision in words and a short label."""
+    as_of = pd.Timestamp(as_of or dt.date.today())
+    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    columns = [
+        "project_id",
+        "cycle_no",
+        "start_date",
+        "end_date",
+        "bar_end",
+        "running",
+        "days",
+        "days_since_previous",
+        "change_tested",
+        "prediction",
+        "what_happened",
+        "learning",
+        "decision",
+        "decision_label",
+        "cycle_label",
+        "label",
+    ]
+    if cycles.empty:
+        return pd.DataFrame(columns=columns)
+    frame = cycles.sort_values("cycle_no").reset_index(drop=True)
+    frame["start_date"] = pd.to_datetime(frame["start_date"])
+    frame["end_date"] = pd.to_datetime(frame["end_date"])
+    frame["running"] = frame["end_date"].isna()
+    # A running cycle's bar reaches today (or just its start, if it starts in the future).
+    frame["bar_end"] = frame["end_date"].fillna(frame["start_date"].clip(lower=as_of))
+    frame["days"] = (frame["bar_end"] - frame["start_date"]).dt.days.astype(int)
+    by_start = frame["start_date"].sort_values()
+    frame["days_since_previous"] = by_start.diff().dt.days.reindex(frame.index).astype(float)
+    frame["decision"] = frame["decision"].astype(object).where(frame["decision"].notna(), None)
+    frame["decision_label"] = frame["decision"].map(DECISION_NAMES)
+    frame["cycle_label"] = "Cycle " + frame["cycle_no"].astype(int).astype(str)
+    frame["label"] = [
+        f"{decision}: {_shorten(change)}" if _present(change) else decision
+        for decision, change in zip(frame["decision_label"], frame["change_tested"], strict=True)
+    ]
+    return frame[columns]
+
+
+@requires_access
+def cadence(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any]:
+    """A project's cycle count, days between cycle starts (median, shortest, longest) and
+    adopt/adapt/abandon/running counts."""
+    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    gaps = cadence_days(cycles["start_date"])
+    return {
+        "cycles": len(cycles),
+        "days_between_starts": gaps,
+        "median_days": float(np.median(gaps)) if gaps else None,
+        "shortest_days": min(gaps) if gaps else None,
+        "longest_days": max(gaps) if gaps else None,
+        **decision_counts(cycles["decision"]),
+    }
+
+
+@requires_access
+def next_cycle_no(db: Database, viewer: Viewer, project_id: str) -> int:
+    """The cycle number a new cycle of the project would take (1 for the first)."""
+    with db.connect() as conn:
+        latest = conn.execute(
+            select(func.max(PdsaCycle.cycle_no))
+            .join(PdsaProject, PdsaProject.id == PdsaCycle.project_id)
+            .where(PdsaProject.project_ref == project_id)
+        ).scalar()
+    return int(latest or 0) + 1
+
+
+@requires_access
+def cycle_annotations(db: Database, viewer: Viewer, project_id: str) -> pd.DataFrame:
+    """Marks for a measure chart, one per cycle start: x (date), label, description."""
+    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    if cycles.empty:
+        return pd.DataFrame(columns=["x", "cycle_no", "decision", "label", "description"])
+    cycles = cycles.sort_values("cycle_no")
+    decision = cycles["decision"].astype(object).where(cycles["decision"].notna(), None)
+    label = [
+        f"C{int(n)} {DECISION_NAMES[d].lower()}"
+        for n, d in zip(cycles["cycle_no"], decision, strict=True)
+    ]
+    description = [
+        f"Cycle {int(n)}: {change if _present(change) else 'change not recorded'} "
+        f"({DECISION_NAMES[d].lower()})"
+        for n, change, d in zip(cycles["cycle_no"], cycles["change_tested"], decision, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "x": pd.to_datetime(cycles["start_date"]).to_numpy(),
+            "cycle_no": cycles["cycle_no"].astype(int).to_numpy(),
+            "decision": decision.to_numpy(),
+            "label": label,
+            "description": description,
+        }
+    )
+
+
+def _present(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _shorten(text: str, limit: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- a measure's chart ----------------------------------------------------------------
+
+
+@requires_access
+def measure_chart_data(
+    db: Database,
+    viewer: Viewer,
+    project_id: str,
+    *,
+    chart: str = "xmr",
+    rebase_at: Sequence[Any] | None = None,
+    fix_after_n_points: int | None = None,
+    screen_outliers: bool = True,
+) -> pd.DataFrame:
+    """A project's measure as an XmR chart, run chart or p-chart, one row per point, with the
+    cycles started since the previous point (`cycles_started`). Bad settings (a rebase date
+    out of range, a baseline too short, a p-chart without denominators) raise ValueError with
+    a message for the user."""
+    if chart not in CHARTS:
+        raise ValueError(f"chart must be one of {', '.join(CHARTS)}")
+    detail = project_detail(db, viewer, project_id)
+    if detail is None:
+        raise ValueError(f"there is no project {project_id} that you can see")
+    measures = queries.pdsa_measures(db, viewer, project_ids=[project_id]).sort_values("date")
+    measures = measures.reset_index(drop=True)
+    improvement = improvement_of(detail["improvement_direction"])
+    target = target_of(detail["target"])
+    if chart == "xmr":
+        data = measure_xmr(
+            measures,
+            improvement_direction=detail["improvement_direction"],
+            target=detail["target"],
+            rebase_at=rebase_at,
+            fix_after_n_points=fix_after_n_points,
+            screen_outliers=screen_outliers,
+        )
+    elif chart == "run":
+        analysis = spc.run_chart(measures["value"].astype(float).to_numpy())
+        data = pd.DataFrame(
+            {
+                "x": pd.to_datetime(measures["date"]),
+                "value": measures["value"].astype(float),
+                "median": analysis["median"],
+            }
+        )
+        if target is not None:
+            data["target"] = target
+        data.attrs.update({"chart": "run", "improvement": improvement, "run_chart": analysis})
+    else:
+        if not detail["has_proportions"]:
+            raise ValueError(
+                "a p-chart needs a numerator and denominator for every point; "
+                "this measure does not have them, so choose the XmR or run chart"
+            )
+        data = spc.p_chart(
+            measures["numerator"].astype(float).to_numpy(),
+            measures["denominator"].astype(float).to_numpy(),
+            dates=pd.to_datetime(measures["date"]).to_numpy(),
+            improvement=improvement,
+        )
+        # The target is in the measure's units: a percentage or a proportion, or (when the
+        # values are neither) something a proportion cannot be compared with.
+        scale = proportion_scale(measures)
+        target = None if target is None or scale is None else target / scale
+        if target is not None:
+            data["target"] = target
+    data["note"] = measures["note"].astype(object).where(measures["note"].notna(), None).values
+    data["cycles_started"] = _cycles_started(
+        data["x"], queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    )
+    data.attrs.update(
+        {
+            "project_id": project_id,
+            "measure_name": detail["measure_name"] or "Measure",
+            "target": target,
+            "improvement": improvement,
+        }
+    )
+    return data
+
+
+def proportion_scale(measures: pd.DataFrame) -> float | None:
+    """100 when the values are numerator/denominator as percentages, 1 when proportions,
+    None when they are something else."""
+    share = measures["numerator"].astype(float) / measures["denominator"].astype(float)
+    values = measures["value"].astype(float)
+    for scale, tolerance in ((100.0, 0.051), (1.0, 0.00051)):
+        if len(values) and np.allclose(values, scale * share, rtol=0, atol=tolerance * scale):
+            return scale
+    return None
+
+
+def _cycles_started(x: pd.Series, cycles: pd.DataFrame) -> list[str]:
+    """For each point, the cycles that started after the previous point and up to this one."""
+    out = [""] * len(x)
+    if cycles.empty or len(x) == 0:
+        return out
+    dates = pd.to_datetime(x).reset_index(drop=True)
+    for cycle in cycles.sort_values("start_date").to_dict("records"):
+        start = pd.Timestamp(cycle["start_date"])
+        later = np.flatnonzero((dates >= start).to_numpy())
+        if len(later) == 0:
+            continue
+        i = int(later[0])
+        text = f"Cycle {int(cycle['cycle_no'])}"
+        out[i] = f"{out[i]}, {text}" if out[i] else text
+    return out
+
+
+def measure_reading(data: pd.DataFrame) -> dict[str, Any]:
+    """What a measure chart says, in words: the variation and assurance icon labels and a
+    plain-English reading (the text alternative under the chart)."""
+    chart = data.attrs.get("chart", "xmr")
+    empty = data.empty or (data["p" if chart == "p" else "value"].notna().sum() == 0)
+    if empty:
+        return {
+            "variation": None,
+            "assurance": None,
+            "variation_label": "No measure values yet",
+            "assurance_label": "",
+            "sentence": "There are no values for this measure yet: add some to see a chart.",
+            "trial_limits": False,
+        }
+    if chart == "run":
+        return _run_reading(data)
+    if chart == "p":
+        summary = spc.p_chart_summary(data, target=data.attrs.get("target"))
+        trial = False
+        sentence = _special_cause_sentence(
+            data,
+            "p",
+            "centre",
+            "lcl",
+            "ucl",
+            data.attrs["improvement"],
+            percent=True,
+            centre_name="the centre line",
+        )
+        assurance_text = _assurance_sentence(summary, percent=True)
+    else:
+        summary = spc.xmr_summary(data)
+        trial = bool(summary["trial_limits"])
+        # Limits come from the latest segment's baseline points (all of them unless fixed).
+        limit_points = int(data.loc[data["segment"] == summary["segment"], "baseline"].sum())
+        sentence = _special_cause_sentence(
+            data, "value", "mean", "lpl", "upl", data.attrs["improvement"]
+        )
+        assurance_text = _assurance_sentence(summary)
+    parts = [sentence, assurance_text]
+    if trial:
+        parts.append(
+            f"These are trial limits: they come from {_points(limit_points)}, "
+            f"fewer than the {spc.TRIAL_LIMITS_BELOW_POINTS} needed for firm limits."
+        )
+    return {
+        "variation": summary["variation"],
+        "assurance": summary["assurance"],
+        "variation_label": spc.variation_icon_label(summary),
+        "assurance_label": spc.assurance_icon_label(summary),
+        "sentence": " ".join(p for p in parts if p),
+        "trial_limits": trial,
+    }
+
+
+def _special_cause_sentence(
+    data: pd.DataFrame,
+    value: str,
+    centre: str,
+    lower: str,
+    upper: str,
+    improvement: str,
+    *,
+    percent: bool = False,
+    centre_name: str = "the mean",
+) -> str:
+    observed = data[data[value].notna()]
+    latest = observed.iloc[-1]
+    fmt = _percent if percent else _number
+    variation, _ = spc.variation_of(latest["point_type"], improvement)
+    verdict = {
+        "common_cause": "common cause variation",
+        "improvement": "special cause improvement",
+        "concern": "special cause concern",
+        "neutral": "special cause variation (no improvement direction set)",
+    }[variation]
+    when = _date_text(latest["x"])
+    rule = latest["rule"]
+    if "segment" in observed.columns:
+        observed = observed[observed["segment"] == latest["segment"]]
+    values = observed[value].to_numpy(dtype=float)
+    centres = observed[centre].to_numpy(dtype=float)
+    if rule == "outside_limits":
+        above = latest[value] > latest[upper]
+        limit = upper if above else lower
+        return (
+            f"The latest point ({fmt(latest[value])}, {when}) is "
+            f"{'above the upper' if above else 'below the lower'} process limit "
+            f"({fmt(latest[limit])}): {verdict}."
+        )
+    if rule == "shift":
+        side = np.sign(values - centres)
+        run = _run_length(side == side[-1])
+        start = observed["x"].iloc[len(values) - run]
+        where = "above" if side[-1] > 0 else "below"
+        return f"{run} points in a row {where} {centre_name} since {_date_text(start)}: {verdict}."
+    if rule == "trend":
+        steps = np.sign(np.diff(values))
+        run = _run_length(steps == steps[-1]) + 1
+        start = observed["x"].iloc[len(values) - run]
+        way = "rising" if steps[-1] > 0 else "falling"
+        return f"{run} points in a row {way} since {_date_text(start)}: {verdict}."
+    if rule == "two_in_three":
+        above = latest[value] > latest[centre]
+        return (
+            f"2 of the last 3 points are close to the {'upper' if above else 'lower'} process "
+            f"limit: {verdict}."
+        )
+    if pd.isna(latest[lower]) or pd.isna(latest[upper]):
+        return (
+            f"The latest point is {fmt(latest[value])} ({when}). There are too few points to "
+            "calculate process limits yet: add more values to judge the variation."
+        )
+    return (
+        f"The latest point ({fmt(latest[value])}, {when}) is within the process limits "
+        f"({fmt(latest[lower])} to {fmt(latest[upper])}) around {centre_name} of "
+        f"{fmt(latest[centre])}, with no unusual run or trend: {verdict}."
+    )
+
+
+def _assurance_sentence(summary: dict[str, Any], *, percent: bool = False) -> str:
+    fmt = _percent if percent else _number
+    low = summary.get("lpl", summary.get("lcl"))
+    high = summary.get("upl", summary.get("ucl"))
+    target = summary.get("target")
+    if summary["assurance"] == "none":
+        if target is None:
+            return "No target is set, so there is no assurance reading."
+        if pd.isna(low) or pd.isna(high):
+            return "There are no process limits yet, so the target cannot be assured."
+        return "No improvement direction is set, so the target cannot be assured."
+    limits = f"the process limits ({fmt(low)} to {fmt(high)})"
+    if summary["assurance"] == "pass":
+        return f"The target ({fmt(target)}) lies outside {limits} on the good side: it will consistently be met."
+    if summary["assurance"] == "fail":
+        return (
+            f"The target ({fmt(target)}) lies outside {limits} on the wrong side: it will "
+            "consistently be missed unless the process changes."
+        )
+    return f"The target ({fmt(target)}) lies between {limits}: it will be hit and miss."
+
+
+def _run_reading(data: pd.DataFrame) -> dict[str, Any]:
+    analysis = data.attrs["run_chart"]
+    median = _number(analysis["median"])
+    if not analysis["enough_data"]:
+        sentence = (
+            f"Median {median}. Not enough data to judge: {analysis['n_useful']} points off the "
+            f"median, and a run chart needs at least {spc.RUN_CHART_MIN_USEFUL_POINTS}."
+        )
+        label = "Run chart: not enough data"
+    else:
+        findings = []
+        if analysis["shift_signal"]:
+            findings.append(
+                f"the longest run on one side of the median is {analysis['longest_run']} points "
+                f"(more than {analysis['longest_run_max']} signals a shift)"
+            )
+        if analysis["crossings_signal"]:
+            findings.append(
+                f"the line crosses the median only {analysis['n_crossings']} times "
+                f"(fewer than {analysis['n_crossings_min']} signals a shift)"
+            )
+        if findings:
+            sentence = f"Median {median}; {' and '.join(findings)}: non-random variation."
+            label = "Run chart: signal of non-random variation"
+        else:
+            sentence = (
+                f"Median {median}; longest run {analysis['longest_run']} "
+                f"(limit {analysis['longest_run_max']}), {analysis['n_crossings']} crossings "
+                f"(at least {analysis['n_crossings_min']} expected): random variation only."
+            )
+            label = "Run chart: random variation only"
+    return {
+        "variation": "signal" if analysis["signal"] else None,
+        "assurance": None,
+        "variation_label": label,
+        "assurance_label": "",
+        "sentence": sentence,
+        "trial_limits": False,
+    }
+
+
+def _points(n: int) -> str:
+    return "1 point" if n == 1 else f"{n} points"
+
+
+def _run_length(flags: np.ndarray) -> int:
+    """Length of the run of True values ending at the last element."""
+    run = 0
+    for flag in flags[::-1]:
+        if not flag:
+            break
+        run += 1
+    return run
+
+
+def _date_text(value: object) -> str:
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp:%b %Y}"
+
+
+def _number(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "not available"
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _percent(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "not available"
+    return f"{100 * value:.1f}%"
+
+
+# --- the system -----------------------------------------------------------------------
+
+
+@requires_access
+def cycles_per_month(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Cycles started per month and organisation, counted in the database (months in which an
+    organisation started none are absent)."""
+    c, p, org = PdsaCycle, PdsaProject, queries.ORG
+    month = queries._month(db, c.start_date).label("month")
+    q = (
+        select(org.c.org_code, month, func.count().label("cycles"))
+        .select_from(c)
+        .join(p, p.id == c.project_id)
+        .join(org, org.c.id == p.org_id)
+        .group_by(org.c.org_code, month)
+        .order_by(month, org.c.org_code)
+    )
+    frame = queries._frame(db, queries._only_orgs(q, org_codes))
+    if frame.empty:
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype="datetime64[ns]"),
+                "org_code": pd.Series(dtype=object),
+                "cycles": pd.Series(dtype=int),
+            }
+        )
+    frame["month"] = pd.to_datetime(frame["month"])
+    frame["cycles"] = frame["cycles"].astype(int)
+    return frame[["month", "org_code", "cycles"]]
+
+
+@requires_access
+def system_cycles_per_month(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Cycles started per month across the chosen organisations, every month from the first
+    to the last (zero where none), with how many organisations started any."""
+    per_org = cycles_per_month(db, viewer, org_codes=org_codes)
+    if per_org.empty:
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype="datetime64[ns]"),
+                "cycles": pd.Series(dtype=int),
+                "organisations": pd.Series(dtype=int),
+            }
+        )
+    totals = per_org.groupby("month").agg(
+        cycles=("cycles", "sum"), organisations=("org_code", "nunique")
+    )
+    months = pd.date_range(totals.index.min(), totals.index.max(), freq="MS")
+    totals = totals.reindex(months, fill_value=0).rename_axis("month").reset_index()
+    return totals.astype({"cycles": int, "organisations": int})
+
+
+@requires_access
+def portfolio(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    as_of: dt.date | None = None,
+    days: int = 90,
+) -> pd.DataFrame:
+    """Per organisation: projects, active projects, recent cycles, projects co-designed with
+    people with lived experience (count and share), and cycle decisions (counts and shares)."""
+    activity = queries.pdsa_activity(db, viewer, as_of=as_of, days=days)
+    if org_codes is not None:
+        activity = activity[activity["org_code"].isin(list(org_codes))]
+    names = queries.organisations(db, viewer).set_index("org_code")["org_name"]
+    c, p, org = PdsaCycle, PdsaProject, queries.ORG
+    q = (
+        select(org.c.org_code, c.decision, func.count().label("n"))
+        .select_from(c)
+        .join(p, p.id == c.project_id)
+        .join(org, org.c.id == p.org_id)
+        .group_by(org.c.org_code, c.decision)
+    )
+    decisions = queries._frame(db, q)
+    decisions["decision"] = decisions["decision"].astype(object).fillna(RUNNING)
+    wide = decisions.pivot_table(
+        index="org_code", columns="decision", values="n", aggfunc="sum", fill_value=0
+    )
+    frame = activity.reset_index(drop=True).copy()
+    frame.insert(1, "org_name", frame["org_code"].map(names))
+    for decision in (*PDSA_DECISIONS, RUNNING):
+        counts = wide[decision] if decision in wide.columns else pd.Series(dtype=int)
+        frame[decision] = frame["org_code"].map(counts).fillna(0).astype(int)
+    decided = frame[list(PDSA_DECISIONS)].sum(axis=1)
+    for decision in PDSA_DECISIONS:
+        frame[f"{decision}_share"] = (frame[decision] / decided.where(decided > 0)).astype(float)
+    return frame
+
+
+def portfolio_totals(frame: pd.DataFrame) -> dict[str, Any]:
+    """System totals of a `portfolio` frame: projects, co-designed share, decisions."""
+    projects = int(frame["projects"].sum()) if len(frame) else 0
+    lived = int(frame["lived_experience_projects"].sum()) if len(frame) else 0
+    counts = {d: int(frame[d].sum()) if len(frame) else 0 for d in (*PDSA_DECISIONS, RUNNING)}
+    decided = sum(counts[d] for d in PDSA_DECISIONS)
+    return {
+        "organisations": int((frame["projects"] > 0).sum()) if len(frame) else 0,
+        "projects": projects,
+        "active_projects": int(frame["active_projects"].sum()) if len(frame) else 0,
+        "lived_experience_projects": lived,
+        "lived_experience_share": lived / projects if projects else None,
+        **counts,
+        **{f"{d}_share": counts[d] / decided if decided else None for d in PDSA_DECISIONS},
+    }
+
+
+def decision_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """System-wide adopt/adapt/abandon counts and shares of decided cycles, for a chart."""
+    totals = portfolio_totals(frame)
+    decided = sum(totals[d] for d in PDSA_DECISIONS)
+    return pd.DataFrame(
+        {
+            "decision": list(PDSA_DECISIONS),
+            "decision_label": [DECISION_NAMES[d] for d in PDSA_DECISIONS],
+            "cycles": [totals[d] for d in PDSA_DECISIONS],
+            "share": [totals[d] / decided if decided else math.nan for d in PDSA_DECISIONS],
+        }
+    )
+
+
+# --- entering a cycle or a measure value on the page ----------------------------------
+
+
+@requires_access
+def log_cycle(
+    db: Database,
+    viewer: Viewer,
+    project_id: str,
+    *,
+    cycle_no: int | None = None,
+    start_date: dt.date | None,
+    end_date: dt.date | None = None,
+    change_tested: str | None = None,
+    prediction: str | None = None,
+    what_happened: str | None = None,
+    learning: str | None = None,
+    decision: str | None = None,
+) -> UploadResult:
+    """Save one PDSA cycle typed on the page, through the normal upload path (validation,
+    all-or-nothing, upload history, delete). Raises EntryRefused listing its problems, or
+    AccessDenied. A cycle number of None takes the next one."""
+    _check_may_write(db, viewer, project_id)
+    if cycle_no is None:
+        cycle_no = next_cycle_no(db, viewer, project_id)
+    row = {
+        "project_id": project_id,
+        "cycle_no": cycle_no,
+        "start_date": start_date,
+        "end_date": end_date,
+        "change_tested": change_tested,
+        "prediction": prediction,
+        "what_happened": what_happened,
+        "learning": learning,
+        "decision": decision,
+    }
+    return _log_entry(db, viewer, CYCLE_ENTRY_FILE, CYCLE_FIELDS, row, "cycle", "cycle_no")
+
+
+@requires_access
+def log_measure(
+    db: Database,
+    viewer: Viewer,
+    project_id: str,
+    *,
+    date: dt.date | None,
+    value: float | None,
+    numerator: float | None = None,
+    denominator: float | None = None,
+    note: str | None = None,
+) -> UploadResult:
+    """Save one measure value typed on the page, through the normal upload path. Raises
+    EntryRefused listing its problems, or AccessDenied."""
+    _check_may_write(db, viewer, project_id)
+    row = {
+        "project_id": project_id,
+        "date": date,
+        "value": value,
+        "numerator": numerator,
+        "denominator": denominator,
+        "note": note,
+    }
+    return _log_entry(db, viewer, MEASURE_ENTRY_FILE, MEASURE_FIELDS, row, "measure value", "date")
+
+
+def _check_may_write(db: Database, viewer: Viewer, project_id: str) -> None:
+    # An unknown project is left to validation, which reports it in the standard words.
+    with db.connect() as conn:
+        org_code = conn.execute(
+            select(queries.ORG.c.org_code)
+            .join(PdsaProject, PdsaProject.org_id == queries.ORG.c.id)
+            .where(PdsaProject.project_ref == project_id)
+        ).scalar()
+    if org_code is not None and not viewer.can_upload_for({org_code}):
+        raise AccessDenied(
+            f"you can add cycles and measure values only for your own organisation's "
+            f"projects; {project_id} belongs to {org_code}"
+        )
+
+
+def entry_csv(fields: Sequence[str], row: dict[str, Any], title: str) -> bytes:
+    """A one-row CSV of an entry, under a title line saying who entered it and when (which
+    also keeps two identical entries from looking like the same file)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([title])
+    writer.writerow(list(fields))
+    writer.writerow([_cell(row.get(name)) for name in fields])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    # Line breaks in free text become spaces, as they would from any uploaded file.
+    return " ".join(str(value).split())
+
+
+def _log_entry(
+    db: Database,
+    viewer: Viewer,
+    file_name: str,
+    fields: Sequence[str],
+    row: dict[str, Any],
+    what: str,
+    clash_field: str,
+) -> UploadResult:
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    title = f"PDSA {what} entered on the page by {viewer.user} at {stamp}"
+    data = entry_csv(fields, row, title)
+    prepared = prepare_upload(db, data, file_name, "pdsa")
+    if not prepared.ok:
+        # A clash with stored rows is reported on a key's first column (project_id); on a
+        # form it is the cycle number or date that needs changing, so point there.
+        problems = [
+            replace(p, column=clash_field) if p.category == "already_loaded" else p
+            for p in prepared.problems
+        ]
+        raise EntryRefused(
+            f"the {what} was not saved: " + "; ".join(entry_problem_text(p) for p in problems),
+            problems,
+        )
+    try:
+        return commit_upload(db, prepared, uploaded_by=viewer.user, viewer=viewer)
+    except UploadRefused as exc:
+        raise EntryRefused(f"the {what} was not saved: {exc}", exc.problems) from exc
+
+
+__all__ = [
+    "CHARTS",
+    "CHART_NAMES",
+    "DECISION_NAMES",
+    "EntryRefused",
+    "cadence",
+    "cadence_days",
+    "cycle_annotations",
+    "cycle_timeline",
+    "cycles_per_month",
+    "decision_counts",
+    "decision_table",
+    "entry_problem_text",
+    "icons_of",
+    "log_cycle",
+    "log_measure",
+    "measure_chart_data",
+    "measure_reading",
+    "measure_xmr",
+    "median_cadence",
+    "next_cycle_no",
+    "portfolio",
+    "portfolio_totals",
+    "project_detail",
+    "project_summary",
+    "system_cycles_per_month",
+]

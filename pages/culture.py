@@ -1,0 +1,434 @@
+"""Culture: the locally agreed culture measure over time, by dimension, question, team and staff
+group, how people answered, and whether a change is real, with the table behind every chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from impact_data import culture_views as views
+from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from ui.charts import culture as charts
+from ui.state import query, viewer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SCORE_COLUMNS = {
+    "score": "% favourable",
+    "ci_low": "95% interval from",
+    "ci_high": "95% interval to",
+    "responses": "Responses",
+}
+QUESTION_COLUMNS = {
+    "question_code": "Question",
+    "question_text": "Wording",
+    "dimension": "Dimension",
+    "higher_is_better": "Higher is better",
+    "favourable_pct": "% favourable",
+    "ci_low": "95% interval from",
+    "ci_high": "95% interval to",
+    "responses": "Responses",
+}
+HIDDEN_COLUMN = {"reason": "Why not shown"}
+
+
+def data_behind(table, name: str, key: str, label: str = "Data behind this chart") -> None:
+    """The table behind a chart, with CSV and Excel downloads of exactly that table."""
+    with st.expander(label):
+        st.dataframe(views.screen_table(table), hide_index=True)
+        left, right = st.columns(2)
+        left.download_button(
+            "Download CSV",
+            lambda: to_csv_bytes(table),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key=f"{key}_csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        right.download_button(
+            "Download Excel",
+            lambda: to_xlsx_bytes({name[:31]: table}),
+            file_name=f"{name}.xlsx",
+            mime=XLSX,
+            key=f"{key}_xlsx",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def chart_with_text(chart, text: str) -> None:
+    st.altair_chart(chart, width="stretch", alt=text)
+    st.caption(text)
+
+
+st.title("Culture")
+st.markdown(
+    "The locally agreed culture measure: which survey questions it is made of is set on the "
+    "Settings page. Scores are the % of favourable answers with a 95% interval; groups with "
+    "too few responses are shown as *suppressed*, never as a number."
+)
+
+version_list = query(views.version_numbers)
+version = st.selectbox(
+    "Measure version",
+    version_list,
+    format_func=lambda v: f"Version {v}" + (" (current)" if v == version_list[0] else ""),
+    key="culture_version",
+    help="Older versions stay viewable: their scores are computed from their own definition.",
+)
+measure = query(views.measure_summary, version)
+st.markdown(f"**Measure: {measure['label']}**: {', '.join(measure['dimensions'])}.")
+if not measure["is_current"]:
+    st.info(
+        f"You are looking at an older version. The current one is version "
+        f"{measure['current_version']}.",
+        icon=":material/history:",
+    )
+with st.expander("What this version of the measure is made of"):
+    st.caption(
+        f"Saved by {measure['created_by']} on {measure['created_at']:%d %B %Y}. "
+        f"Why: {measure['note']}"
+    )
+    st.dataframe(
+        views.screen_table(
+            views.download_table(
+                measure["questions"],
+                {
+                    "dimension": "Dimension",
+                    "dimension_weight": "Dimension weight",
+                    "question_code": "Question",
+                    "question_text": "Wording",
+                    "question_weight": "Question weight",
+                    "higher_is_better": "Higher is better",
+                },
+            )
+        ),
+        hide_index=True,
+    )
+
+names = query(views.organisation_names)
+if not names:
+    st.info(
+        "There are no organisations yet, so there is nothing to show. Load your organisations "
+        "and survey results on the Upload page, or load the sample system from the Overview "
+        "page.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+source = st.radio(
+    "Source",
+    list(views.SOURCES),
+    format_func=views.SOURCES.get,
+    horizontal=True,
+    key="culture_source",
+)
+all_scores = query(views.org_scores, version=version, source=source)
+periods = views.periods(all_scores)
+if not periods:
+    st.info(
+        f"No {views.SOURCES[source]} results on this measure's questions yet. Upload them on "
+        "the Upload page, or choose the other source.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+codes = views.organisations_with_scores(all_scores)
+org_codes = st.multiselect(
+    "Organisations",
+    codes,
+    default=codes,
+    format_func=lambda c: names.get(c, c),
+    key="culture_orgs",
+)
+left, right = st.columns([2, 1])
+if len(periods) > 1:
+    start, end = left.select_slider(
+        "Survey years" if source == "staff_survey" else "Months",
+        options=periods,
+        value=(periods[0], periods[-1]),
+        format_func=views.period_label,
+        key=f"culture_periods_{source}",
+    )
+else:
+    start = end = periods[0]
+    left.caption(f"One period only: {views.period_label(end)}.")
+dimension = right.selectbox(
+    "Dimension", [views.OVERALL, *measure["dimensions"]], key="culture_dimension"
+)
+if not org_codes:
+    st.info("Choose at least one organisation.", icon=":material/info:")
+    st.stop()
+scores = views.select_orgs(all_scores, org_codes)
+end_label = views.period_label(end)
+
+# --- the measure over time
+st.header("The measure over time")
+trend = views.over_time(scores, dimension, start, end)
+chart_with_text(charts.over_time_chart(trend), views.describe_over_time(trend))
+data_behind(
+    views.download_table(
+        trend,
+        {"org_name": "Organisation", "period_label": "Period", "dimension": "Dimension"}
+        | SCORE_COLUMNS
+        | HIDDEN_COLUMN,
+        measure["label"],
+    ),
+    "culture_over_time",
+    "over_time",
+)
+
+# --- dimensions side by side
+st.header(f"Dimensions side by side, {end_label}")
+dims = views.side_by_side(scores, end)
+chart_with_text(charts.dimensions_chart(dims), views.describe_side_by_side(dims))
+data_behind(
+    views.download_table(
+        dims,
+        {"org_name": "Organisation", "period_label": "Period", "dimension": "Dimension"}
+        | SCORE_COLUMNS
+        | {"n_questions": "Questions"}
+        | HIDDEN_COLUMN,
+        measure["label"],
+    ),
+    "culture_dimensions",
+    "dimensions",
+)
+
+# --- questions by organisation
+st.header(f"Questions by organisation, {end_label}")
+cells = views.heatmap(scores, end)
+chart_with_text(charts.heatmap_chart(cells), views.describe_heatmap(cells))
+data_behind(
+    views.download_table(
+        cells, {"org_name": "Organisation"} | QUESTION_COLUMNS | HIDDEN_COLUMN, measure["label"]
+    ),
+    "culture_questions_by_organisation",
+    "heatmap",
+)
+
+
+@st.fragment
+def organisation_detail() -> None:
+    """One organisation: headline figures, questions, teams and staff groups, answers."""
+    st.header("One organisation in detail")
+    org = st.selectbox(
+        "Organisation",
+        org_codes,
+        format_func=lambda c: names.get(c, c),
+        key="culture_detail_org",
+    )
+    org_name = names.get(org, org)
+    cards = views.headline(scores, org, end)
+    if cards:
+        for column, card in zip(st.columns(len(cards)), cards, strict=True):
+            column.metric(
+                f"{card['dimension']}, {end_label}",
+                card["value"],
+                card["delta"],
+                help=card["help"],
+                delta_color="normal" if card["moved"] else "off",
+                delta_arrow="auto" if card["moved"] else "off",
+            )
+    else:
+        st.info(f"No results for {org_name} in {end_label}.", icon=":material/info:")
+
+    st.subheader("Question detail")
+    questions = views.question_detail(scores, org, end, dimension)
+    if questions.empty:
+        st.info(f"No question results for {org_name} in {end_label}.", icon=":material/info:")
+    else:
+        chart_with_text(charts.questions_chart(questions), views.describe_questions(questions))
+        data_behind(
+            views.download_table(
+                questions,
+                {"org_name": "Organisation", "period_label": "Period"}
+                | QUESTION_COLUMNS
+                | HIDDEN_COLUMN,
+                measure["label"],
+            ),
+            f"culture_questions_{org}",
+            "questions",
+        )
+
+    st.subheader("Teams and staff groups")
+    level = st.radio(
+        "Break down by",
+        ["team", "staff_group"],
+        format_func=views.LEVELS.get,
+        horizontal=True,
+        key="culture_level",
+    )
+    if not viewer().can_see_detail(org):
+        st.info(
+            "Team and staff group results are shown only to people from this organisation.",
+            icon=":material/lock:",
+        )
+    else:
+        groups = views.breakdown(
+            query(views.group_scores, org, level=level, version=version, source=source),
+            end,
+            dimension,
+        )
+        if groups.empty:
+            st.info(
+                f"No {views.LEVELS[level].lower()} results for {org_name} in {end_label}.",
+                icon=":material/info:",
+            )
+        else:
+            chart_with_text(charts.breakdown_chart(groups), views.describe_breakdown(groups, level))
+            notes = views.suppression_notes(groups, "group")
+            if notes:
+                st.markdown("**Not shown:**\n" + "\n".join(f"- {note}" for note in notes))
+            data_behind(
+                views.download_table(
+                    groups,
+                    {
+                        "group": views.LEVELS[level],
+                        "period_label": "Period",
+                        "dimension": "Dimension",
+                    }
+                    | SCORE_COLUMNS
+                    | HIDDEN_COLUMN,
+                    measure["label"],
+                ),
+                f"culture_by_{level}_{org}",
+                "breakdown",
+            )
+
+    st.subheader("How people answered (pulse survey)")
+    window = (start, end) if source == "pulse" else (None, None)
+    answers = query(
+        views.answer_distribution, version=version, org_codes=(org,), start=window[0], end=window[1]
+    )
+    months = f"{views.period_label(start)} to {end_label}" if source == "pulse" else "all months"
+    if answers.empty:
+        st.info(
+            f"No pulse survey answers from {org_name} on this measure's questions, so there is "
+            "no breakdown of answers.",
+            icon=":material/info:",
+        )
+    else:
+        chart_with_text(
+            charts.answers_chart(
+                views.diverging_segments(answers), org_name=org_name, months=months
+            ),
+            views.describe_answers(answers),
+        )
+        data_behind(
+            views.download_table(
+                answers,
+                {"question_code": "Question", "question_text": "Wording", "responses": "Responses"}
+                | {f"pct_{k}": f"% {label.lower()}" for k, label in views.LIKERT_LABELS.items()}
+                | {"favourable_pct": "% favourable", "months": "Months counted"}
+                | HIDDEN_COLUMN,
+                measure["label"],
+            ),
+            f"culture_answers_{org}",
+            "answers",
+        )
+
+
+organisation_detail()
+
+# --- is it real change?
+st.header("Is it real change?")
+st.subheader("Staff survey: the latest year against the year before")
+changes = query(views.real_change, version=version, org_codes=tuple(org_codes))
+if changes.empty:
+    st.info(
+        "Two staff survey years are needed to judge a change; there are not two yet for these "
+        "organisations.",
+        icon=":material/info:",
+    )
+else:
+    sentences = views.change_sentences(changes, dimension)
+    st.markdown("\n".join(f"- **{name}**: {sentence}" for name, sentence in sentences))
+    st.caption(
+        f"{dimension} for each organisation (choose another dimension above; the table below "
+        "has them all). A change is called real when a test of the two years' scores gives "
+        "p < 0.05; otherwise it is within normal variation."
+    )
+    data_behind(
+        views.download_table(
+            changes,
+            {
+                "org_name": "Organisation",
+                "dimension": "Dimension",
+                "from_period": "From year",
+                "to_period": "To year",
+                "from_score": "From % favourable",
+                "to_score": "To % favourable",
+                "change": "Change (pp)",
+                "p_value": "p-value",
+                "real_change": "Real change",
+                "sentence": "In words",
+            },
+            measure["label"],
+        ),
+        "culture_year_on_year",
+        "year_on_year",
+        "Every dimension, with its test",
+    )
+
+
+@st.fragment
+def pulse_p_charts() -> None:
+    """The monthly p-chart of one organisation at a time, below every organisation's reading."""
+    st.subheader("Pulse survey: monthly p-charts")
+    p_charts = query(
+        views.pulse_charts, version=version, org_codes=tuple(org_codes), dimension=dimension
+    )
+    if not p_charts:
+        what = "the measure" if dimension == views.OVERALL else dimension
+        st.info(
+            f"No monthly pulse survey results on {what} for these organisations, so there "
+            "are no p-charts.",
+            icon=":material/info:",
+        )
+        return
+    summary = views.pulse_summary_table(p_charts)
+    st.dataframe(
+        views.screen_table(
+            views.download_table(
+                summary,
+                {
+                    "org_name": "Organisation",
+                    "months": "Months",
+                    "latest_month": "Latest month",
+                    "latest_pct": "Latest % favourable",
+                    "centre_pct": "Centre line %",
+                    "variation": "Variation",
+                },
+            )
+        ),
+        hide_index=True,
+    )
+    code = st.selectbox(
+        "Organisation for the p-chart",
+        list(p_charts),
+        format_func=lambda c: names.get(c, c),
+        key="culture_p_chart_org",
+    )
+    p_chart = p_charts[code]
+    chart_with_text(charts.pulse_p_chart(p_chart), p_chart.attrs["reading"]["sentence"])
+    data_behind(
+        views.download_table(
+            views.p_chart_table(p_chart),
+            {
+                "month": "Month",
+                "favourable_answers": "Favourable answers",
+                "answers": "Answers",
+                "favourable_pct": "% favourable",
+                "centre_pct": "Centre line %",
+                "lower_limit_pct": "Lower limit %",
+                "upper_limit_pct": "Upper limit %",
+                "point_type": "Point type",
+            },
+            measure["label"],
+        ),
+        f"culture_p_chart_{code}",
+        "p_chart",
+    )
+
+
+pulse_p_charts()

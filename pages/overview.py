@@ -1,0 +1,296 @@
+"""Overview: every organisation of the system at a glance, and one organisation's detail."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from impact_data import overview
+from impact_data.kinds import ORG_TYPES
+from ui.charts import overview as charts
+from ui.first_run import is_first_run, show_first_run
+from ui.state import database, query
+
+if is_first_run():
+    show_first_run()
+    st.stop()
+
+TABLE_KEY = "overview_table"
+ORG_KEY = "overview_org"
+ROWS_KEY = "overview_table_orgs"
+
+st.title("System overview")
+st.markdown(
+    "Each organisation's improvement culture, readiness for change, NHS IMPACT maturity and "
+    "PDSA activity. Trends show change over time; the variation column says whether the latest "
+    "change is a real signal (SPC) or noise. Choose a row to see the organisation's detail."
+)
+when = query(overview.reporting_date)
+if when.from_newest_data:
+    st.info(when.note, icon=":material/event:")
+else:
+    st.caption(when.note)
+
+options = query(overview.filter_options)
+left, right = st.columns(2)
+org_types = left.multiselect(
+    "Organisation type",
+    options["org_types"],
+    format_func=lambda t: ORG_TYPES.get(t, t),
+    placeholder="All types",
+)
+systems = right.multiselect("System", options["systems"], placeholder="All systems")
+
+frame = query(
+    overview.system_overview,
+    org_types=tuple(org_types),
+    systems=tuple(systems),
+    as_of=when.as_of,
+)
+if frame.empty:
+    st.info("No organisations match these filters. Clear a filter to see more.")
+    st.stop()
+
+
+def _table_selected() -> None:
+    rows = st.session_state[TABLE_KEY].selection.rows
+    codes = st.session_state.get(ROWS_KEY, [])
+    if rows and rows[0] < len(codes):
+        st.session_state[ORG_KEY] = codes[rows[0]]
+
+
+trend = st.column_config.LineChartColumn
+text = st.column_config.TextColumn
+st.session_state[ROWS_KEY] = frame["org_code"].tolist()
+threshold = database().suppression_threshold()
+st.dataframe(
+    overview.overview_table(frame),
+    key=TABLE_KEY,
+    on_select=_table_selected,
+    selection_mode="single-row",
+    hide_index=True,
+    alt="Organisations of the system: culture, readiness, NHS IMPACT maturity and PDSA activity",
+    column_config={
+        "Organisation": text(pinned=True, width="large"),
+        "Culture by year": trend(help="Culture measure per staff survey year (% positive)"),
+        "Culture by month (pulse)": trend(help="Culture measure per month, pulse survey"),
+        "Culture variation (monthly)": text(
+            help="SPC p-chart of the monthly pulse culture measure, judged at the latest month"
+        ),
+        "Readiness by check": trend(help="ORIC commitment at each check date, pooled over teams"),
+        "Maturity by assessment": trend(help="Mean NHS IMPACT level at each self-assessment"),
+        "PDSA cycles by month": trend(help="PDSA cycles started per month"),
+        "PDSA variation (monthly)": text(help="XmR chart of PDSA cycles started per month"),
+    },
+)
+st.caption(
+    f"**Culture** is the {overview.current_measure(database()).name}: "
+    f"{overview.current_measure(database()).description}; change is in percentage points (pp). "
+    "**Readiness**: ORIC means (1-5) from each team's latest check, pooled over teams. "
+    "**Maturity**: mean self-assessed level of the five NHS IMPACT components, levels in "
+    "component order. **Variation**: ● common cause, ◆ special cause improvement, ■ special "
+    "cause concern, ▲▼ special cause high/low; 'too few' means not enough points to judge, "
+    f"not that it is stable. **suppressed**: fewer than {threshold} responses, not shown so "
+    "that no one can be identified."
+)
+
+with st.expander("Culture measure by survey year, one chart per organisation"):
+    by_year = query(overview.culture_by_year, org_codes=tuple(frame["org_code"]))
+    if by_year.empty:
+        st.info("No staff survey results for these organisations yet.")
+    else:
+        summary = charts.culture_trends_text(by_year)
+        st.altair_chart(charts.culture_trends_chart(by_year), alt=summary)
+        st.caption(summary)
+        st.dataframe(
+            overview.readable(
+                by_year,
+                {
+                    "org_name": "Organisation",
+                    "year": "Year",
+                    "positive_pct": "% positive",
+                    "change_pp": "Change (pp)",
+                    "responses": "Responses",
+                },
+                {"positive_pct": "{:.1f}", "change_pp": "{:+.1f}", "responses": "{:,}"},
+            ),
+            hide_index=True,
+        )
+
+
+def _chart_with_text(chart, summary: str, data=None) -> None:
+    """A chart, its one-sentence text alternative, and its data in an expander."""
+    st.altair_chart(chart, alt=summary)
+    st.caption(summary)
+    if data is not None:
+        with st.expander("Data behind this chart"):
+            st.dataframe(data, hide_index=True)
+
+
+def _nothing_to_show(detail: overview.OrgDetail, section: str) -> bool:
+    """Say in plain words why a section is empty; True if it is."""
+    reason = detail.why_nothing_to_show(section)
+    if reason:
+        st.info(reason)
+    return reason is not None
+
+
+def _culture_tab(detail: overview.OrgDetail) -> None:
+    st.caption(f"Measure: {overview.current_measure(database()).name}.")
+    if not _nothing_to_show(detail, "culture_years"):
+        _chart_with_text(
+            charts.culture_questions_chart(detail.culture_questions),
+            charts.culture_questions_text(detail.culture_questions),
+            overview.readable(
+                detail.culture_questions,
+                {
+                    "year": "Year",
+                    "question_code": "Question",
+                    "question_text": "Wording",
+                    "positive_pct": "% positive",
+                    "responses": "Responses",
+                },
+                {"positive_pct": "{:.1f}", "responses": "{:,}"},
+            ),
+        )
+    if not _nothing_to_show(detail, "culture_months"):
+        _chart_with_text(
+            charts.culture_month_chart(detail.culture_by_month, org_name=detail.org_name),
+            charts.culture_month_text(detail.culture_by_month, detail.culture_month_summary),
+            overview.readable(
+                detail.culture_by_month,
+                {"month": "Month", "positive_pct": "% positive", "respondents": "Respondents"},
+                {"month": "%b %Y", "positive_pct": "{:.1f}", "respondents": "{:,}"},
+            ),
+        )
+
+
+def _readiness_tab(detail: overview.OrgDetail) -> None:
+    if _nothing_to_show(detail, "readiness_rounds"):
+        return
+    rounds, teams = detail.readiness_by_round, detail.readiness_by_team
+    summary = charts.readiness_text(teams, rounds)
+    _chart_with_text(
+        charts.readiness_rounds_chart(rounds),
+        summary,
+        overview.readable(
+            rounds,
+            {
+                "assessment_date": "Check date",
+                "teams": "Teams",
+                "commitment": "Commitment (1-5)",
+                "efficacy": "Efficacy (1-5)",
+                "n": "Respondents",
+            },
+            {"commitment": "{:.2f}", "efficacy": "{:.2f}"},
+        ),
+    )
+    if not _nothing_to_show(detail, "readiness_teams"):
+        st.altair_chart(charts.readiness_team_chart(teams), alt="Readiness by team: " + summary)
+    if not detail.can_see_team_detail:
+        return
+    st.dataframe(
+        overview.readable(
+            teams,
+            {
+                "team": "Team",
+                "programme": "Programme",
+                "assessment_date": "Latest check",
+                "rounds": "Checks",
+                "commitment": "Commitment (1-5)",
+                "efficacy": "Efficacy (1-5)",
+                "n": "Respondents",
+            },
+            {"commitment": "{:.2f}", "efficacy": "{:.2f}"},
+        ),
+        hide_index=True,
+    )
+
+
+def _maturity_tab(detail: overview.OrgDetail) -> None:
+    if _nothing_to_show(detail, "maturity"):
+        return
+    components = detail.maturity_components
+    _chart_with_text(
+        charts.maturity_chart(components),
+        charts.maturity_text(components),
+        overview.readable(
+            components,
+            {
+                "component_name": "Component",
+                "level": "Level",
+                "previous_level": "Previous level",
+                "evidence": "Evidence",
+                "next_step": "Next step",
+            },
+        ),
+    )
+
+
+def _pdsa_tab(detail: overview.OrgDetail) -> None:
+    if not _nothing_to_show(detail, "pdsa_months"):
+        _chart_with_text(
+            charts.pdsa_month_chart(detail.pdsa_by_month, org_name=detail.org_name),
+            charts.pdsa_month_text(detail.pdsa_by_month, detail.pdsa_month_summary),
+        )
+    if _nothing_to_show(detail, "pdsa_projects"):
+        return
+    st.dataframe(
+        overview.readable(
+            detail.pdsa_projects,
+            {
+                "project_id": "Project",
+                "title": "Title",
+                "team": "Team",
+                "status": "Status",
+                "lived_experience_involved": "Lived experience",
+                "cycles": "Cycles",
+                f"cycles_last_{overview.RECENT_DAYS}_days": (
+                    f"Cycles, last {overview.RECENT_DAYS} days"
+                ),
+                "last_cycle": "Last cycle",
+            },
+        ),
+        hide_index=True,
+    )
+
+
+@st.fragment
+def organisation_detail(codes: list[str], names: dict[str, str]) -> None:
+    """The chosen organisation's detail: culture, readiness, maturity and PDSA."""
+    st.header("Organisation detail")
+    if st.session_state.get(ORG_KEY) not in codes:
+        st.session_state[ORG_KEY] = None
+    code = st.selectbox(
+        "Organisation",
+        codes,
+        index=None,
+        key=ORG_KEY,
+        format_func=lambda c: f"{names[c]} ({c})",
+        placeholder="Choose an organisation (or a row of the table)",
+    )
+    if code is None:
+        return
+    detail = query(overview.org_detail, code, as_of=when.as_of)
+    if detail is None:
+        st.info("That organisation is no longer in the database.")
+        return
+    st.subheader(detail.org_name)
+    st.caption(f"{detail.org_type_label} · {detail.system or 'no system given'} · {code}")
+    for note in detail.notes:
+        st.caption(note)
+    culture, readiness, maturity, pdsa = st.tabs(
+        ["Culture", "Readiness", "NHS IMPACT maturity", "PDSA"]
+    )
+    with culture:
+        _culture_tab(detail)
+    with readiness:
+        _readiness_tab(detail)
+    with maturity:
+        _maturity_tab(detail)
+    with pdsa:
+        _pdsa_tab(detail)
+
+
+organisation_detail(
+    frame["org_code"].tolist(), dict(zip(frame["org_code"], frame["org_name"], strict=True))
+)

@@ -1,0 +1,316 @@
+"""Readiness: readiness for change by team, organisation, programme and round (level and
+alignment, with advice), change over rounds, the item answers, and the NHS IMPACT
+self-assessment of every organisation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from impact_data import readiness_views as views
+from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from ui.charts import readiness as charts
+from ui.state import database, query
+
+BY_TEAM = "Teams"
+BY_ORG = "Organisations (all teams of a programme pooled)"
+
+
+def downloads(name: str, table: pd.DataFrame, key: str) -> None:
+    """CSV and Excel downloads of one table, exactly as shown (suppressed cells included)."""
+    row = st.container(horizontal=True)
+    slug = name.lower().replace(" ", "_")
+    row.download_button(
+        "Download CSV",
+        to_csv_bytes(table),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        key=f"{key}-csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    row.download_button(
+        "Download Excel",
+        to_xlsx_bytes({name: table}),
+        file_name=f"{slug}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}-xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def chart_with_text(chart, summary: str) -> None:
+    """A chart and its one-sentence text alternative beneath it."""
+    st.altair_chart(chart, width="stretch")
+    st.caption(summary)
+
+
+st.title("Readiness")
+st.markdown(
+    "How ready teams say they are for a change, and how far they agree: a high average with "
+    "people split is not the same as a team that is ready together. Then each organisation's "
+    "NHS IMPACT self-assessment of the five components of improvement."
+)
+
+threshold = database().suppression_threshold()
+options = query(views.filter_options)
+org_names = options["org_names"]
+
+with st.container(border=True):
+    st.markdown("**Filters** (leave a filter empty for all)")
+    c1, c2, c3, c4 = st.columns(4)
+    org_codes = c1.multiselect(
+        "Organisation",
+        query(views.all_org_codes),
+        format_func=lambda c: f"{org_names.get(c, c)} ({c})",
+        placeholder="All organisations",
+        key="readiness_orgs",
+    )
+    teams = c2.multiselect(
+        "Team",
+        options["teams"],
+        format_func=lambda pair: f"{views.team_label(pair[1])} ({pair[0]})",
+        placeholder="All teams",
+        key="readiness_teams",
+    )
+    programmes = c3.multiselect(
+        "Programme",
+        options["programmes"],
+        format_func=views.programme_label,
+        placeholder="All programmes",
+        key="readiness_programmes",
+    )
+    rounds = c4.multiselect(
+        "Round (month of the check)",
+        options["rounds"],
+        format_func=views.round_label,
+        placeholder="All rounds",
+        key="readiness_rounds",
+    )
+    c5, c6 = st.columns([1, 3])
+    instrument = c5.selectbox(
+        "Instrument",
+        list(options["instruments"]),
+        format_func=lambda c: options["instruments"].get(c, c),
+        key="readiness_instrument",
+        placeholder="No readiness checks yet",
+    )
+    grouping = c6.radio("Show readiness for", [BY_TEAM, BY_ORG], horizontal=True)
+
+org_filter = tuple(org_codes) or None
+team_filter = tuple(teams) or None
+programme_filter = tuple(programmes) or None
+round_filter = tuple(rounds) or None
+
+scores_tab, change_tab, items_tab, impact_tab = st.tabs(
+    ["Readiness and alignment", "Change over rounds", "Item answers", "NHS IMPACT self-assessment"]
+)
+
+with scores_tab:
+    if instrument is None:
+        st.info(
+            "No readiness checks have been uploaded yet. Upload a readiness file (one row per "
+            "person: organisation, date, and an answer per item, e.g. ORIC's c1-c5 and e1-e7) "
+            "on the Upload page, where a blank template is available."
+        )
+    else:
+        by_team = grouping == BY_TEAM
+        if by_team:
+            scores = query(
+                views.team_scores,
+                org_codes=org_filter,
+                teams=team_filter,
+                programmes=programme_filter,
+                rounds=round_filter,
+                instrument_code=instrument,
+            )
+        else:
+            scores = query(
+                views.org_scores,
+                org_codes=org_filter,
+                programmes=programme_filter,
+                rounds=round_filter,
+                instrument_code=instrument,
+            )
+            if team_filter:
+                st.caption("The team filter does not apply to organisation totals.")
+        if scores.empty:
+            st.info("No readiness scores match these filters. Clear a filter to see more.")
+        else:
+            frame = views.chart_frame(scores)
+            summary = views.scores_summary(scores, by_team=by_team)
+            st.subheader("Readiness by subscale, with 95% intervals")
+            chart_with_text(
+                charts.scores_chart(
+                    frame, title=f"Subscale means and 95% intervals, by {grouping.lower()}"
+                ),
+                summary,
+            )
+            st.subheader("Level and alignment at a glance")
+            chart_with_text(
+                charts.readiness_heatmap(
+                    frame,
+                    title="Readiness level (colour and words) and alignment, by group and subscale",
+                ),
+                views.heatmap_summary(scores),
+            )
+            st.markdown(views.level_rule())
+            st.subheader("Scores, alignment and advice")
+            table = views.score_table(scores)
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Advice": st.column_config.TextColumn(width="large"),
+                    "Why": st.column_config.TextColumn(width="large"),
+                },
+            )
+            st.caption(
+                f"**suppressed**: fewer than {threshold} respondents (or hidden so that a "
+                "suppressed team cannot be worked out from its organisation's total); not "
+                "shown so that no one can be identified. **not measurable**: one response "
+                "cannot give an interval or an agreement."
+            )
+            downloads("Readiness scores", views.score_table(scores, text=False), "scores")
+            with st.expander("The advice for each group, in words"):
+                st.markdown(views.advice_text(scores))
+
+with change_tab:
+    st.subheader("Change over rounds: teams reassessed after readiness work")
+    change = query(
+        views.change_table,
+        org_codes=org_filter,
+        teams=team_filter,
+        programmes=programme_filter,
+        instrument_code=instrument,
+    )
+    st.caption(
+        "Each team's first and latest round are compared (the round filter does not apply). "
+        "A change is beyond noise when Welch's t-test gives p < 0.05."
+    )
+    if change.empty:
+        st.info(
+            "No team in these filters has been assessed more than once yet. Reassess a team "
+            "after readiness work to see whether its readiness changed."
+        )
+    else:
+        long = views.change_chart_frame(change)
+        if not long.empty:
+            chart_with_text(
+                charts.change_chart(
+                    long, title="Mean score at the first and latest round, per team and subscale"
+                ),
+                views.change_summary(change),
+            )
+        else:
+            st.caption(views.change_summary(change))
+        st.markdown(views.change_sentences(change))
+        change_view = views.change_display(change)
+        st.dataframe(change_view, hide_index=True, width="stretch")
+        downloads("Readiness change", views.change_display(change, text=False), "change")
+
+with items_tab:
+    st.subheader("How people answered each item")
+    if instrument is None:
+        st.info("No readiness checks have been uploaded yet, so there are no answers to show.")
+    else:
+        answers = query(
+            views.item_answers,
+            org_codes=org_filter,
+            teams=team_filter,
+            programmes=programme_filter,
+            rounds=round_filter,
+            instrument_code=instrument,
+        )
+        if answers.empty:
+            st.info("No item answers match these filters. Clear a filter to see more.")
+        else:
+            scale = views.instrument_scale(answers)
+            chart_with_text(
+                charts.item_answers_chart(
+                    answers,
+                    views.item_totals(answers),
+                    scale_min=scale[0],
+                    scale_max=scale[1],
+                    title=f"Answers to each {options['instruments'][instrument]} item",
+                ),
+                views.items_summary(answers),
+            )
+            st.dataframe(views.item_table(answers), hide_index=True, width="stretch")
+            st.caption(
+                f"Items answered by fewer than {threshold} people in this selection are "
+                "suppressed. Round filter: when a team was checked twice, choose one round so "
+                "that people are not counted twice."
+            )
+            downloads("Item answers", views.answer_table(answers, text=False), "items")
+
+with impact_tab:
+    st.subheader("NHS IMPACT self-assessment")
+    labels = query(views.level_labels)
+    st.caption(
+        "Each organisation rates itself on the five NHS IMPACT components, level 1 to 5: a "
+        "maturity matrix for reflection and planning, not a league table. Level labels ("
+        + ", ".join(f"{i} {label}" for i, label in enumerate(labels, 1))
+        + ") are set on the Settings page. Team, programme and round filters do not apply."
+    )
+    maturity = query(views.maturity_latest, org_codes=org_filter)
+    if maturity.empty:
+        st.info(
+            "No NHS IMPACT self-assessments for these organisations yet. Upload them on the "
+            "Upload page (kind: NHS IMPACT self-assessment, one row per component and date)."
+        )
+    else:
+        chart_with_text(
+            charts.maturity_heatmap(
+                maturity, labels, title="Latest self-assessed level, components by organisation"
+            ),
+            views.maturity_heatmap_summary(maturity),
+        )
+        downloads(
+            "NHS IMPACT latest levels", views.maturity_table(maturity, text=False), "maturity"
+        )
+
+        st.markdown("#### One organisation against the system")
+        codes = list(dict.fromkeys(maturity["org_code"]))
+        chosen = st.selectbox(
+            "Organisation",
+            codes,
+            format_func=lambda c: f"{org_names.get(c, c)} ({c})",
+            key="readiness_impact_org",
+        )
+        own = maturity[maturity["org_code"] == chosen]
+        left, right = st.columns([2, 3])
+        with left:
+            chart_with_text(
+                charts.maturity_vs_median_chart(
+                    own, labels, title=f"{org_names.get(chosen, chosen)} against the system median"
+                ),
+                views.org_maturity_summary(maturity, chosen),
+            )
+        with right:
+            st.markdown("**Its own evidence and next steps**")
+            st.dataframe(
+                views.org_evidence_table(own),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "Evidence": st.column_config.TextColumn(width="large"),
+                    "Next step": st.column_config.TextColumn(width="large"),
+                },
+            )
+
+        st.markdown("#### Levels over time")
+        history = query(views.maturity_history, org_codes=org_filter)
+        chart_with_text(
+            charts.maturity_history_chart(
+                history, labels, title="Self-assessed level of each component over time"
+            ),
+            views.history_summary(history),
+        )
+        with st.expander("Every self-assessment, with evidence and next steps"):
+            st.dataframe(views.history_table(history), hide_index=True, width="stretch")
+        downloads(
+            "NHS IMPACT self-assessments", views.history_table(history, text=False), "history"
+        )

@@ -1,0 +1,198 @@
+"""The Readiness page with AppTest: the sample system and an empty database, figures on screen
+equal to the data layer's, suppression, filters, and the NHS IMPACT self-assessment."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from impact_data import Database, readiness
+from impact_data import readiness_views as views
+from impact_data.access import Viewer
+from impact_data.demo import load_demo
+from tests.conftest import ROOT
+
+PAGE = ROOT / "pages" / "readiness.py"
+LOCAL = Viewer.local()
+ED = ("ZA1", "Emergency Department")
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('readiness_page') / 'sample.db'}"
+    database = Database(url)
+    load_demo(database)
+    database.dispose()
+    return url
+
+
+@pytest.fixture
+def sample(sample_url, monkeypatch) -> Database:
+    monkeypatch.setenv("IMPACT_DATABASE_URL", sample_url)
+    monkeypatch.chdir(ROOT)
+    database = Database(sample_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def empty(tmp_path, monkeypatch) -> Database:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at: AppTest, first_column: str, *more: str):
+    for frame in at.dataframe:
+        value = frame.value
+        if list(value.columns[: 1 + len(more)]) == [first_column, *more]:
+            return value
+    raise AssertionError(f"no table starting with {first_column}")
+
+
+def _scores_table(at: AppTest):
+    return _table(at, "Organisation", "Team", "Programme", "Round")
+
+
+def test_renders_the_sample_with_every_section(sample):
+    at = _page()
+    assert at.title[0].value == "Readiness"
+    assert [t.label for t in at.tabs] == [
+        "Readiness and alignment",
+        "Change over rounds",
+        "Item answers",
+        "NHS IMPACT self-assessment",
+    ]
+    assert len(at.get("vega_lite_chart")) >= 6
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("Download CSV") == labels.count("Download Excel") >= 5
+    assert not at.error and not at.warning
+
+
+def test_a_known_teams_numbers_equal_the_data_layer(sample):
+    at = _page()
+    table = _scores_table(at)
+    scores = readiness.readiness_scores(sample, LOCAL, org_codes=["ZA1"])
+    expected = scores[
+        (scores["team"] == "Emergency Department") & (scores["subscale"] == "Change commitment")
+    ].iloc[0]
+    row = table[
+        (table["Team"] == "Emergency Department") & (table["Subscale"] == "Change commitment")
+    ]
+    row = row.iloc[0]
+    assert row["Respondents"] == str(expected["n"])
+    assert row["Mean"] == f"{expected['mean']:.2f}"
+    assert row["95% CI low"] == f"{expected['ci_low']:.2f}"
+    assert row["95% CI high"] == f"{expected['ci_high']:.2f}"
+    assert row["Alignment (r_wg)"] == f"{expected['rwg']:.2f}"
+    assert row["Agreement"] == expected["agreement"]
+    assert row["Readiness level"] == expected["level"]
+    assert row["Advice"] == expected["advice"]
+    assert row["Why"].startswith(f"{expected['level'].capitalize()} readiness (mean ")
+
+
+def test_suppressed_teams_show_suppressed(sample):
+    at = _page()
+    table = _scores_table(at)
+    scores = readiness.readiness_scores(sample, LOCAL)
+    hidden_teams = set(scores.loc[scores["suppressed"], "team"])
+    assert hidden_teams  # the sample has teams under 11
+    for team in hidden_teams:
+        rows = table[table["Team"] == team]
+        assert len(rows) > 0
+        for heading in ("Respondents", "Mean", "95% CI low", "Alignment (r_wg)", "Advice"):
+            assert (rows[heading] == "suppressed").all()
+    assert not (table["Mean"] == "0").any() and not (table["Respondents"] == "0").any()
+    assert any("suppressed" in c.value for c in at.caption)
+
+
+def test_filters_narrow_every_table(sample):
+    at = _page()
+    at.multiselect(key="readiness_teams").set_value([ED])
+    at.run()
+    assert not at.exception
+    table = _scores_table(at)
+    assert set(table["Team"]) == {"Emergency Department"}
+    items = _table(at, "Item", "Statement")
+    answers = views.item_answers(sample, LOCAL, teams=(ED,), instrument_code="oric")
+    totals = views.item_totals(answers).set_index("item_code")
+    assert items.set_index("Item").at["c1", "Answers"] == f"{totals.at['c1', 'n']:.0f}"
+
+    at.multiselect(key="readiness_rounds").set_value(
+        [views.filter_options(sample, LOCAL)["rounds"][0]]
+    )
+    at.run()
+    assert not at.exception
+    assert "No readiness scores match these filters" in " ".join(i.value for i in at.info)
+
+
+def test_organisation_totals(sample):
+    at = _page()
+    at.radio[0].set_value("Organisations (all teams of a programme pooled)")
+    at.run()
+    assert not at.exception
+    table = _table(at, "Organisation", "Programme", "Round")
+    expected = readiness.readiness_scores(sample, LOCAL, by_team=False, org_codes=["ZH1"])
+    row = table[table["Programme"] == "Hear and treat"].iloc[0]
+    assert row["Mean"] == f"{expected.iloc[0]['mean']:.2f}"
+
+
+def test_change_over_rounds_in_words(sample):
+    at = _page()
+    change = readiness.change_over_rounds(sample, LOCAL)
+    table = _table(at, "Organisation", "Team", "Programme", "Subscale")
+    assert len(table) == len(change)
+    sentences = " ".join(m.value for m in at.markdown)
+    for sentence in change["sentence"]:
+        assert sentence in sentences
+
+
+def test_impact_self_assessment_beside_evidence(sample):
+    at = _page()
+    at.selectbox(key="readiness_impact_org").set_value("ZB1")
+    at.run()
+    assert not at.exception
+    evidence = _table(at, "Component", "Level", "Level label")
+    maturity = readiness.impact_maturity(sample, LOCAL, org_codes=["ZB1"])
+    assert evidence["Level"].tolist() == [str(v) for v in maturity["level"]]
+    assert evidence["Evidence"].tolist() == maturity["evidence"].tolist()
+    assert evidence["Next step"].tolist() == maturity["next_step"].tolist()
+
+
+def test_level_labels_from_settings_show_on_the_page(sample):
+    before = readiness.level_labels(sample)
+    readiness.set_level_labels(
+        sample, LOCAL, ["Emerging", "Developing", "Established", "Embedded", "Leading"]
+    )
+    try:
+        at = _page()
+        evidence = _table(at, "Component", "Level", "Level label")
+        assert set(evidence["Level label"]) <= {
+            "Emerging",
+            "Developing",
+            "Established",
+            "Embedded",
+            "Leading",
+        }
+        assert any("1 Emerging" in c.value for c in at.caption)
+    finally:
+        readiness.set_level_labels(sample, LOCAL, before)
+
+
+def test_renders_an_empty_database_with_plain_messages(empty):
+    at = _page()
+    infos = " ".join(i.value for i in at.info)
+    assert "No readiness checks have been uploaded yet" in infos
+    assert "No team in these filters has been assessed more than once yet" in infos
+    assert "No NHS IMPACT self-assessments for these organisations yet" in infos
+    assert not at.error and not at.get("vega_lite_chart")

@@ -1,0 +1,92 @@
+"""The database, the viewer and cached queries for the pages.
+
+Query results are cached per (query, arguments, viewer, data version): any write bumps the
+data version, so every app process (and replica) sees new data on its next rerun.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from impact_data import Database, Viewer
+
+
+@st.cache_resource(show_spinner=False)
+def _database(url: str) -> Database:
+    return Database(url)
+
+
+def database() -> Database:
+    """The app's database (one engine per process, shared by every session)."""
+    from impact_data.db import database_url
+
+    return _database(database_url())
+
+
+def sign_in_configured() -> bool:
+    """True when an [auth] section is configured for st.login."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all means no sign-in
+        return False
+
+
+def viewer() -> Viewer:
+    """Who is using the app: the signed-in user's role from the database, or, without
+    sign-in configured, the single local-mode user."""
+    if not sign_in_configured():
+        return Viewer.local()
+    user = st.user
+    if not getattr(user, "is_logged_in", False):
+        return Viewer("signed out", "none")
+    from impact_data.users import sign_in, viewer_for
+
+    email = str(user.get("email") or user.get("preferred_username") or "")
+    if st.session_state.get("_signed_in_as") != email:
+        # First run of this browser session after signing in: record it once.
+        st.session_state["_signed_in_as"] = email
+        return sign_in(database(), email, user.get("name"))
+    return viewer_for(database(), email)
+
+
+def require_sign_in() -> Viewer:
+    """Stop the page with a sign-in button (or a waiting message) unless the viewer has
+    access. Returns the viewer."""
+    who = viewer()
+    if who.has_access:
+        return who
+    if sign_in_configured() and not getattr(st.user, "is_logged_in", False):
+        st.title("IMPACT dashboard")
+        st.write("Sign in with your organisation account to see your system's improvement data.")
+        if st.button("Sign in", type="primary"):
+            st.login()
+        st.stop()
+    st.title("Waiting for access")
+    st.write(
+        f"You are signed in as {who.user}, but an admin has not given you a role yet. "
+        "Ask your system's IMPACT dashboard admin to add you."
+    )
+    if sign_in_configured() and st.button("Sign out"):
+        st.logout()
+    st.stop()
+    return who
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _cached(module: str, name: str, url: str, version: int, who: Viewer, args: tuple, kwargs: dict):
+    fn = getattr(importlib.import_module(module), name)
+    return fn(database(), who, *args, **kwargs)
+
+
+def query(fn: Callable, *args, **kwargs):
+    """Call a data-layer query `fn(db, viewer, *args, **kwargs)`, cached until data changes."""
+    db = database()
+    return _cached(fn.__module__, fn.__name__, db.url, db.data_version(), viewer(), args, kwargs)
+
+
+def clear_caches() -> None:
+    """Forget cached query results (after a write in this process)."""
+    _cached.clear()
