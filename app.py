@@ -6,13 +6,16 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.safe import md
 from ui.state import database, require_sign_in, sign_in_configured
+from ui.workshop_view import is_participant_view, is_presentation_view
 
 ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(
     page_title="IMPACT dashboard",
-    page_icon=":material/diversity_3:",
+    # A local image: a Material icon here would make every browser fetch it from Google.
+    page_icon=str(ROOT / "ui" / "static" / "favicon.png"),
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -38,32 +41,37 @@ def _pages() -> dict[str, list]:
     for section, path, title, icon, url_path in PAGE_SPECS:
         if (ROOT / path).exists():
             sections.setdefault(section, []).append(
-                st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "overview")
+                st.Page(
+                    path, title=title, icon=icon, url_path=url_path, default=url_path == "overview"
+                )
             )
     if (ROOT / JOIN_PAGE).exists():
         sections.setdefault("Improvement", []).append(
-            st.Page(JOIN_PAGE, title="Join a workshop", icon=":material/smartphone:", url_path="join")
+            st.Page(
+                JOIN_PAGE, title="Join a workshop", icon=":material/smartphone:", url_path="join"
+            )
         )
     return sections
 
 
-# Workshop participants (arriving with a join code) and the projector view see one page,
-# with no navigation and nothing else on screen.
-participant = "code" in st.query_params
-focused_view = participant or st.query_params.get("present") == "1"
+# Workshop participants (arriving with a join code, or at /join) see the join page alone: no
+# navigation and no sign-in. Every other page still asks for sign-in itself (ui.state.viewer),
+# so a participant's link cannot open anything else.
+if is_participant_view():
+    st.navigation(_pages(), position="hidden").run()
+    st.stop()
 
-if not participant:
-    # Workshop participants need only the join code; everyone else signs in (when configured).
-    who = require_sign_in()
-    if not sign_in_configured() and not focused_view:
-        st.sidebar.info(
-            "**Local mode: no sign-in.** Anyone using this app here has full access to all "
-            "data. Configure sign-in before sharing it.",
-            icon=":material/lock_open:",
-        )
-    elif sign_in_configured() and not focused_view:
-        st.sidebar.caption(f"Signed in as {who.user} ({who.role.replace('_', ' ')})")
-        if st.sidebar.button("Sign out"):
-            st.logout()
+focused_view = is_presentation_view()
+who = require_sign_in()  # everyone but participants signs in (when sign-in is configured)
+if not sign_in_configured() and not focused_view:
+    st.sidebar.info(
+        "**Local mode: no sign-in.** Anyone using this app here has full access to all "
+        "data. Configure sign-in before sharing it.",
+        icon=":material/lock_open:",
+    )
+elif sign_in_configured() and not focused_view:
+    st.sidebar.caption(f"Signed in as {md(who.user)} ({who.role.replace('_', ' ')})")
+    if st.sidebar.button("Sign out"):
+        st.logout()
 
 st.navigation(_pages(), position="hidden" if focused_view else "sidebar").run()

@@ -28,7 +28,11 @@ from impact_data.models import Organisation, PulseQuestion, PulseRespondent
 ORG = Organisation.__table__
 SUPPRESSED = "suppressed"
 OVERALL = "Overall"
-SOURCES = {"staff_survey": "NHS Staff Survey (yearly)", "pulse": "Pulse survey (monthly)"}
+SOURCES = {
+    "staff_survey": "NHS Staff Survey (yearly)",
+    "national": "National NHS Staff Survey files (yearly)",
+    "pulse": "Pulse survey (monthly)",
+}
 LEVELS = {"org": "Organisation", "team": "Team", "staff_group": "Staff group"}
 LIKERT_LABELS = {
     1: "Strongly disagree",

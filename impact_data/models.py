@@ -396,7 +396,9 @@ class WorkshopSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    activity: Mapped[str] = mapped_column(String(30))  # readiness | culture_pulse | impact_rating | ideas
+    activity: Mapped[str] = mapped_column(
+        String(30)
+    )  # readiness | culture_pulse | impact_rating | ideas
     title: Mapped[str] = mapped_column(String(300))
     instrument_code: Mapped[str | None] = mapped_column(String(40))
     items: Mapped[list] = mapped_column(JSON)  # [{"code", "text", "group"}] the questions asked
@@ -473,7 +475,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))  # admin | executive | team_member | facilitator | none
+    role: Mapped[str] = mapped_column(
+        String(20)
+    )  # admin | executive | team_member | facilitator | none
     org_codes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_sign_in: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,8 +7,10 @@ import streamlit as st
 
 from impact_data import culture_views as views
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from impact_data.national import source_label as national_source_label
 from ui.charts import culture as charts
-from ui.state import query, viewer
+from ui.safe import md, md_join, md_list
+from ui.state import database, query, viewer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCORE_COLUMNS = {
@@ -57,7 +59,7 @@ def data_behind(table, name: str, key: str, label: str = "Data behind this chart
 
 def chart_with_text(chart, text: str) -> None:
     st.altair_chart(chart, width="stretch", alt=text)
-    st.caption(text)
+    st.caption(md(text))
 
 
 st.title("Culture")
@@ -76,7 +78,7 @@ version = st.selectbox(
     help="Older versions stay viewable: their scores are computed from their own definition.",
 )
 measure = query(views.measure_summary, version)
-st.markdown(f"**Measure: {measure['label']}**: {', '.join(measure['dimensions'])}.")
+st.markdown(f"**Measure: {md(measure['label'])}**: {md_join(measure['dimensions'])}.")
 if not measure["is_current"]:
     st.info(
         f"You are looking at an older version. The current one is version "
@@ -85,8 +87,8 @@ if not measure["is_current"]:
     )
 with st.expander("What this version of the measure is made of"):
     st.caption(
-        f"Saved by {measure['created_by']} on {measure['created_at']:%d %B %Y}. "
-        f"Why: {measure['note']}"
+        f"Saved by {md(measure['created_by'])} on {measure['created_at']:%d %B %Y}. "
+        f"Why: {md(measure['note'])}"
     )
     st.dataframe(
         views.screen_table(
@@ -123,6 +125,13 @@ source = st.radio(
     key="culture_source",
 )
 all_scores = query(views.org_scores, version=version, source=source)
+if source == "national":
+    label = national_source_label(database())
+    if label:
+        st.caption(
+            f"Source: {md(label)}. Organisation-level results only: the national files "
+            "have no team breakdowns."
+        )
 periods = views.periods(all_scores)
 if not periods:
     st.info(
@@ -143,7 +152,7 @@ org_codes = st.multiselect(
 left, right = st.columns([2, 1])
 if len(periods) > 1:
     start, end = left.select_slider(
-        "Survey years" if source == "staff_survey" else "Months",
+        "Months" if source == "pulse" else "Survey years",
         options=periods,
         value=(periods[0], periods[-1]),
         format_func=views.period_label,
@@ -151,7 +160,7 @@ if len(periods) > 1:
     )
 else:
     start = end = periods[0]
-    left.caption(f"One period only: {views.period_label(end)}.")
+    left.caption(f"One period only: {md(views.period_label(end))}.")
 dimension = right.selectbox(
     "Dimension", [views.OVERALL, *measure["dimensions"]], key="culture_dimension"
 )
@@ -222,7 +231,7 @@ def organisation_detail() -> None:
     if cards:
         for column, card in zip(st.columns(len(cards)), cards, strict=True):
             column.metric(
-                f"{card['dimension']}, {end_label}",
+                f"{md(card['dimension'])}, {end_label}",
                 card["value"],
                 card["delta"],
                 help=card["help"],
@@ -230,12 +239,12 @@ def organisation_detail() -> None:
                 delta_arrow="auto" if card["moved"] else "off",
             )
     else:
-        st.info(f"No results for {org_name} in {end_label}.", icon=":material/info:")
+        st.info(f"No results for {md(org_name)} in {end_label}.", icon=":material/info:")
 
     st.subheader("Question detail")
     questions = views.question_detail(scores, org, end, dimension)
     if questions.empty:
-        st.info(f"No question results for {org_name} in {end_label}.", icon=":material/info:")
+        st.info(f"No question results for {md(org_name)} in {end_label}.", icon=":material/info:")
     else:
         chart_with_text(charts.questions_chart(questions), views.describe_questions(questions))
         data_behind(
@@ -271,14 +280,14 @@ def organisation_detail() -> None:
         )
         if groups.empty:
             st.info(
-                f"No {views.LEVELS[level].lower()} results for {org_name} in {end_label}.",
+                f"No {views.LEVELS[level].lower()} results for {md(org_name)} in {end_label}.",
                 icon=":material/info:",
             )
         else:
             chart_with_text(charts.breakdown_chart(groups), views.describe_breakdown(groups, level))
             notes = views.suppression_notes(groups, "group")
             if notes:
-                st.markdown("**Not shown:**\n" + "\n".join(f"- {note}" for note in notes))
+                st.markdown("**Not shown:**\n" + md_list(notes))
             data_behind(
                 views.download_table(
                     groups,
@@ -303,7 +312,7 @@ def organisation_detail() -> None:
     months = f"{views.period_label(start)} to {end_label}" if source == "pulse" else "all months"
     if answers.empty:
         st.info(
-            f"No pulse survey answers from {org_name} on this measure's questions, so there is "
+            f"No pulse survey answers from {md(org_name)} on this measure's questions, so there is "
             "no breakdown of answers.",
             icon=":material/info:",
         )
@@ -342,9 +351,9 @@ if changes.empty:
     )
 else:
     sentences = views.change_sentences(changes, dimension)
-    st.markdown("\n".join(f"- **{name}**: {sentence}" for name, sentence in sentences))
+    st.markdown("\n".join(f"- **{md(name)}**: {md(sentence)}" for name, sentence in sentences))
     st.caption(
-        f"{dimension} for each organisation (choose another dimension above; the table below "
+        f"{md(dimension)} for each organisation (choose another dimension above; the table below "
         "has them all). A change is called real when a test of the two years' scores gives "
         "p < 0.05; otherwise it is within normal variation."
     )
@@ -379,7 +388,7 @@ def pulse_p_charts() -> None:
         views.pulse_charts, version=version, org_codes=tuple(org_codes), dimension=dimension
     )
     if not p_charts:
-        what = "the measure" if dimension == views.OVERALL else dimension
+        what = "the measure" if dimension == views.OVERALL else md(dimension)
         st.info(
             f"No monthly pulse survey results on {what} for these organisations, so there "
             "are no p-charts.",

@@ -8,6 +8,7 @@ from impact_data import overview
 from impact_data.kinds import ORG_TYPES
 from ui.charts import overview as charts
 from ui.first_run import is_first_run, show_first_run
+from ui.safe import md
 from ui.state import database, query
 
 if is_first_run():
@@ -83,8 +84,8 @@ st.dataframe(
     },
 )
 st.caption(
-    f"**Culture** is the {overview.current_measure(database()).name}: "
-    f"{overview.current_measure(database()).description}; change is in percentage points (pp). "
+    f"**Culture** is the {md(overview.current_measure(database()).name)}: "
+    f"{md(overview.current_measure(database()).description)}; change is in percentage points (pp). "
     "**Readiness**: ORIC means (1-5) from each team's latest check, pooled over teams. "
     "**Maturity**: mean self-assessed level of the five NHS IMPACT components, levels in "
     "component order. **Variation**: ● common cause, ◆ special cause improvement, ■ special "
@@ -100,7 +101,7 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
     else:
         summary = charts.culture_trends_text(by_year)
         st.altair_chart(charts.culture_trends_chart(by_year), alt=summary)
-        st.caption(summary)
+        st.caption(md(summary))
         st.dataframe(
             overview.readable(
                 by_year,
@@ -120,7 +121,7 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
 def _chart_with_text(chart, summary: str, data=None) -> None:
     """A chart, its one-sentence text alternative, and its data in an expander."""
     st.altair_chart(chart, alt=summary)
-    st.caption(summary)
+    st.caption(md(summary))
     if data is not None:
         with st.expander("Data behind this chart"):
             st.dataframe(data, hide_index=True)
@@ -130,12 +131,12 @@ def _nothing_to_show(detail: overview.OrgDetail, section: str) -> bool:
     """Say in plain words why a section is empty; True if it is."""
     reason = detail.why_nothing_to_show(section)
     if reason:
-        st.info(reason)
+        st.info(md(reason))
     return reason is not None
 
 
 def _culture_tab(detail: overview.OrgDetail) -> None:
-    st.caption(f"Measure: {overview.current_measure(database()).name}.")
+    st.caption(f"Measure: {md(overview.current_measure(database()).name)}.")
     if not _nothing_to_show(detail, "culture_years"):
         _chart_with_text(
             charts.culture_questions_chart(detail.culture_questions),
@@ -274,10 +275,12 @@ def organisation_detail(codes: list[str], names: dict[str, str]) -> None:
     if detail is None:
         st.info("That organisation is no longer in the database.")
         return
-    st.subheader(detail.org_name)
-    st.caption(f"{detail.org_type_label} · {detail.system or 'no system given'} · {code}")
+    st.subheader(md(detail.org_name))
+    st.caption(
+        f"{md(detail.org_type_label)} · {md(detail.system or 'no system given')} · {md(code)}"
+    )
     for note in detail.notes:
-        st.caption(note)
+        st.caption(md(note))
     culture, readiness, maturity, pdsa = st.tabs(
         ["Culture", "Readiness", "NHS IMPACT maturity", "PDSA"]
     )

@@ -10,6 +10,7 @@ import streamlit as st
 from impact_data import AccessDenied, pdsa, queries
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
+from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 
 FLASH = "pdsa_flash"
@@ -23,7 +24,7 @@ def org_label(code: str) -> str:
 @st.fragment
 def measure_section(project_id: str, detail: dict) -> None:
     measure = detail["measure_name"] or "Measure"
-    st.subheader(f"Measure: {measure}")
+    st.subheader(f"Measure: {md(measure)}")
     if not detail["measure_points"]:
         st.info("No values for this measure yet. Add the first one below.")
         return
@@ -73,7 +74,7 @@ def measure_section(project_id: str, detail: dict) -> None:
             screen_outliers=screen,
         )
     except ValueError as exc:
-        st.warning(f"That chart cannot be drawn: {exc}.", icon=":material/warning:")
+        st.warning(f"That chart cannot be drawn: {md(exc)}.", icon=":material/warning:")
         return
     reading = pdsa.measure_reading(data)
     annotations = query(pdsa.cycle_annotations, project_id) if show_cycles else None
@@ -114,25 +115,25 @@ def measure_section(project_id: str, detail: dict) -> None:
 def project_view(project_id: str) -> None:
     """Aim, measure, change ideas, cadence, the cycles, the measure chart and the entry forms."""
     detail = query(pdsa.project_detail, project_id)
-    st.header(detail["title"])
-    st.markdown(f"**Aim:** {detail['aim']}")
+    st.header(md(detail["title"]))
+    st.markdown(f"**Aim:** {md(detail['aim'])}")
     facts = [
-        org_label(detail["org_code"]),
-        f"team: {detail['team'] or 'not given'}",
-        f"status: {detail['status'] or 'not given'}",
+        md(org_label(detail["org_code"])),
+        f"team: {md(detail['team'] or 'not given')}",
+        f"status: {md(detail['status'] or 'not given')}",
         f"started {detail['start_date']:%d/%m/%Y}",
-        f"coach: {detail['coach'] or 'not given'}",
+        f"coach: {md(detail['coach'] or 'not given')}",
         "co-designed with people with lived experience"
         if detail["lived_experience_involved"]
         else "no lived experience involvement recorded",
     ]
     st.caption(" · ".join(facts))
     st.markdown(
-        f"**Measure:** {detail['measure_name'] or 'not named'} "
-        f"(better is: {detail['improvement_direction'] or 'not set'}; "
+        f"**Measure:** {md(detail['measure_name'] or 'not named')} "
+        f"(better is: {md(detail['improvement_direction'] or 'not set')}; "
         f"target: {'none' if detail['target'] is None else format(detail['target'], 'g')})"
     )
-    st.markdown(f"**Change ideas:** {detail['change_ideas'] or 'none recorded'}")
+    st.markdown(f"**Change ideas:** {md(detail['change_ideas'] or 'none recorded')}")
 
     cadence = query(pdsa.cadence, project_id)
     cols = st.columns(5)
@@ -241,16 +242,13 @@ def cycle_form(project_id: str, detail: dict) -> None:
                     decision=decision,
                 )
             except pdsa.EntryRefused as exc:
-                st.error(
-                    "The cycle was not saved:\n\n"
-                    + "\n".join(f"- {line}" for line in exc.messages())
-                )
+                st.error("The cycle was not saved:\n\n" + md_list(exc.messages()))
             except AccessDenied as exc:
-                st.error(f"The cycle was not saved: {exc}.")
+                st.error(f"The cycle was not saved: {md(exc)}.")
             else:
                 clear_caches()
                 st.session_state[FLASH] = (
-                    f"Cycle {int(cycle_no)} of {project_id} saved as upload "
+                    f"Cycle {int(cycle_no)} of {md(project_id)} saved as upload "
                     f"{result.upload_id}. To correct it, delete that upload on the Upload "
                     "page and enter it again."
                 )
@@ -262,7 +260,7 @@ def measure_form(project_id: str, detail: dict) -> None:
     with st.form(f"log-measure-{project_id}"):
         st.text_input("Project", f"{project_id} · {detail['title']}", disabled=True)
         measure_date = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY")
-        value = st.number_input(detail["measure_name"] or "Value", value=None)
+        value = st.number_input(md(detail["measure_name"] or "Value"), value=None)
         numerator = st.number_input("Numerator (optional)", value=None, min_value=0.0)
         denominator = st.number_input("Denominator (optional)", value=None, min_value=0.0)
         note = st.text_input("Note (optional)")
@@ -279,12 +277,9 @@ def measure_form(project_id: str, detail: dict) -> None:
                     note=note,
                 )
             except pdsa.EntryRefused as exc:
-                st.error(
-                    "The value was not saved:\n\n"
-                    + "\n".join(f"- {line}" for line in exc.messages())
-                )
+                st.error("The value was not saved:\n\n" + md_list(exc.messages()))
             except AccessDenied as exc:
-                st.error(f"The value was not saved: {exc}.")
+                st.error(f"The value was not saved: {md(exc)}.")
             else:
                 clear_caches()
                 st.session_state[FLASH] = (

@@ -10,6 +10,7 @@ import streamlit as st
 from impact_data import readiness_views as views
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from ui.charts import readiness as charts
+from ui.safe import md, md_columns
 from ui.state import database, query
 
 BY_TEAM = "Teams"
@@ -43,7 +44,7 @@ def downloads(name: str, table: pd.DataFrame, key: str) -> None:
 def chart_with_text(chart, summary: str) -> None:
     """A chart and its one-sentence text alternative beneath it."""
     st.altair_chart(chart, width="stretch")
-    st.caption(summary)
+    st.caption(md(summary))
 
 
 st.title("Readiness")
@@ -175,7 +176,7 @@ with scores_tab:
             )
             downloads("Readiness scores", views.score_table(scores, text=False), "scores")
             with st.expander("The advice for each group, in words"):
-                st.markdown(views.advice_text(scores))
+                st.markdown(views.advice_text(md_columns(scores, "group", "subscale")))
 
 with change_tab:
     st.subheader("Change over rounds: teams reassessed after readiness work")
@@ -205,8 +206,14 @@ with change_tab:
                 views.change_summary(change),
             )
         else:
-            st.caption(views.change_summary(change))
-        st.markdown(views.change_sentences(change))
+            st.caption(md(views.change_summary(change)))
+        st.markdown(
+            views.change_sentences(
+                md_columns(
+                    change, "team_label", "org_code", "programme_label", "subscale", "sentence"
+                )
+            )
+        )
         change_view = views.change_display(change)
         st.dataframe(change_view, hide_index=True, width="stretch")
         downloads("Readiness change", views.change_display(change, text=False), "change")
@@ -252,7 +259,7 @@ with impact_tab:
     st.caption(
         "Each organisation rates itself on the five NHS IMPACT components, level 1 to 5: a "
         "maturity matrix for reflection and planning, not a league table. Level labels ("
-        + ", ".join(f"{i} {label}" for i, label in enumerate(labels, 1))
+        + ", ".join(f"{i} {md(label)}" for i, label in enumerate(labels, 1))
         + ") are set on the Settings page. Team, programme and round filters do not apply."
     )
     maturity = query(views.maturity_latest, org_codes=org_filter)

@@ -8,6 +8,7 @@ import streamlit as st
 from impact_data import queries
 from impact_data.access import ROLE_LABELS, ROLES, AccessDenied
 from impact_data.settings import set_suppression_threshold, suppression_rule
+from ui.safe import md
 from ui.settings_culture import culture_measure_section
 from ui.settings_readiness import instruments_section, level_labels_section
 from ui.state import clear_caches, database, query, sign_in_configured, viewer
@@ -58,7 +59,7 @@ with tabs[1]:
         try:
             set_suppression_threshold(db, who, int(threshold))
         except (AccessDenied, ValueError) as exc:
-            st.error(str(exc))
+            st.error(md(exc))
         else:
             clear_caches()
             st.success(f"Saved: groups with fewer than {int(threshold)} responses are suppressed.")
@@ -92,16 +93,17 @@ with tabs[5]:
                 "Role", [*ROLES, "none"], format_func=lambda r: ROLE_LABELS.get(r, r)
             )
             codes = st.multiselect(
-                "Organisations (for team members)", orgs["org_code"].tolist() if not orgs.empty else []
+                "Organisations (for team members)",
+                orgs["org_code"].tolist() if not orgs.empty else [],
             )
             if st.form_submit_button("Save role"):
                 try:
                     set_role(db, who, email, role, codes)
                 except (AccessDenied, ValueError) as exc:
-                    st.error(str(exc))
+                    st.error(md(exc))
                 else:
                     clear_caches()
-                    st.success(f"{email} is now: {ROLE_LABELS[role]}.")
+                    st.success(f"{md(email)} is now: {ROLE_LABELS[role]}.")
 
 with tabs[6]:
     st.subheader("Audit log")

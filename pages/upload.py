@@ -22,6 +22,7 @@ from impact_data.ingest.prepare import load_instruments
 from impact_data.kinds import NATIONAL_KINDS
 from impact_data.kinds import UPLOAD_KINDS as KINDS
 from impact_data.templates import template_filename
+from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def prepared_file(file, kind: str) -> tuple[PreparedUpload | None, dict, str | N
         return cached[1], cached[2], cached[3]
     size = report.file_size_text(file.size)
     prepared, remembered, error = None, {}, None
-    with st.status(f"Reading {file.name} ({size})…", expanded=False) as status:
+    with st.status(f"Reading {md(file.name)} ({size})…", expanded=False) as status:
         try:
             prepared, remembered = mappings.prepare_remembering(
                 db,
@@ -102,14 +103,14 @@ def prepared_file(file, kind: str) -> tuple[PreparedUpload | None, dict, str | N
             if overrides:
                 org = mappings.org_code_of(prepared)
                 mappings.remember_overrides(db, who, org, kind, overrides)
-            status.update(label=f"Read {file.name} ({size})", state="complete")
+            status.update(label=f"Read {md(file.name)} ({size})", state="complete")
         except (AccessDenied, ValueError) as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen
             log.exception("reading %s failed", file.name)
             error = f"The file could not be read: {exc}"
         if error:
-            status.update(label=f"Could not read {file.name}", state="error")
+            status.update(label=f"Could not read {md(file.name)}", state="error")
     state["upload_prepared"][fid] = (options, prepared, remembered, error)
     return prepared, remembered, error
 
@@ -131,7 +132,7 @@ def show_mapping(fid: str, prepared: PreparedUpload) -> None:
             instrument = next(iter(load_instruments(db).values()), None)
         for name, table in mapped.items():
             st.markdown(
-                f"**{table.spec.label}**: sheet *{table.sheet}*, header on row "
+                f"**{table.spec.label}**: sheet *{md(table.sheet)}*, header on row "
                 f"{table.mapping.header_row}"
             )
             st.dataframe(table.mapping.as_frame(), hide_index=True)
@@ -146,7 +147,7 @@ def show_mapping(fid: str, prepared: PreparedUpload) -> None:
                 current = table.mapping.target_of(pos)
                 key = f"map_{fid}_{name}_{pos}"
                 st.selectbox(
-                    f"Column “{header}”",
+                    f"Column “{md(header)}”",
                     choices,
                     index=choices.index(current) if current in choices else 0,
                     format_func=lambda t, table=table: report.choice_label(t, table),
@@ -159,7 +160,7 @@ def show_mapping(fid: str, prepared: PreparedUpload) -> None:
                     else None,
                 )
         if fid in state["upload_mapping_error"]:
-            st.error(state["upload_mapping_error"][fid])
+            st.error(md(state["upload_mapping_error"][fid]))
 
 
 def show_problems(fid: str, prepared: PreparedUpload) -> None:
@@ -179,7 +180,9 @@ def show_problems(fid: str, prepared: PreparedUpload) -> None:
     for title, rows in groups.groupby("title", sort=False):
         count = int(rows["count"].sum())
         st.markdown(f"**{title}** ({count:,})")
-        lines = [f"- {report.describe_group(g)}" for _, g in rows.head(PROBLEM_LINES).iterrows()]
+        lines = [
+            f"- {md(report.describe_group(g))}" for _, g in rows.head(PROBLEM_LINES).iterrows()
+        ]
         if len(rows) > PROBLEM_LINES:
             lines.append(f"- … and {len(rows) - PROBLEM_LINES:,} more (in the full list)")
         st.markdown("\n".join(lines))
@@ -232,8 +235,8 @@ def show_options(fid: str, kind: str, prepared: PreparedUpload, earlier) -> None
         what = report.upload_choice_label(row.iloc[0]) if not row.empty else ""
         st.warning(
             f"This exact file was already loaded as upload {prepared.duplicate_of}"
-            f"{f' ({what})' if what else ''}. To load a corrected version, upload the corrected "
-            "file and choose below which earlier upload it replaces."
+            f"{f' ({md(what)})' if what else ''}. To load a corrected version, upload the "
+            "corrected file and choose below which earlier upload it replaces."
         )
     if not earlier.empty:
         ids = earlier["upload_id"].astype(int).tolist()
@@ -255,7 +258,7 @@ def show_options(fid: str, kind: str, prepared: PreparedUpload, earlier) -> None
                 "in one step.",
             )
     if prepared.unknown_orgs:
-        codes = report.codes_text(prepared.unknown_orgs)
+        codes = md(report.codes_text(prepared.unknown_orgs))
         st.warning(
             f"{len(prepared.unknown_orgs)} organisation code(s) in this file are not known yet: "
             f"{codes}. Load an organisations file first, or create them now."
@@ -289,12 +292,12 @@ def commit(fid: str, prepared: PreparedUpload) -> None:
         )
     except (UploadRefused, AccessDenied, DeleteRefused) as exc:
         bar.empty()
-        st.error(f"Nothing was loaded: {exc}")
+        st.error(f"Nothing was loaded: {md(exc)}")
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback on screen
         log.exception("committing %s failed", prepared.file_name)
         bar.empty()
-        st.error(f"Nothing was loaded: the database refused the upload ({exc}).")
+        st.error(f"Nothing was loaded: the database refused the upload ({md(exc)}).")
         return
     state["upload_done"][fid] = result
     state["upload_prepared"].pop(fid, None)
@@ -319,26 +322,26 @@ def link_to_results(shown_on: str) -> None:
 
 def show_file(file, kind: str, earlier) -> None:
     fid = file.file_id
-    st.subheader(file.name, anchor=False)
+    st.subheader(md(file.name), anchor=False)
     done = state["upload_done"].get(fid)
     if done is not None:
-        st.success(report.result_text(done), icon=":material/check_circle:")
+        st.success(md(report.result_text(done)), icon=":material/check_circle:")
         st.dataframe(report.result_frame(done), hide_index=True)
         link_to_results(KINDS[done.kind].shown_on)
         return
     prepared, remembered, error = prepared_file(file, kind)
     if prepared is None:
-        st.error(error or "The file could not be read.")
+        st.error(md(error or "The file could not be read."))
         return
     st.caption(f"{report.file_size_text(file.size)} · read as {KINDS[kind].label}")
     if remembered:
         st.info(
             f"Column choices remembered from an earlier upload were applied: "
-            f"{report.overrides_text(remembered)}.",
+            f"{md(report.overrides_text(remembered))}.",
             icon=":material/history:",
         )
     if error:
-        st.warning(error)
+        st.warning(md(error))
     show_options(fid, kind, prepared, earlier)
     if prepared.tables:
         show_mapping(fid, prepared)
@@ -350,7 +353,7 @@ def show_file(file, kind: str, earlier) -> None:
             icon=":material/task_alt:",
         )
     if prepared.notes:
-        st.info("\n".join(f"- {note}" for note in prepared.notes), icon=":material/info:")
+        st.info(md_list(prepared.notes), icon=":material/info:")
     if prepared.tables and prepared.ok:
         show_preview(prepared)
     if st.button(
@@ -390,7 +393,7 @@ def show_history(history) -> None:
         if confirm is None or confirm != chosen:
             return
         st.warning(
-            f"Delete {labels[confirm]}? This removes exactly the rows it added, "
+            f"Delete {md(labels[confirm])}? This removes exactly the rows it added, "
             "and cannot be undone."
         )
         yes, no = st.columns(2)
@@ -399,7 +402,7 @@ def show_history(history) -> None:
             try:
                 counts = delete_upload(db, confirm, viewer=who)
             except (DeleteRefused, AccessDenied) as exc:
-                st.error(f"Upload {confirm} was not deleted: {exc}")
+                st.error(f"Upload {confirm} was not deleted: {md(exc)}")
                 return
             clear_caches()
             removed = sum(counts.values())

@@ -56,6 +56,7 @@ PLAIN = [
     "first.last@nhs.net",
     "Ward 10. Theatres",
     "100% of 3 teams: r_wg 0.71",
+    "Code: use 2-40 letters, digits or _ starting with a letter (e.g. musiq)",
 ]
 
 PUNCTUATION = set(string.punctuation)
@@ -110,6 +111,8 @@ def test_underscores_inside_words_stay_and_others_are_escaped():
     assert md("trail_") == "trail\\_"
     assert md("a _b_ c") == "a \\_b\\_ c"
     assert md("snake_ case") == "snake\\_ case"
+    assert md("letters, digits or _ starting") == "letters, digits or _ starting"
+    assert md("_ x") == "\\_ x" and md("x _") == "x \\_"
 
 
 def test_entities_are_not_decoded_but_a_lone_ampersand_stays():
@@ -178,8 +181,7 @@ def _inline_kinds(tokens) -> set[str]:
 
 def _text(tokens) -> str:
     return "".join(
-        t.content if t.type in ("text", "code_inline") else _text(t.children or [])
-        for t in tokens
+        t.content if t.type in ("text", "code_inline") else _text(t.children or []) for t in tokens
     )
 
 

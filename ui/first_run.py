@@ -7,6 +7,7 @@ import streamlit as st
 from impact_data.demo import load_demo
 from impact_data.ingest import UploadRefused
 from impact_data.overview import organisation_count
+from ui.safe import md
 from ui.state import clear_caches, database, query
 
 PURPOSE = (
@@ -43,7 +44,7 @@ def _load_sample() -> None:
     except UploadRefused as exc:
         bar.empty()
         st.error(
-            f"The sample data could not be loaded: {exc}. Files loaded before this one are "
+            f"The sample data could not be loaded: {md(exc)}. Files loaded before this one are "
             "kept; press the button again to load the rest."
         )
         return

@@ -59,9 +59,10 @@ def md(text: object) -> str:
         if char in _ALWAYS:
             out.append("\\" + char)
         elif char == "_":
-            # Inside a word an underscore cannot open or close emphasis (CommonMark).
-            inside = before.isalnum() and after.isalnum()
-            out.append("_" if inside else "\\_")
+            # Inside a word, or alone between spaces, an underscore can neither open nor
+            # close emphasis (CommonMark's flanking rules).
+            inert = (before.isalnum() and after.isalnum()) or (before.isspace() and after.isspace())
+            out.append("_" if inert else "\\_")
         elif char == "(" and before == "]":
             out.append("\\(")  # "\](" as well as "\]": never reads as a link target
         elif char == "&" and _ENTITY.match(raw, i):

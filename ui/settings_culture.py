@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from impact_data import culture, culture_editing, culture_views
+from ui.safe import md, md_join, md_list
 from ui.state import clear_caches, database, query, viewer
 
 FLASH = "culture_measure_flash"
@@ -21,7 +22,7 @@ DEFINITION_COLUMNS = {
 
 
 def _show_problems(problems: list[str], intro: str) -> None:
-    st.error(intro + "\n" + "\n".join(f"- {p[0].upper()}{p[1:]}" for p in problems))
+    st.error(intro + "\n" + md_list(f"{p[0].upper()}{p[1:]}" for p in problems))
 
 
 def _definition_table(table) -> None:
@@ -35,8 +36,8 @@ def _saved(version: culture.MeasureVersion, how: str, before: culture.MeasureDef
     clear_caches()
     changes = culture_editing.describe_changes(before, version.definition)
     st.session_state[FLASH] = (
-        f"Saved {how} as **{version.label}**. Every chart now uses it; earlier versions stay "
-        "viewable." + "".join(f"\n- {change}" for change in changes)
+        f"Saved {how} as **{md(version.label)}**. Every chart now uses it; earlier versions "
+        "stay viewable." + "".join(f"\n- {md(change)}" for change in changes)
     )
     st.rerun()
 
@@ -143,10 +144,10 @@ def _versions_tab(current: dict) -> None:
         key="culture_version_view",
     )
     summary = query(culture_views.measure_summary, chosen)
-    st.markdown(f"**{summary['label']}**: {summary['description'] or 'no description'}")
+    st.markdown(f"**{md(summary['label'])}**: {md(summary['description'] or 'no description')}")
     st.caption(
-        f"Saved by {summary['created_by']} on {summary['created_at']:%d %B %Y}. "
-        f"Why: {summary['note']}"
+        f"Saved by {md(summary['created_by'])} on {summary['created_at']:%d %B %Y}. "
+        f"Why: {md(summary['note'])}"
     )
     _definition_table(summary["questions"])
     name, data = query(culture_editing.export_file, chosen)
@@ -176,21 +177,18 @@ def _import_tab(current: dict) -> None:
     data = upload.getvalue()
     definition, problems = culture.import_definition(data)
     if problems:
-        _show_problems(problems, f"{upload.name} cannot be imported:")
+        _show_problems(problems, f"{md(upload.name)} cannot be imported:")
         return
-    st.markdown(f"**{definition.name}** from {upload.name}:")
+    st.markdown(f"**{md(definition.name)}** from {md(upload.name)}:")
     _definition_table(definition.question_frame())
     old = query(culture_editing.measure_definition)
     changes = culture_editing.describe_changes(old, definition)
     if changes:
-        st.markdown(
-            f"Compared with version {current['version']}:\n"
-            + "\n".join(f"- {change}" for change in changes)
-        )
+        st.markdown(f"Compared with version {current['version']}:\n" + md_list(changes))
     unknown = query(culture_editing.unknown_question_codes, tuple(definition.question_codes))
     if unknown:
         st.warning(
-            f"Not in any upload yet: {', '.join(unknown)}. These questions add nothing to "
+            f"Not in any upload yet: {md_join(unknown)}. These questions add nothing to "
             "the scores until results for them are uploaded.",
             icon=":material/warning:",
         )
@@ -208,7 +206,7 @@ def _import_tab(current: dict) -> None:
             _show_problems(problems, "Nothing was saved:")
             return
         st.session_state[IMPORT_ROUND] = round_no + 1
-        _saved(saved, f"the measure from {upload.name}", old)
+        _saved(saved, f"the measure from {md(upload.name)}", old)
 
 
 def culture_measure_section() -> None:
@@ -224,8 +222,8 @@ def culture_measure_section() -> None:
         st.success(flash, icon=":material/check_circle:")
     current = query(culture_views.measure_summary)
     st.markdown(
-        f"**Current: {current['label']}**, saved by {current['created_by']} on "
-        f"{current['created_at']:%d %B %Y}. Why: {current['note']}"
+        f"**Current: {md(current['label'])}**, saved by {md(current['created_by'])} on "
+        f"{current['created_at']:%d %B %Y}. Why: {md(current['note'])}"
     )
     unknown = query(
         culture_editing.unknown_question_codes,
@@ -233,7 +231,7 @@ def culture_measure_section() -> None:
     )
     if unknown:
         st.caption(
-            f"No results uploaded yet for {', '.join(unknown)}: they add nothing to the scores "
+            f"No results uploaded yet for {md_join(unknown)}: they add nothing to the scores "
             "until there are."
         )
     see, edit, earlier, share = st.tabs(

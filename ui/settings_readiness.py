@@ -8,6 +8,7 @@ import streamlit as st
 
 from impact_data import AccessDenied, readiness
 from impact_data import readiness_views as views
+from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 
 NEW = "__new__"
@@ -69,7 +70,7 @@ def instruments_section() -> None:
             del st.session_state[key]
     if not _can_edit():
         for code in names:
-            with st.expander(f"Items of {names[code]}"):
+            with st.expander(f"Items of {md(names[code])}"):
                 st.dataframe(_readable_items(query(views.instrument_items, code)), hide_index=True)
         st.info("Only an admin can add or change readiness instruments.")
         return
@@ -164,19 +165,19 @@ def _instrument_form(choice: str, listing: pd.DataFrame) -> None:
             description=description,
         )
     except AccessDenied as exc:
-        st.error(f"The instrument was not saved: {exc}.")
+        st.error(f"The instrument was not saved: {md(exc)}.")
         return
     if problems:
         st.error(
             "The instrument was not saved. Please fix:\n\n"
-            + "\n".join(f"- {views.plain_problem(p)}" for p in problems)
+            + md_list(views.plain_problem(p) for p in problems)
         )
         return
     clear_caches()
     saved = (choice if existing else code).strip().lower()
     st.session_state[PENDING_KEY] = saved
     st.session_state[FLASH] = (
-        f"Instrument {saved} saved. Readiness uploads with its item columns are now checked "
+        f"Instrument {md(saved)} saved. Readiness uploads with its item columns are now checked "
         "against it and scored by its subscales."
     )
     st.rerun()
@@ -196,7 +197,7 @@ def level_labels_section() -> None:
         st.success(message, icon=":material/check_circle:")
     labels = query(views.level_labels)
     if not _can_edit():
-        st.markdown("\n".join(f"- Level {i}: {label}" for i, label in enumerate(labels, 1)))
+        st.markdown("\n".join(f"- Level {i}: {md(label)}" for i, label in enumerate(labels, 1)))
         st.info("Only an admin can change the level labels.")
         return
     with st.form("impact_level_labels_form"):
@@ -213,7 +214,7 @@ def level_labels_section() -> None:
         st.error("The labels were not saved: give each of the five levels a label.")
         return
     except AccessDenied as exc:
-        st.error(f"The labels were not saved: {exc}.")
+        st.error(f"The labels were not saved: {md(exc)}.")
         return
     clear_caches()
     st.session_state[f"{FLASH}_labels"] = "Level labels saved."

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from impact_data import Database, Viewer
+from ui.safe import md
 
 
 @st.cache_resource(show_spinner=False)
@@ -35,8 +36,14 @@ def sign_in_configured() -> bool:
 
 
 def viewer() -> Viewer:
-    """Who is using the app: the signed-in user's role from the database, or, without
-    sign-in configured, the single local-mode user."""
+    """Who is using the app, for a page: stops the page with the sign-in (or waiting) screen
+    unless they have access, so a page reached by a direct link is guarded too."""
+    return require_sign_in()
+
+
+def _current_viewer() -> Viewer:
+    """The signed-in user's role from the database, or, without sign-in configured, the
+    single local-mode user."""
     if not sign_in_configured():
         return Viewer.local()
     user = st.user
@@ -47,15 +54,22 @@ def viewer() -> Viewer:
     email = str(user.get("email") or user.get("preferred_username") or "")
     if st.session_state.get("_signed_in_as") != email:
         # First run of this browser session after signing in: record it once.
+        from impact_data.access import AccessDenied
+
+        try:
+            who = sign_in(database(), email, user.get("name"))
+        except AccessDenied as exc:
+            st.error(f"Signed in, but {exc}. Ask your admin to check the sign-in set-up.")
+            st.stop()
         st.session_state["_signed_in_as"] = email
-        return sign_in(database(), email, user.get("name"))
+        return who
     return viewer_for(database(), email)
 
 
 def require_sign_in() -> Viewer:
     """Stop the page with a sign-in button (or a waiting message) unless the viewer has
     access. Returns the viewer."""
-    who = viewer()
+    who = _current_viewer()
     if who.has_access:
         return who
     if sign_in_configured() and not getattr(st.user, "is_logged_in", False):
@@ -66,7 +80,7 @@ def require_sign_in() -> Viewer:
         st.stop()
     st.title("Waiting for access")
     st.write(
-        f"You are signed in as {who.user}, but an admin has not given you a role yet. "
+        f"You are signed in as {md(who.user)}, but an admin has not given you a role yet. "
         "Ask your system's IMPACT dashboard admin to add you."
     )
     if sign_in_configured() and st.button("Sign out"):

@@ -177,6 +177,19 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
                     category="out_of_range",
                 )
             )
+    if table == "visits" and {"from_org", "to_org"} <= set(typed.columns):
+        same = typed["from_org"].notna() & (typed["from_org"] == typed["to_org"])
+        for idx in typed.index[same]:
+            problems.append(
+                Problem(
+                    "an organisation cannot visit itself: to_org must differ from from_org",
+                    row=int(typed.at[idx, ROW]),
+                    column="to_org",
+                    found=typed.at[idx, "to_org"],
+                    sheet=sheet_label,
+                    category="invalid",
+                )
+            )
     if table == "cycles" and {"start_date", "end_date"} <= set(typed.columns):
         for idx in typed.index:
             start, end = typed.at[idx, "start_date"], typed.at[idx, "end_date"]

@@ -1,0 +1,315 @@
+"""Compare: organisations side by side, fairly (funnel plots, intervals, SPC trends), whom to
+learn from, the learning visits between them, and the board pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from impact_data import compare
+from impact_data.access import AccessDenied
+from impact_data.board_pack import board_pack_pdf
+from impact_data.culture_views import period_label
+from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from ui.charts import compare as charts
+from ui.safe import md
+from ui.state import clear_caches, database, query, viewer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ALL = compare.ALL_ORGANISATIONS
+FLASH = "compare_flash"
+
+
+def downloads(table: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Excel downloads of exactly the table on screen (formula-injection safe)."""
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV",
+        lambda: to_csv_bytes(table),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Download Excel",
+        lambda: to_xlsx_bytes({name[:31]: table}),
+        file_name=f"{name}.xlsx",
+        mime=XLSX,
+        key=f"{key}_xlsx",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def table(frame: pd.DataFrame, name: str, key: str) -> None:
+    st.dataframe(frame, hide_index=True, key=key)
+    downloads(frame, name, key)
+
+
+def chart(figure, text: str, *, stretch: bool = True) -> None:
+    st.altair_chart(figure, width="stretch" if stretch else "content", alt=text)
+    st.caption(md(text))
+
+
+def measure_choice(options: list, key: str, label: str = "Measure", index: int = 0):
+    return st.selectbox(label, options, index=index, format_func=lambda m: m.label, key=key)
+
+
+def period_choice(measure, key: str):
+    periods = query(compare.periods, measure)
+    if not periods:
+        if measure.family == "readiness":
+            st.caption("Readiness: each organisation's latest check, pooled over its teams.")
+        return None
+    return st.selectbox("Period", periods, format_func=period_label, key=key)
+
+
+st.title("Compare")
+st.markdown(
+    "Organisations side by side, with the statistics done right: proportions on **funnel "
+    "plots** (95% and 99.8% limits that narrow as responses grow), means with **95% "
+    "intervals**, trends with **SPC** icons. No league tables: read every figure with its "
+    "limits. Groups with too few responses are *suppressed* and never drawn."
+)
+
+names = query(compare.organisation_names)
+if not names:
+    st.info(
+        "There are no organisations yet, so there is nothing to compare. Load your "
+        "organisations and results on the Upload page, or load the sample system from the "
+        "Overview page.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+codes = list(names)
+own = [c for c in codes if c in viewer().org_codes]
+left, right = st.columns(2)
+org = left.selectbox(
+    "Your organisation",
+    codes,
+    index=codes.index(own[0]) if own else 0,
+    format_func=names.get,
+    key="compare_org",
+    help="Ringed and named in every chart, and the one 'Who could we learn from?' is for.",
+)
+groups = query(compare.peer_group_options)
+peer = right.selectbox(
+    "Compare with",
+    [ALL, *groups],
+    format_func=lambda g: g if g == ALL else f"Peer group: {g}",
+    key="compare_peer",
+    help="Like with like: a peer group is the NHS Staff Survey benchmarking group (or the "
+    "organisation type). The system value and limits are then the peer group's.",
+)
+peer_group = None if peer == ALL else peer
+st.caption(f"{md(names[org])} is in the peer group *{md(query(compare.peer_group_of, org))}*.")
+
+db, who = database(), viewer()
+st.download_button(
+    "Download board pack (PDF)",
+    # Built only when clicked: it renders every chart, which takes a while.
+    lambda: board_pack_pdf(db, who, peer_group=peer_group, highlight=org),
+    file_name=f"impact-board-pack-{dt.date.today():%Y-%m-%d}.pdf",
+    mime="application/pdf",
+    key="board_pack",
+    on_click="ignore",
+    type="primary",
+    icon=":material/picture_as_pdf:",
+    help="Overview, culture, readiness, PDSA activity, funnel plots and learning visits as one "
+    "PDF, with the data date, measure version and suppression rule on every page. Built "
+    "here, with no internet; it takes a little while.",
+)
+
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash, icon=":material/check_circle:")
+
+funnels, intervals, trends, learn, visits = st.tabs(
+    ["Funnel plots", "Intervals", "Trends", "Who could we learn from?", "Learning visits"]
+)
+
+
+@st.fragment
+def funnel_section(org: str, peer_group: str | None) -> None:
+    options = query(compare.measure_options, statistic="proportion")
+    if not options:
+        st.info("No survey results or readiness checks to compare yet.")
+        return
+    measure = measure_choice(options, "funnel_measure", "Measure (a proportion)")
+    period = period_choice(measure, "funnel_period")
+    funnel = query(compare.funnel_frame, measure, period=period, peer_group=peer_group)
+    if funnel.empty or funnel["suppressed"].all():
+        st.info("No organisation can be shown for this measure: every figure is suppressed.")
+        return
+    text = compare.funnel_text(funnel, highlight=org)
+    chart(charts.funnel_chart(funnel, compare.funnel_lines(funnel), highlight=org), text)
+    st.subheader("Organisations outside the limits", anchor=False)
+    outside = compare.funnel_table(compare.outside_limits(funnel))
+    if outside.empty:
+        st.caption(
+            "Every organisation is within the 95% limits: differences are what chance gives."
+        )
+    else:
+        table(outside, "outside the limits", "funnel_outside")
+    with st.expander("Every organisation in the funnel plot"):
+        table(compare.funnel_table(funnel), "funnel plot", "funnel_all")
+
+
+@st.fragment
+def interval_section(org: str, peer_group: str | None) -> None:
+    options = [
+        *query(compare.measure_options, statistic="mean"),
+        *query(compare.measure_options, statistic="proportion"),
+    ]
+    if not options:
+        st.info("No survey results or readiness checks to compare yet.")
+        return
+    measure = measure_choice(options, "interval_measure")
+    period = period_choice(measure, "interval_period")
+    frame = query(compare.caterpillar_frame, measure, period=period, peer_group=peer_group)
+    if frame.empty or frame["suppressed"].all():
+        st.info("No organisation can be shown for this measure: every figure is suppressed.")
+        return
+    if measure.family == "national":
+        st.caption(
+            "The national files publish no spread for 0-10 scores: these intervals assume a "
+            f"person-level standard deviation of {query(compare.nss_score_sd):g}, so they "
+            "are approximate."
+        )
+    chart(
+        charts.caterpillar_chart(frame, highlight=org),
+        compare.caterpillar_text(frame, highlight=org),
+    )
+    table(compare.caterpillar_table(frame), "intervals", "interval_table")
+
+
+@st.fragment
+def trend_section(peer_group: str | None) -> None:
+    options = query(compare.measure_options)
+    if not options:
+        st.info("No survey results or readiness checks yet.")
+        return
+    measure = measure_choice(options, "trend_measure", index=compare.default_trend_index(options))
+    frame = query(compare.trends, measure, peer_group=peer_group)
+    if frame.empty or frame["suppressed"].all():
+        st.info("No organisation has figures over time for this measure.")
+        return
+    chart(charts.trends_chart(frame), compare.trends_text(frame), stretch=False)
+    table(compare.trend_table(frame), "trends and SPC icons", "trend_table")
+
+
+@st.fragment
+def learn_section(org: str) -> None:
+    st.markdown(
+        f"Organisations **significantly better** than {names[org]} on a measure (a test at "
+        "the 5% level, not just a higher number), those of the same type first, with the "
+        "evidence and any learning visit already recorded between you."
+    )
+    options = query(compare.measure_options)
+    if not options:
+        st.info("No survey results or readiness checks yet.")
+        return
+    measure = measure_choice(options, "learn_measure")
+    period = period_choice(measure, "learn_period")
+    frame = query(compare.learn_from, org, measure, period=period)
+    if frame.empty:
+        st.info(md(frame.attrs.get("note", "No suggestions.")), icon=":material/info:")
+        return
+    st.success(md(frame.attrs.get("note", "")), icon=":material/travel_explore:")
+    for sentence in frame["evidence"]:
+        st.markdown(f"- {md(sentence)}")
+    table(compare.learn_from_table(frame), "who could we learn from", "learn_table")
+
+
+@st.fragment
+def visits_section(org: str) -> None:
+    reach = query(compare.visit_reach)
+    log = query(compare.visits_log)
+    text = compare.visits_text(reach, log)
+    st.markdown(md(text))
+    never_visiting = reach.loc[reach["never_visiting"], "org_name"].tolist()
+    never_visited = reach.loc[reach["never_visited"], "org_name"].tolist()
+    if not log.empty and (never_visiting or never_visited):
+        lines = []
+        if never_visiting:
+            lines.append(f"**Never visited another organisation:** {md(', '.join(never_visiting))}")
+        if never_visited:
+            lines.append(f"**Never hosted a visit:** {md(', '.join(never_visited))}")
+        st.warning("  \n".join(lines), icon=":material/warning:")
+    if not log.empty:
+        chart(charts.visit_reach_chart(reach), text)
+        table(compare.reach_table(reach), "visits per organisation", "reach_table")
+        matrix = query(compare.visit_matrix)
+        chart(charts.visit_matrix_chart(matrix), text)
+        with st.expander("The matrix as a table"):
+            table(compare.visit_matrix_table(matrix), "visits matrix", "matrix_table")
+        st.subheader("Learning visits log", anchor=False)
+        table(compare.visits_table(log), "learning visits", "visits_log")
+    record_visit_form(org)
+    try:
+        st.page_link(
+            "pages/upload.py",
+            label="Or upload a visits log (kind: Learning visits) on the Upload page",
+            icon=":material/upload_file:",
+        )
+    except StreamlitAPIException:
+        st.caption("Or upload a visits log (kind: Learning visits) on the Upload page.")
+
+
+def record_visit_form(org: str) -> None:
+    with st.form("visit_form"):
+        st.subheader("Record a learning visit", anchor=False)
+        left, right = st.columns(2)
+        visitor = left.selectbox(
+            "Visiting organisation", codes, index=codes.index(org), format_func=names.get
+        )
+        host = right.selectbox("Host organisation", codes, format_func=names.get)
+        when = left.date_input("Date of the visit", value=dt.date.today(), format="DD/MM/YYYY")
+        theme = right.text_input("Theme", placeholder="e.g. Daily improvement huddles")
+        participants = left.number_input("Participants", min_value=0, step=1, value=None)
+        partners = right.number_input("Lived experience partners", min_value=0, step=1, value=None)
+        learning = st.text_area("What was learned")
+        if not st.form_submit_button("Save the visit", icon=":material/save:"):
+            return
+    try:
+        compare.record_visit(
+            database(),
+            viewer(),
+            visitor,
+            host,
+            when,
+            theme=theme,
+            participants=None if participants is None else int(participants),
+            lived_experience_partners=None if partners is None else int(partners),
+            learning=learning,
+        )
+    except compare.VisitRefused as exc:
+        st.error("  \n".join(md(m) for m in exc.messages()), icon=":material/error:")
+        return
+    except AccessDenied as exc:
+        st.error(md(exc), icon=":material/lock:")
+        return
+    clear_caches()
+    st.session_state[FLASH] = (
+        f"Saved: {md(names[visitor])} visited {md(names[host])} on {when:%d %B %Y}. It is in the upload "
+        "history, where it can be deleted."
+    )
+    st.rerun()
+
+
+with funnels:
+    funnel_section(org, peer_group)
+with intervals:
+    interval_section(org, peer_group)
+with trends:
+    trend_section(peer_group)
+with learn:
+    learn_section(org)
+with visits:
+    visits_section(org)

@@ -1,0 +1,404 @@
+"""Workshop: run a live session. Open it, show the join code, link and QR code, watch the room
+answer in real time, put the results on the projector, close it, and save a readiness check
+as a readiness round."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from impact_data import queries, readiness, workshop
+from impact_data.access import AccessDenied
+from impact_data.culture import current_version
+from impact_data.ingest import UploadRefused
+from impact_data.workshop import ACTIVITIES, WorkshopError
+from ui import workshop_view as wv
+from ui.charts import workshop as charts
+from ui.state import database, query, viewer
+
+db = database()
+who = viewer()
+
+
+def open_session(code: str | None) -> None:
+    st.query_params.pop(wv.PRESENT_PARAM, None)
+    if code:
+        st.query_params[wv.SESSION_PARAM] = code
+    else:
+        st.query_params.pop(wv.SESSION_PARAM, None)
+    st.session_state["workshop_slide"] = 0
+
+
+# --- opening a session ------------------------------------------------------------------------
+
+
+def new_session_form() -> None:
+    activity = st.radio(
+        "What will the room do?", list(ACTIVITIES), format_func=ACTIVITIES.get, key="ws_activity"
+    )
+    title = st.text_input(
+        "Title participants will see",
+        max_chars=300,
+        placeholder="e.g. Ward 7: are we ready for the discharge pilot?",
+        key="ws_title",
+    )
+    instrument_code, question_codes = None, None
+    if activity == "readiness":
+        instruments = query(readiness.instruments).drop_duplicates("code")
+        names = dict(zip(instruments["code"], instruments["name"], strict=True))
+        instrument_code = st.selectbox(
+            "Readiness instrument",
+            list(names),
+            format_func=lambda c: f"{names[c]} ({c})",
+            key="ws_instrument",
+        )
+    elif activity == "culture_pulse":
+        questions = current_version(db).definition.question_frame()
+        texts = dict(zip(questions["question_code"], questions["question_text"], strict=False))
+        question_codes = st.multiselect(
+            "Questions of the culture measure (a few: each one is a question on every phone)",
+            list(texts),
+            default=list(texts)[:3],
+            format_func=lambda c: f"{c}: {texts[c]}",
+            key="ws_questions",
+        )
+    if st.button(
+        "Open the workshop", type="primary", icon=":material/play_arrow:", key="ws_create"
+    ):
+        try:
+            created = workshop.create_session(
+                db,
+                who,
+                activity,
+                title or "",
+                instrument_code=instrument_code,
+                question_codes=question_codes,
+            )
+        except (WorkshopError, AccessDenied) as exc:
+            st.error(wv.sentence(exc), icon=":material/error:")
+        else:
+            open_session(created.code)
+            st.rerun()
+
+
+def previous_sessions() -> None:
+    st.subheader("Previous workshops")
+    frame = workshop.sessions(db, who)
+    if frame.empty:
+        st.caption("None yet.")
+        return
+    frame["activity"] = frame["activity"].map(lambda a: ACTIVITIES.get(a, a).split(" (")[0])
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "code": "Code",
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "activity": "Activity",
+            "status": "Status",
+            "created_by": "Opened by",
+            "created_at": st.column_config.DatetimeColumn("Opened", format="D MMM YYYY, HH:mm"),
+            "joined": st.column_config.NumberColumn("Joined", format="%d"),
+            "answered": st.column_config.NumberColumn("Answered", format="%d"),
+        },
+        key="ws_previous",
+    )
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    titles = dict(zip(frame["code"], frame["title"], strict=True))
+    chosen = row.selectbox(
+        "Open a previous workshop",
+        list(titles),
+        format_func=lambda c: f"{c}: {titles[c]}",
+        key="ws_pick",
+    )
+    if row.button("Open", key="ws_open", icon=":material/open_in_new:"):
+        open_session(chosen)
+        st.rerun()
+
+
+# --- a session --------------------------------------------------------------------------------
+
+
+def join_panel(session: workshop.Session, url: str) -> None:
+    with st.container(border=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        with left:
+            st.markdown("**Join code**")
+            wv.show_code(session.code)
+            st.markdown("Join on a phone with this link (or scan the QR code):")
+            st.code(url, language=None, wrap_lines=True)
+            if wv.is_loopback(url):
+                st.warning(
+                    "This link only works on this computer. Open the app by its network "
+                    f"address, or set {wv.PUBLIC_URL_ENV} to the address phones can reach.",
+                    icon=":material/wifi_off:",
+                )
+        right.image(
+            wv.qr_png(url),
+            width="stretch",
+            caption="Scan to join",
+            alt=f"QR code that opens the join link {url}",
+        )
+
+
+@st.fragment(run_every=wv.LIVE_REFRESH_SECONDS)
+def live_view(code: str, labels: dict[int, str]) -> None:
+    """Counts and results, read fresh every 1.5 seconds without anyone touching anything."""
+    session = workshop.get_session(db, code)
+    if session is None:
+        return
+    counts = workshop.counts(db, code)
+    c1, c2 = st.columns(2)
+    c1.metric("Joined", counts["joined"], border=True)
+    c2.metric(
+        "Answered" if session.activity != "ideas" else "Posted or voted",
+        counts["answered"],
+        border=True,
+    )
+    wv.draw_results(session, workshop.results(db, code), labels, key="live")
+    st.caption(f"Updated {dt.datetime.now():%H:%M:%S}; refreshes by itself.")
+
+
+def controls(session: workshop.Session) -> None:
+    row = st.container(horizontal=True, vertical_alignment="center")
+    if session.is_open:
+        if row.button("Close the workshop", icon=":material/lock:", key="ws_close"):
+            workshop.set_status(db, who, session.code, "closed")
+            st.rerun()
+    elif row.button("Reopen the workshop", icon=":material/lock_open:", key="ws_reopen"):
+        workshop.set_status(db, who, session.code, "open")
+        st.rerun()
+    if row.button("Present on the big screen", icon=":material/slideshow:", key="ws_present"):
+        st.query_params[wv.PRESENT_PARAM] = "1"
+        st.session_state["workshop_slide"] = 0
+        st.rerun()
+    key = f"ws_share_{session.code}"
+    st.toggle(
+        "Share the totals on participants' phones",
+        value=session.show_results,
+        key=key,
+        on_change=lambda: workshop.set_show_results(db, who, session.code, st.session_state[key]),
+        help="Participants then see the same aggregated results as this screen, "
+        "never anyone's own answers.",
+    )
+
+
+def readiness_link() -> None:
+    try:
+        st.page_link(
+            "pages/readiness.py", label="See it on the Readiness page", icon=":material/insights:"
+        )
+    except StreamlitAPIException:
+        st.caption("Open the Readiness page from the menu to see it.")
+
+
+def save_panel(session: workshop.Session) -> None:
+    with st.expander(
+        "Save as a readiness round", expanded=not session.is_open, icon=":material/save:"
+    ):
+        if session.saved_upload_id is not None:
+            st.success(
+                f"Saved as readiness upload {session.saved_upload_id}.",
+                icon=":material/check_circle:",
+            )
+            readiness_link()
+            return
+        orgs = query(queries.organisations)
+        if orgs.empty:
+            st.info("Add organisations first (Upload page, kind 'organisations').")
+            return
+        names = dict(zip(orgs["org_code"], orgs["org_name"], strict=True))
+        c1, c2 = st.columns(2)
+        org_code = c1.selectbox(
+            "Organisation", list(names), format_func=lambda c: f"{names[c]} ({c})", key="ws_org"
+        )
+        assessment_date = c2.date_input("Date of the check", dt.date.today(), key="ws_date")
+        team = c1.text_input("Team (optional)", key="ws_team", max_chars=200)
+        programme = c2.text_input("Programme (optional)", key="ws_programme", max_chars=200)
+        if session.is_open:
+            st.caption("Close the workshop first, so that no answers arrive after saving.")
+        if st.button(
+            "Save as a readiness round",
+            type="primary",
+            disabled=session.is_open,
+            key="ws_save",
+            icon=":material/save:",
+        ):
+            try:
+                prepared, result = workshop.save_as_readiness_round(
+                    db,
+                    who,
+                    session.code,
+                    org_code=org_code,
+                    team=team.strip() or None,
+                    programme=programme.strip() or None,
+                    assessment_date=assessment_date,
+                )
+            except (WorkshopError, AccessDenied, UploadRefused) as exc:
+                st.error(wv.sentence(exc), icon=":material/error:")
+                return
+            if result is None:
+                st.error(
+                    "The answers could not be saved as a readiness round:", icon=":material/error:"
+                )
+                st.dataframe(
+                    pd.DataFrame({"Problem": [str(p) for p in prepared.problems]}),
+                    hide_index=True,
+                    width="stretch",
+                )
+                return
+            people = result.row_counts.get("readiness_responses", 0)
+            st.success(
+                f"Saved: {people} people's answers are readiness upload {result.upload_id}.",
+                icon=":material/check_circle:",
+            )
+            readiness_link()
+
+
+def session_view(session: workshop.Session, labels: dict[int, str]) -> None:
+    url = wv.current_join_url(session.code)
+    state = "open: people can join and answer" if session.is_open else "closed: no more answers"
+    st.subheader(wv.plain(session.title))
+    st.markdown(
+        f"{wv.plain(ACTIVITIES[session.activity].split(' (')[0])} · code **{session.code}** · "
+        f"{state}"
+    )
+    controls(session)
+    join_panel(session, url)
+    live_view(session.code, labels)
+    if session.activity == "readiness":
+        save_panel(session)
+
+
+# --- presentation mode ------------------------------------------------------------------------
+
+
+def slides(session: workshop.Session) -> list[str]:
+    if session.activity == "ideas":
+        return ["join", "ideas"]
+    return ["join", *[item["code"] for item in session.items], "all"]
+
+
+def move(step: int, total: int) -> None:
+    st.session_state["workshop_slide"] = (st.session_state.get("workshop_slide", 0) + step) % total
+
+
+@st.fragment(run_every=wv.LIVE_REFRESH_SECONDS)
+def presentation(code: str, url: str, labels: dict[int, str]) -> None:
+    """One slide at a time for the projector, with the join code always on screen."""
+    session = workshop.get_session(db, code)
+    if session is None:
+        return
+    counts = workshop.counts(db, code)
+    deck = slides(session)
+    current = st.session_state.get("workshop_slide", 0) % len(deck)
+    slide = deck[current]
+    levels = session.activity == "impact_rating"
+    if slide == "join":
+        st.markdown(f"# {wv.plain(session.title)}")
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            st.markdown("Join at")
+            wv.show_link(url)
+            st.markdown("with the code")
+            wv.show_code(code, "ws-code-huge")
+        with right:
+            st.image(wv.qr_png(url, scale=14), width=460, alt=f"QR code that opens {url}")
+    else:
+        top = st.columns([2, 1, 1], vertical_alignment="center")
+        with top[0]:
+            wv.show_code(code, "ws-code-big")
+            wv.show_link(f"Join at {url}", small=True)
+        top[1].metric("Joined", counts["joined"])
+        top[2].metric("Answered", counts["answered"])
+        results = workshop.results(db, code)
+        if slide == "ideas":
+            if results.empty:
+                st.markdown("No ideas posted yet.")
+            else:
+                st.altair_chart(
+                    charts.ideas_ranked(results, top=8, big=True),
+                    width="stretch",
+                    key="present-ideas",
+                    alt=charts.ideas_summary(results),
+                )
+        elif slide == "all":
+            st.altair_chart(
+                charts.answer_distribution(results, labels, levels=levels, big=True),
+                width="stretch",
+                key="present-all",
+                alt=" ".join(charts.distribution_summary(results, labels)),
+            )
+        else:
+            st.altair_chart(
+                charts.item_answers(results, slide, labels, levels=levels, big=True),
+                width="stretch",
+                key=f"present-{slide}",
+                alt=" ".join(
+                    charts.distribution_summary(results[results["item_code"] == slide], labels)
+                ),
+            )
+    if slide == "join":
+        c1, c2 = st.columns(2)
+        c1.metric("Joined", counts["joined"])
+        c2.metric(
+            "Answered" if session.activity != "ideas" else "Posted or voted", counts["answered"]
+        )
+    nav = st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="center")
+    nav.button(
+        "Previous", on_click=move, args=(-1, len(deck)), icon=":material/arrow_back:", key="ws_prev"
+    )
+    nav.markdown(f"{current + 1} of {len(deck)}")
+    nav.button(
+        "Next",
+        on_click=move,
+        args=(1, len(deck)),
+        icon=":material/arrow_forward:",
+        key="ws_next",
+        type="primary",
+    )
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+if who.role not in workshop.CAN_FACILITATE:
+    st.title("Workshop")
+    st.info(
+        "Only facilitators and admins can run workshops. Ask an admin for the facilitator role."
+    )
+    st.stop()
+
+code = st.query_params.get(wv.SESSION_PARAM)
+session = workshop.get_session(db, code) if code else None
+labels = wv.answer_labels(session, readiness.level_labels(db)) if session else {}
+
+if session is not None and wv.is_presentation_view():
+    st.html(wv.PRESENTATION_CSS)
+    if st.button("Leave presentation", type="tertiary", icon=":material/close:", key="ws_leave"):
+        st.query_params.pop(wv.PRESENT_PARAM, None)
+        st.rerun()
+    presentation(session.code, wv.current_join_url(session.code), labels)
+    st.stop()
+
+st.html(wv.FACILITATOR_CSS)
+st.title("Workshop")
+st.markdown(
+    "Run a live session: people join on their phones with a code, no account needed, and the "
+    "results update here within seconds. Nobody's own answers are shown, only totals."
+)
+if code and session is None:
+    st.warning(f"There is no workshop with the code {wv.plain(code)}.", icon=":material/error:")
+
+if session is None:
+    with st.container(border=True):
+        st.subheader("Open a workshop")
+        new_session_form()
+else:
+    session_view(session, labels)
+    with st.expander("Open another workshop", icon=":material/add:"):
+        new_session_form()
+previous_sessions()

@@ -1,0 +1,150 @@
+"""The board pack: a PDF with the expected pages, read back with pypdf, built in under a minute
+for the sample system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+
+import pytest
+from pypdf import PdfReader
+
+from impact_data import board_pack, compare, overview
+from impact_data.access import Viewer
+from impact_data.db import Database
+from impact_data.demo import load_demo
+from impact_data.ingest import commit_upload, prepare_upload
+from tests.nss_files import GROUP_SHEETS, benchmark_workbook
+
+LOCAL = Viewer.local()
+SECTIONS = [
+    "System overview",
+    "Culture measure",
+    "Readiness for change",
+    "PDSA activity",
+    "Comparisons: funnel plots",
+    "Learning visits",
+]
+TODAY = dt.date(2025, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Database:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('pack') / 'impact.db'}")
+    load_demo(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def sample_pack(sample) -> tuple[bytes, float]:
+    start = time.perf_counter()
+    pdf = board_pack.board_pack_pdf(sample, LOCAL, highlight="ZA1", today=TODAY)
+    return pdf, time.perf_counter() - start
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_sample_pack_is_built_in_under_a_minute(sample_pack):
+    pdf, seconds = sample_pack
+    print(f"\nboard pack for the sample system: {seconds:.1f} s, {len(pdf) / 1e6:.1f} MB")
+    assert pdf.startswith(b"%PDF")
+    assert seconds < 60
+
+
+def test_title_page_says_date_measure_version_suppression_and_sources(sample, sample_pack):
+    pdf, _ = sample_pack
+    title = page_texts(pdf)[0]
+    newest = overview.newest_data_date(sample)
+    assert "IMPACT board pack" in title
+    assert "Northmoor and Vale ICS" in title
+    assert f"Data up to {overview.format_date(newest)}" in title
+    assert "Culture measure: Improvement culture, version 1" in title
+    assert "Suppression rule: any group with fewer than 11 responses is not" in title
+    assert "National NHS Staff Survey data: not used (none loaded)." in title
+    assert "Comparisons: All organisations in the system." in title
+    assert f"Produced on {overview.format_date(TODAY)}" in title
+    for i, section in enumerate(SECTIONS, start=1):
+        assert f"{i}. {section}" in title
+    metadata = PdfReader(io.BytesIO(pdf)).metadata
+    assert metadata.title == "IMPACT board pack: Northmoor and Vale ICS"
+
+
+def test_every_page_repeats_the_rule_date_and_version(sample, sample_pack):
+    pdf, _ = sample_pack
+    newest = overview.format_date(overview.newest_data_date(sample))
+    texts = page_texts(pdf)
+    assert len(texts) >= 10
+    for number, text in enumerate(texts, start=1):
+        assert "fewer than 11 responses is not shown" in text, number
+        assert f"Data up to {newest}" in text, number
+        assert "Culture measure: Improvement culture, version 1" in text, number
+        assert f"Page {number}" in text
+
+
+def test_sections_in_order_with_real_chart_images(sample, sample_pack):
+    pdf, _ = sample_pack
+    reader = PdfReader(io.BytesIO(pdf))
+    texts = [page.extract_text() for page in reader.pages]
+    first = {s: next(i for i, t in enumerate(texts[1:], 1) if f"\n{s}\n" in t) for s in SECTIONS}
+    assert list(first.values()) == sorted(first.values())
+    # The overview table: every organisation, by name.
+    overview_page = texts[first["System overview"]]
+    for name in compare.organisation_names(sample, LOCAL).values():
+        assert name.split()[0] in overview_page
+    # Funnel plots of the culture measure and each dimension, with who is outside the limits.
+    funnels = "\n".join(texts[first["Comparisons: funnel plots"] : first["Learning visits"]])
+    for heading in (
+        "Culture measure (overall): % favourable, staff survey",
+        "Voice and involvement",
+    ):
+        assert heading in funnels
+    measure = compare.culture_measure()
+    funnel = compare.funnel_frame(sample, LOCAL, measure)
+    assert f"system value {funnel.attrs['system_value']:.1f}%" in funnels
+    # Charts are images, rendered from the page's Altair charts.
+    images = [image for page in reader.pages for image in page.images]
+    assert len(images) >= 10
+    assert all(image.image.width > 600 for image in images)
+
+
+def test_pack_facts_follow_the_settings(sample):
+    facts = board_pack.pack_facts(sample, LOCAL, peer_group="Ambulance trusts", today=TODAY)
+    assert facts.threshold == 11 and facts.system == "Northmoor and Vale ICS"
+    assert facts.peer_group == "Ambulance trusts"
+    assert facts.measure_label == "Improvement culture, version 1"
+    assert facts.newest_data == overview.newest_data_date(sample)
+
+
+def test_an_empty_database_gives_a_short_pack_that_says_so(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    pdf = board_pack.board_pack_pdf(db, LOCAL, today=TODAY)
+    texts = page_texts(pdf)
+    assert "Data date: no dated data loaded yet" in texts[0]
+    joined = "\n".join(texts)
+    assert "There are no organisations yet." in joined
+    assert "No readiness checks yet." in joined
+    db.dispose()
+
+
+def test_national_data_is_named_on_the_title_page(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'national.db'}")
+    groups = {
+        GROUP_SHEETS[0]: [("RA1", "Alpha Hospitals"), ("RA2", "Beta Hospitals")],
+        GROUP_SHEETS[3]: [("RC1", "Vale Community")],
+    }
+    data = benchmark_workbook(groups, [2024, 2025])
+    prepared = prepare_upload(db, data, "NSS25 benchmark.xlsx", "nss_benchmark")
+    commit_upload(db, prepared)
+    facts = board_pack.pack_facts(db, LOCAL, today=TODAY)
+    assert facts.national_source and "NSS25 benchmark.xlsx" in facts.national_source
+    texts = page_texts(board_pack.board_pack_pdf(db, LOCAL, today=TODAY))
+    assert "National NHS Staff Survey data: " in texts[0]
+    assert "NSS25 benchmark.xlsx" in texts[0].replace("\n", " ")
+    joined = "\n".join(texts)
+    assert "\nNational NHS Staff Survey\n" in joined
+    assert "standard deviation of 2 on the 0-10 scale" in joined.replace("\n", " ")
+    db.dispose()
