@@ -207,7 +207,16 @@ def culture_by_year(
     from impact_data.culture import culture_scores
 
     scores = culture_scores(db, viewer, org_codes=org_codes)
+    national = culture_scores(db, viewer, org_codes=org_codes, source="national")
+    if not national["overall"].empty:
+        # Organisations with no uploaded staff survey results take the national files' figures.
+        have = set(scores["overall"]["org_code"])
+        for part in ("overall", "questions"):
+            extra = national[part][~national[part]["org_code"].isin(have)]
+            if not extra.empty:
+                scores[part] = pd.concat([scores[part], extra], ignore_index=True)
     overall = scores["overall"]
+    overall[SUPPRESSED] = overall[SUPPRESSED].astype(bool)
     columns = [
         "org_code",
         "org_name",
@@ -236,7 +245,7 @@ def culture_by_year(
     frame["year"] = frame["year"].astype(int)
     frame["questions"] = frame["questions"].astype(int)
     frame["responses"] = frame["responses"].astype("Int64")
-    frame["answers"] = frame["answers"].where(~frame[SUPPRESSED]).astype("Int64")
+    frame["answers"] = frame["answers"].where(~frame[SUPPRESSED].astype(bool)).astype("Int64")
     frame = frame.sort_values(["org_code", "year"])
     previous = frame[["org_code", "year", "positive_pct", SUPPRESSED]].copy()
     previous["year"] = previous["year"] + 1

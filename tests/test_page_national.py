@@ -77,3 +77,13 @@ def test_compare_page_uses_national_scores(national):
     assert not at.exception
     texts = " ".join(str(x.value) for x in [*at.markdown, *at.caption, *at.info, *at.success])
     assert "Alpha Hospitals" in texts or "RA1" in texts
+
+
+def test_overview_takes_the_national_figures_where_nothing_was_uploaded(national):
+    from impact_data.overview import culture_by_year
+
+    frame = culture_by_year(national, Viewer.local()).set_index(["org_code", "year"])
+    expected = culture_scores(national, Viewer.local(), source="national")["overall"]
+    expected = expected.set_index(["org_code", "period"])["score"]
+    assert frame.at[("RA1", 2025), "positive_pct"] == pytest.approx(expected[("RA1", 2025)])
+    assert set(frame.index.get_level_values(0)) == {"RA1", "RC1"}
