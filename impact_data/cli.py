@@ -170,7 +170,9 @@ def _export(db: Database, args) -> int:
     from impact_data.exports import export_tables, write_export
 
     sheets = export_tables(db, args.kind, Viewer.local(), raw=args.raw)
-    out = write_export(sheets, args.out)
+    from impact_data.settings import suppression_rule
+
+    out = write_export(sheets, args.out, rule=suppression_rule(db))
     print(f"wrote {out}: " + ", ".join(f"{name} ({len(f):,} rows)" for name, f in sheets.items()))
     return EXIT_OK
 

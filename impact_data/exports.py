@@ -33,13 +33,35 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with one sheet per frame."""
+ABOUT_SHEET = "About this export"
+SUPPRESSION_RULE = (
+    "Small-number suppression: a group with fewer responses than this dashboard's threshold "
+    "(set on the Settings page; 11 unless an admin changed it) is shown as suppressed (its "
+    "figures left blank, with suppressed = TRUE), and so is one more group wherever a hidden one "
+    "could be worked out from a total and the other groups."
+)
+
+
+def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, rule: str | None = None) -> bytes:
+    """An .xlsx workbook with one sheet per frame, and a last sheet stating the suppression
+    rule the figures follow (`rule` gives the exact threshold where the caller knows it)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             safe = safe_frame(_naive_datetimes(frame))
             safe.to_excel(writer, sheet_name=name[:31], index=False)
+        about = pd.DataFrame(
+            {
+                "": ["Source", "Suppression", "Formulas"],
+                "About this export": [
+                    "IMPACT dashboard",
+                    rule or SUPPRESSION_RULE,
+                    "Text cells starting with = + - or @ are prefixed with ' so they are never "
+                    "run as formulas.",
+                ],
+            }
+        )
+        about.to_excel(writer, sheet_name=ABOUT_SHEET, index=False)
     return buffer.getvalue()
 
 
@@ -90,7 +112,9 @@ def export_tables(
     return {"Visits": queries.visits(db, viewer)}
 
 
-def write_export(sheets: Mapping[str, pd.DataFrame], out: str | Path) -> Path:
+def write_export(
+    sheets: Mapping[str, pd.DataFrame], out: str | Path, *, rule: str | None = None
+) -> Path:
     """Write to .xlsx (all sheets) or .csv (one sheet, or one file per sheet beside it)."""
     out = Path(out)
     if out.suffix.lower() == ".csv":
@@ -101,5 +125,5 @@ def write_export(sheets: Mapping[str, pd.DataFrame], out: str | Path) -> Path:
             slug = "".join(ch if ch.isalnum() else "_" for ch in name.lower())
             (out.with_name(f"{out.stem}_{slug}.csv")).write_bytes(to_csv_bytes(frame))
         return out
-    out.write_bytes(to_xlsx_bytes(sheets))
+    out.write_bytes(to_xlsx_bytes(sheets, rule=rule))
     return out

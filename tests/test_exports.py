@@ -113,7 +113,8 @@ def test_every_table_opens_in_excel_with_the_numbers_on_screen(system):
     tables = page_tables(system)
     assert not tables["learn from"].empty and not tables["outside the limits"].empty
     workbook = load_workbook(io.BytesIO(to_xlsx_bytes(tables)))
-    assert workbook.sheetnames == [name[:31] for name in tables]
+    assert workbook.sheetnames == [name[:31] for name in tables] + ["About this export"]
+    assert "suppressed" in workbook["About this export"]["B3"].value
     for name, table in tables.items():
         rows = list(workbook[name[:31]].iter_rows(values_only=True))
         assert list(rows[0]) == [expected_cell(c) for c in table.columns], name

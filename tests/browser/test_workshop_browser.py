@@ -18,6 +18,19 @@ PHONES = 5
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
+def click_until(page, button: str, expected: str, attempts: int = 5) -> None:
+    """Click a button until `expected` shows. The live view reruns every 1.5 s, and during a
+    rerun Streamlit briefly shows the old and the new button side by side."""
+    for _ in range(attempts):
+        page.get_by_role("button", name=button).first.click()
+        try:
+            page.get_by_text(expected).first.wait_for(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - a click on the stale copy: try again
+            continue
+    page.get_by_text(expected).first.wait_for()
+
+
 def metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -126,15 +139,12 @@ def test_phones_join_answer_and_the_live_view_counts_them(app_server, chromium):
     assert not facilitator.locator('[data-testid="stSidebar"]').is_visible()
     assert facilitator.locator(".ws-code").first.inner_text().strip() == code
     screenshot(facilitator, "workshop_presentation_join")
-    facilitator.get_by_role("button", name="Next").click()
+    click_until(facilitator, "Next", "2 of 14")
     facilitator.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
-    facilitator.get_by_text("2 of 14").wait_for()
     wait_for_counts(facilitator, PHONES, PHONES)
     screenshot(facilitator, "workshop_presentation")
-    facilitator.get_by_role("button", name="Previous").click()
-    facilitator.get_by_text("1 of 14").wait_for()
-    facilitator.get_by_role("button", name="Previous").click()
-    facilitator.get_by_text("14 of 14").wait_for()
+    click_until(facilitator, "Previous", "1 of 14")
+    click_until(facilitator, "Previous", "14 of 14")
     facilitator.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     facilitator.wait_for_timeout(500)
     screenshot(facilitator, "workshop_presentation_all")
