@@ -14,6 +14,7 @@ from impact_data.access import AccessDenied
 from impact_data.board_pack import board_pack_pdf
 from impact_data.culture_views import period_label
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from impact_data.national import source_label
 from ui.charts import compare as charts
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer
@@ -49,6 +50,14 @@ def downloads(table: pd.DataFrame, name: str, key: str) -> None:
 def table(frame: pd.DataFrame, name: str, key: str) -> None:
     st.dataframe(frame, hide_index=True, key=key)
     downloads(frame, name, key)
+
+
+def national_source(measure) -> None:
+    """Under any chart of national figures: which national release they come from."""
+    if measure.family == "national" or measure.source == "national":
+        label = source_label(database(), "benchmark") or source_label(database(), "detailed")
+        if label:
+            st.caption(f"Source: {md(label)}.")
 
 
 def chart(figure, text: str, *, stretch: bool = True) -> None:
@@ -149,6 +158,7 @@ def funnel_section(org: str, peer_group: str | None) -> None:
         return
     text = compare.funnel_text(funnel, highlight=org)
     chart(charts.funnel_chart(funnel, compare.funnel_lines(funnel), highlight=org), text)
+    national_source(measure)
     st.subheader("Organisations outside the limits", anchor=False)
     outside = compare.funnel_table(compare.outside_limits(funnel))
     if outside.empty:
@@ -186,6 +196,7 @@ def interval_section(org: str, peer_group: str | None) -> None:
         charts.caterpillar_chart(frame, highlight=org),
         compare.caterpillar_text(frame, highlight=org),
     )
+    national_source(measure)
     table(compare.caterpillar_table(frame), "intervals", "interval_table")
 
 
@@ -201,6 +212,7 @@ def trend_section(peer_group: str | None) -> None:
         st.info("No organisation has figures over time for this measure.")
         return
     chart(charts.trends_chart(frame), compare.trends_text(frame), stretch=False)
+    national_source(measure)
     table(compare.trend_table(frame), "trends and SPC icons", "trend_table")
 
 

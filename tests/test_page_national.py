@@ -72,11 +72,14 @@ def test_culture_page_shows_national_results_for_the_system(national):
     assert f"{ra1_2025:.1f}" in screen, "RA1's national 2025 figure is on screen"
 
 
-def test_compare_page_uses_national_scores(national):
+def test_compare_page_uses_national_scores_and_names_the_source(national):
     at = AppTest.from_file(str(ROOT / "pages" / "compare.py"), default_timeout=120).run()
     assert not at.exception
     texts = " ".join(str(x.value) for x in [*at.markdown, *at.caption, *at.info, *at.success])
     assert "Alpha Hospitals" in texts or "RA1" in texts
+    # The funnel plot opens on the national culture measure (the only survey data here), and
+    # says which national release its figures come from.
+    assert "Source: NHS Staff Survey 2025" in texts
 
 
 def test_overview_takes_the_national_figures_where_nothing_was_uploaded(national):
