@@ -266,8 +266,8 @@ def _overview_section(db: Database, viewer: Viewer, facts: PackFacts, styles: di
     return [
         _para(
             f"Every organisation at a glance, as of {overview.format_date(facts.as_of)}. "
-            f"Culture here is the Overview's {overview.DEFAULT_CULTURE_MEASURE.name}: "
-            f"{overview.DEFAULT_CULTURE_MEASURE.description}. Variation: ● common cause, ◆ "
+            f"Culture here is the {overview.current_measure(db).name}: "
+            f"{overview.current_measure(db).description}. Variation: ● common cause, ◆ "
             "special cause improvement, ■ special cause concern; 'too few' means not enough "
             "points to judge.",
             styles,

@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, and_, case, cast, extract, func, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import and_, case, extract, func, select
 
 from impact_data import queries, spc
 from impact_data.access import Viewer, requires_access
@@ -90,17 +89,6 @@ class CultureMeasure:
     name: str
     question_codes: tuple[str, ...]
     description: str = ""
-
-
-DEFAULT_CULTURE_MEASURE = CultureMeasure(
-    name="default culture measure (staff survey improvement-culture questions)",
-    question_codes=("q3c", "q3d", "q3e", "q3f", "q9f", "q9g", "q9h", "q9i"),
-    description=(
-        "% of answers that are positive (agree or strongly agree), pooled over the autonomy "
-        "and voice questions q3c-q3f and the compassionate leadership questions q9f-q9i, "
-        "weighted by each question's number of responses"
-    ),
-)
 
 
 # --- Dates
@@ -1331,22 +1319,10 @@ def _cell(value: object, hidden: bool, fmt: str | None) -> str:
 # --- Plumbing
 
 
-def _frame(db: Database, query: Select) -> pd.DataFrame:
-    with db.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _only_orgs(query: Select, org_codes: Iterable[str] | None) -> Select:
-    if org_codes is None:
-        return query
-    return query.where(ORG.c.org_code.in_(list(org_codes)))
-
-
-def _month(db: Database, column) -> ColumnElement:
-    if db.dialect == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.date(column, "start of month")
+# Query plumbing shared with impact_data.queries.
+_frame = queries._frame
+_only_orgs = queries._only_orgs
+_month = queries._month
 
 
 def _as_date(value: object) -> dt.date:
@@ -1364,7 +1340,6 @@ def _missing(value: object) -> bool:
 
 
 __all__ = [
-    "DEFAULT_CULTURE_MEASURE",
     "current_measure",
     "MIN_SPC_POINTS",
     "RECENT_DAYS",
