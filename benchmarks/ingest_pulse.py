@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.pulse_fixture import ORG_CODES, write_csv, write_xlsx  # noqa: E402
-from impact_data.db import Database  # noqa: E402
 from impact_data.ingest import commit_upload, prepare_upload  # noqa: E402
+from impact_data.store.db import Database  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -5,7 +5,6 @@ Never imports streamlit. Pages and scripts use this package; the command line
 """
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.db import Database, database_url, get_database
 from impact_data.ingest import (
     DeleteRefused,
     PreparedUpload,
@@ -16,8 +15,9 @@ from impact_data.ingest import (
     delete_upload,
     prepare_upload,
 )
-from impact_data.kinds import KINDS, get_kind
-from impact_data.uploads import load_file
+from impact_data.ingest.kinds import KINDS, get_kind
+from impact_data.ingest.uploads import load_file
+from impact_data.store.db import Database, database_url, get_database
 
 __all__ = [
     "KINDS",

@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from impact_data.db import Database, database_url
-from impact_data.kinds import KINDS, UPLOAD_KINDS
+from impact_data.ingest.kinds import KINDS, UPLOAD_KINDS
+from impact_data.store.db import Database, database_url
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.database or database_url()
     if args.command == "template":
-        from impact_data.templates import build_template
+        from impact_data.ingest.templates import build_template
 
         args.out.write_bytes(build_template(args.kind))
         print(f"wrote {args.out}")
@@ -135,7 +135,7 @@ def _demo(db: Database, args) -> int:
 
 
 def _status(db: Database, args) -> int:
-    from impact_data.queries import status
+    from impact_data.measures.queries import status
 
     info = status(db)
     if args.json:
@@ -170,7 +170,7 @@ def _export(db: Database, args) -> int:
     from impact_data.exports import export_tables, write_export
 
     sheets = export_tables(db, args.kind, Viewer.local(), raw=args.raw)
-    from impact_data.settings import suppression_rule
+    from impact_data.store.settings import suppression_rule
 
     out = write_export(sheets, args.out, rule=suppression_rule(db))
     print(f"wrote {out}: " + ", ".join(f"{name} ({len(f):,} rows)" for name, f in sheets.items()))

@@ -6,10 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from impact_data.db import Database
 from impact_data.ingest import UploadResult
 from impact_data.ingest.load import UploadRefused
-from impact_data.uploads import load_file
+from impact_data.ingest.uploads import load_file
+from impact_data.store.db import Database
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "demo"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from impact_data import queries
 from impact_data.access import AccessDenied, Viewer
-from impact_data.db import Database
-from impact_data.kinds import get_kind
+from impact_data.ingest.kinds import get_kind
+from impact_data.measures import queries
+from impact_data.store.db import Database
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

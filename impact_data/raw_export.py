@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import and_, select
 
-from impact_data.db import Database
-from impact_data.models import (
+from impact_data.store.db import Database
+from impact_data.store.models import (
     ImpactSelfAssessment,
     Organisation,
     PdsaCycle,

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from impact_data.access import ROLES, AccessDenied, Viewer, require_admin
-from impact_data.db import Database
-from impact_data.models import AuditEvent, Organisation, User
+from impact_data.store.db import Database
+from impact_data.store.models import AuditEvent, Organisation, User
 
 
 def audit(session: Session, user: str, action: str, detail: dict | str) -> None:

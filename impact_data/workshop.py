@@ -20,9 +20,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.db import Database
-from impact_data.kinds import IMPACT_COMPONENTS
-from impact_data.models import (
+from impact_data.ingest.kinds import IMPACT_COMPONENTS
+from impact_data.store.db import Database
+from impact_data.store.models import (
     Instrument,
     InstrumentItem,
     WorkshopAnswer,
@@ -109,7 +109,7 @@ def activity_items(
             items = [{"code": r.item_code, "text": r.text, "group": r.subscale} for r in rows]
             return items, instrument.scale_min, instrument.scale_max
     if activity == "culture_pulse":
-        from impact_data.culture import current_version
+        from impact_data.measures.culture import current_version
 
         definition = current_version(db).definition
         wanted = set(question_codes) if question_codes else None

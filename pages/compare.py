@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from impact_data import compare
 from impact_data.access import AccessDenied
-from impact_data.board_pack import board_pack_pdf
-from impact_data.culture_views import period_label
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
-from impact_data.national import source_label
+from impact_data.measures.national import source_label
+from impact_data.views import compare
+from impact_data.views.culture import period_label
+from ui.board_pack import board_pack_pdf
 from ui.charts import compare as charts
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact_data import culture_views as views
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
-from impact_data.national import source_label as national_source_label
+from impact_data.measures.national import source_label as national_source_label
+from impact_data.views import culture as views
 from ui.charts import culture as charts
 from ui.safe import md, md_join, md_list
 from ui.state import database, query, viewer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from impact_data import workshop
-from impact_data.readiness import level_labels
+from impact_data.measures.readiness import level_labels
 from impact_data.workshop import MAX_IDEA_LENGTH, WorkshopError
 from ui import workshop_view as wv
 from ui.state import database

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact_data import overview
-from impact_data.kinds import ORG_TYPES
+from impact_data.ingest.kinds import ORG_TYPES
+from impact_data.views import overview
 from ui.charts import overview as charts
 from ui.first_run import is_first_run, show_first_run
 from ui.safe import md

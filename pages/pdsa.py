@@ -7,7 +7,9 @@ import datetime as dt
 
 import streamlit as st
 
-from impact_data import AccessDenied, pdsa, queries
+from impact_data import AccessDenied
+from impact_data.measures import queries
+from impact_data.views import pdsa
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
 from ui.safe import md, md_list

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact_data import readiness_views as views
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from impact_data.views import readiness as views
 from ui.charts import readiness as charts
 from ui.safe import md, md_columns
 from ui.state import database, query

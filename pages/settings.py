@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact_data import queries
 from impact_data.access import ROLE_LABELS, ROLES, AccessDenied
-from impact_data.settings import set_suppression_threshold, suppression_rule
+from impact_data.measures import queries
+from impact_data.store.settings import set_suppression_threshold, suppression_rule
 from ui.safe import md
 from ui.settings_culture import culture_measure_section
 from ui.settings_readiness import instruments_section, level_labels_section

@@ -14,14 +14,14 @@ from impact_data import (
     UploadRefused,
     commit_upload,
     delete_upload,
-    mappings,
-    queries,
 )
-from impact_data import upload_report as report
+from impact_data.ingest import mappings
+from impact_data.ingest.kinds import NATIONAL_KINDS
+from impact_data.ingest.kinds import UPLOAD_KINDS as KINDS
 from impact_data.ingest.prepare import load_instruments
-from impact_data.kinds import NATIONAL_KINDS
-from impact_data.kinds import UPLOAD_KINDS as KINDS
-from impact_data.templates import template_filename
+from impact_data.ingest.templates import template_filename
+from impact_data.measures import queries
+from impact_data.views import upload_report as report
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 

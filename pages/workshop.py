@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from impact_data import queries, readiness, workshop
+from impact_data import workshop
 from impact_data.access import AccessDenied
-from impact_data.culture import current_version
 from impact_data.ingest import UploadRefused
+from impact_data.measures import queries, readiness
+from impact_data.measures.culture import current_version
 from impact_data.workshop import ACTIVITIES, WorkshopError
 from ui import workshop_view as wv
 from ui.charts import workshop as charts

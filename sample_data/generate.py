@@ -6,7 +6,7 @@ Writes, under the output directory (default: the folder this file is in):
   examples/   messy but valid files as teams really produce them (title rows, cp1252 with `;`,
               UTF-8 with BOM, .ods, legacy .xls, the PDSA sheets as separate CSVs)
   broken/     files each broken in exactly one stated way, and EXPECTED.json listing the problems
-  templates/  the blank upload templates, from impact_data.templates.build_template
+  templates/  the blank upload templates, from impact_data.ingest.templates.build_template
 
 Run: python sample_data/generate.py [OUTPUT_DIR]
 
@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: make impact_data importable
     sys.path.insert(0, str(ROOT))
 
-from impact_data.kinds import IMPACT_COMPONENTS, KINDS  # noqa: E402
-from impact_data.templates import ORIC_ITEMS, build_template, template_filename  # noqa: E402
+from impact_data.ingest.kinds import IMPACT_COMPONENTS, KINDS  # noqa: E402
+from impact_data.ingest.templates import ORIC_ITEMS, build_template, template_filename  # noqa: E402
 
 SEED = 20251130
 REFERENCE_DATE = dt.date(2025, 11, 30)  # "today" for the demo: cycles in the last 90 days etc.

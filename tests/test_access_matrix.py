@@ -20,15 +20,15 @@ from impact_data.ingest import DeleteRefused, commit_upload, delete_upload, prep
 from tests.files import csv_bytes
 
 QUERY_MODULES = [
-    "impact_data.queries",
-    "impact_data.culture",
-    "impact_data.readiness",
-    "impact_data.national",
-    "impact_data.overview",
-    "impact_data.readiness_views",
-    "impact_data.culture_views",
-    "impact_data.pdsa",
-    "impact_data.compare",
+    "impact_data.measures.queries",
+    "impact_data.measures.culture",
+    "impact_data.measures.readiness",
+    "impact_data.measures.national",
+    "impact_data.views.overview",
+    "impact_data.views.readiness",
+    "impact_data.views.culture",
+    "impact_data.views.pdsa",
+    "impact_data.views.compare",
 ]
 WRITES = {
     "save_version",
@@ -87,7 +87,7 @@ FUNCTIONS = _query_functions()
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    from impact_data.db import Database
+    from impact_data.store.db import Database
 
     db = Database(f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'matrix.db'}")
     load_demo(db)
@@ -158,7 +158,7 @@ def test_detail_only_for_own_organisations(sample, module, name, fn, role):
 
 
 def test_full_access_roles_see_other_organisations_detail(sample):
-    from impact_data import queries
+    from impact_data.measures import queries
 
     for role in ("admin", "executive"):
         teams = queries.staff_survey_results(sample, ROLES[role], level="team")
@@ -166,9 +166,9 @@ def test_full_access_roles_see_other_organisations_detail(sample):
 
 
 def test_write_matrix(sample):
-    from impact_data.culture import DEFAULT_DEFINITION, save_version
-    from impact_data.readiness import InstrumentItemSpec, save_instrument, set_level_labels
-    from impact_data.settings import set_suppression_threshold
+    from impact_data.measures.culture import DEFAULT_DEFINITION, save_version
+    from impact_data.measures.readiness import InstrumentItemSpec, save_instrument, set_level_labels
+    from impact_data.store.settings import set_suppression_threshold
     from impact_data.users import set_role
     from impact_data.workshop import create_session
 

@@ -10,12 +10,13 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from impact_data import board_pack, compare, overview
 from impact_data.access import Viewer
-from impact_data.db import Database
 from impact_data.demo import load_demo
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.store.db import Database
+from impact_data.views import compare, overview
 from tests.nss_files import GROUP_SHEETS, benchmark_workbook
+from ui import board_pack
 
 LOCAL = Viewer.local()
 SECTIONS = [

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from impact_data.ingest import prepare_upload
-from impact_data.models import Base
-from impact_data.uploads import load_file
+from impact_data.ingest.uploads import load_file
+from impact_data.store.models import Base
 from tests.conftest import SAMPLE
 
 BROKEN = SAMPLE / "broken"
@@ -60,7 +60,7 @@ def test_broken_file_reports_its_problems_and_writes_nothing(demo_orgs, name):
 
 def test_every_problem_reads_row_column_message_found():
     spec = EXPECTED["pulse_bad_likert.xlsx"]
-    from impact_data.db import Database
+    from impact_data.store.db import Database
 
     db = Database("sqlite://")
     load_file(db, SAMPLE / "demo" / "organisations.xlsx", "organisations")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact_data import spc
+from impact_data.stats import spc
 from ui.charts import SPC_COLOURS, SPC_LABELS, SPC_SHAPES
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts

@@ -9,9 +9,10 @@ import math
 import pandas as pd
 import pytest
 
-from impact_data import compare, queries
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, delete_upload, prepare_upload
+from impact_data.measures import queries
+from impact_data.views import compare
 from tests.files import csv_bytes
 
 LOCAL = Viewer.local()
@@ -127,7 +128,7 @@ def test_peer_group_compares_like_with_like(system):
 def test_a_stored_benchmarking_group_wins_over_the_type(system):
     from sqlalchemy import update
 
-    from impact_data.models import Organisation
+    from impact_data.store.models import Organisation
 
     with system.session() as session:
         session.execute(
@@ -459,7 +460,7 @@ def test_national_scores_compared_with_an_assumed_spread(db):
 
 def queries_nss(db) -> pd.DataFrame:
     """PP3 in 2025 with its number of responses, straight from the national figures."""
-    from impact_data.national import nss_scores
+    from impact_data.measures.national import nss_scores
 
     scores = nss_scores(db, LOCAL, metric_codes=["PP3"])
     return scores[scores["year"] == 2025][["org_code", "value", "n"]]

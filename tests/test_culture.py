@@ -7,7 +7,8 @@ import math
 import pytest
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.culture import (
+from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures.culture import (
     DEFAULT_DEFINITION,
     MeasureDefinition,
     apply_suppression,
@@ -24,7 +25,6 @@ from impact_data.culture import (
     wilson_interval,
     year_on_year,
 )
-from impact_data.ingest import commit_upload, prepare_upload
 from tests.files import ORGS, csv_bytes
 
 LOCAL = Viewer.local()

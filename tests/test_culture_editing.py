@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from impact_data import culture
-from impact_data import culture_editing as editing
 from impact_data.access import Viewer
-from impact_data.culture import DEFAULT_DEFINITION, MeasureDefinition
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures import culture
+from impact_data.measures import culture_editing as editing
+from impact_data.measures.culture import DEFAULT_DEFINITION, MeasureDefinition
 from tests.files import ORGS, csv_bytes
 
 LOCAL = Viewer.local()

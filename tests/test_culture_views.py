@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from impact_data import culture
-from impact_data import culture_views as views
 from impact_data.access import Viewer
-from impact_data.culture import MeasureDefinition, save_version
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures import culture
+from impact_data.measures.culture import MeasureDefinition, save_version
+from impact_data.views import culture as views
 from tests.files import ORGS, csv_bytes
 from ui.charts import culture as charts
 

@@ -8,9 +8,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from impact_data.db import Database
 from impact_data.ingest import UploadRefused, commit_upload, prepare_upload
-from impact_data.models import Base
+from impact_data.store.db import Database
+from impact_data.store.models import Base
 from tests.files import ORGS, csv_bytes
 
 

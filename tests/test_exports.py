@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from impact_data import compare
 from impact_data.access import Viewer
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.views import compare
 from tests.files import csv_bytes
 
 LOCAL = Viewer.local()

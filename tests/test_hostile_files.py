@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from impact_data.ingest import prepare_upload
 from impact_data.ingest import read as read_module
-from impact_data.models import Base
+from impact_data.store.models import Base
 from tests.files import ORGS, csv_bytes, xlsx_bytes
 
 

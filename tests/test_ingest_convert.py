@@ -14,7 +14,7 @@ from impact_data.ingest.convert import (
     parse_date,
     parse_number,
 )
-from impact_data.kinds import get_kind
+from impact_data.ingest.kinds import get_kind
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from impact_data import queries
 from impact_data.access import Viewer
 from impact_data.ingest import (
     DeleteRefused,
@@ -16,7 +15,8 @@ from impact_data.ingest import (
     delete_upload,
     prepare_upload,
 )
-from impact_data.models import Base
+from impact_data.measures import queries
+from impact_data.store.models import Base
 from tests.files import ORGS, csv_bytes, xlsx_bytes
 
 LOCAL = Viewer.local()
@@ -130,7 +130,7 @@ def test_pulse_survey_answers_and_monthly_summary(orgs):
     # 6 answers to q2 in ZA1, one in ZB1: both under the threshold of 11, so suppressed.
     assert bool(summary.loc[("ZA1", "q2"), "suppressed"]) is True
     assert summary.loc[("ZA1", "q2"), "positive_pct"] != summary.loc[("ZA1", "q2"), "positive_pct"]
-    from impact_data.models import PulseQuestion
+    from impact_data.store.models import PulseQuestion
 
     with db.connect() as conn:
         texts = dict(

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from impact_data.ingest.columns import map_columns
+from impact_data.ingest.kinds import get_kind, question_code_from_header
 from impact_data.ingest.read import UnreadableFile, decode_text, read_file, sniff_delimiter
-from impact_data.kinds import get_kind, question_code_from_header
 from tests.files import csv_bytes, ods_bytes, xls_bytes, xlsx_bytes
 
 ROWS = [

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from impact_data import AccessDenied, Viewer, prepare_upload
-from impact_data.mappings import (
+from impact_data.ingest.mappings import (
     clean_overrides,
     org_code_of,
     prepare_remembering,
@@ -14,8 +14,8 @@ from impact_data.mappings import (
     remembered_for,
     saved_overrides,
 )
-from impact_data.models import ColumnMapping
-from impact_data.uploads import load_file
+from impact_data.ingest.uploads import load_file
+from impact_data.store.models import ColumnMapping
 from tests.conftest import SAMPLE
 from tests.files import csv_bytes
 

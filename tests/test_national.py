@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from impact_data import queries
 from impact_data.access import Viewer
-from impact_data.culture import culture_scores
 from impact_data.ingest import commit_upload, delete_upload, prepare_upload
-from impact_data.national import nss_question_results, nss_scores, releases, source_label
+from impact_data.measures import queries
+from impact_data.measures.culture import culture_scores
+from impact_data.measures.national import nss_question_results, nss_scores, releases, source_label
 from tests.files import csv_bytes
 from tests.nss_files import GROUP_SHEETS, benchmark_workbook, detailed_workbook
 

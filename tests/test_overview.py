@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact_data import overview, queries, spc
 from impact_data.access import Viewer
-from impact_data.db import Database
 from impact_data.demo import load_demo
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures import queries
+from impact_data.stats import spc
+from impact_data.store.db import Database
+from impact_data.views import overview
 from tests.files import csv_bytes, xlsx_bytes
 
 LOCAL = Viewer.local()
@@ -453,7 +455,7 @@ def test_sample_overview(sample):
     frame = overview.system_overview(sample, LOCAL, as_of=when.as_of).set_index("org_code")
     assert len(frame) == 10
     # The same figure as the Culture page: the versioned measure's overall score.
-    from impact_data.culture import culture_scores
+    from impact_data.measures.culture import culture_scores
 
     overall = culture_scores(sample, LOCAL)["overall"]
     latest = overall[overall["period"] == 2025].set_index("org_code")["score"]

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import Viewer, compare, queries
-from impact_data.db import Database
+from impact_data import Viewer
 from impact_data.demo import load_demo
+from impact_data.measures import queries
+from impact_data.store.db import Database
+from impact_data.views import compare
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "compare.py")

@@ -10,9 +10,9 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Database, Viewer
-from impact_data import culture_views as views
-from impact_data.culture import MeasureDefinition, culture_scores, save_version
 from impact_data.demo import load_demo
+from impact_data.measures.culture import MeasureDefinition, culture_scores, save_version
+from impact_data.views import culture as views
 from tests.conftest import ROOT
 
 PAGE = ROOT / "pages" / "culture.py"

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data.access import Viewer
-from impact_data.culture import culture_scores
-from impact_data.db import Database
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures.culture import culture_scores
+from impact_data.store.db import Database
 from tests.conftest import ROOT
 from tests.files import csv_bytes
 from tests.nss_files import GROUP_SHEETS, benchmark_workbook, detailed_workbook
@@ -83,7 +83,7 @@ def test_compare_page_uses_national_scores_and_names_the_source(national):
 
 
 def test_overview_takes_the_national_figures_where_nothing_was_uploaded(national):
-    from impact_data.overview import culture_by_year
+    from impact_data.views.overview import culture_by_year
 
     frame = culture_by_year(national, Viewer.local()).set_index(["org_code", "year"])
     expected = culture_scores(national, Viewer.local(), source="national")["overall"]

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import overview, queries
 from impact_data.access import Viewer
-from impact_data.db import Database
 from impact_data.demo import load_demo
+from impact_data.measures import queries
+from impact_data.store.db import Database
+from impact_data.views import overview
 from ui.charts import overview as charts
 from ui.first_run import PURPOSE, SAMPLE_BUTTON, UPLOAD_BUTTON
 
@@ -160,7 +161,7 @@ def test_every_organisation_detail_renders_without_error(sample_url):
 
 
 def test_organisations_without_data_say_so_in_words(db_url):
-    from impact_data.uploads import load_file
+    from impact_data.ingest.uploads import load_file
 
     db = Database(db_url)
     load_file(db, ROOT / "sample_data" / "demo" / "organisations.xlsx", "organisations")

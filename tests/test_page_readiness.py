@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import Database, readiness
-from impact_data import readiness_views as views
+from impact_data import Database
 from impact_data.access import Viewer
 from impact_data.demo import load_demo
+from impact_data.measures import readiness
+from impact_data.views import readiness as views
 from tests.conftest import ROOT
 
 PAGE = ROOT / "pages" / "readiness.py"

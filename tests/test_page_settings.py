@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data.db import Database
 from impact_data.demo import load_demo
+from impact_data.store.db import Database
 from impact_data.users import audit_log
 from tests.conftest import ROOT
 

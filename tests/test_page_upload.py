@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Database
-from impact_data.models import Base, ColumnMapping, Organisation, StaffSurveyResult, Upload
-from impact_data.uploads import load_file
+from impact_data.ingest.uploads import load_file
+from impact_data.store.models import Base, ColumnMapping, Organisation, StaffSurveyResult, Upload
 from tests.conftest import ROOT, SAMPLE
 
 PAGE = ROOT / "pages" / "upload.py"

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Viewer
-from impact_data.db import Database
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.store.db import Database
 from impact_data.workshop import (
     counts,
     create_session,

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from impact_data import pdsa, queries
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, delete_upload, prepare_upload
-from impact_data.models import PdsaCycle, PdsaMeasure, Upload
+from impact_data.measures import queries
+from impact_data.store.models import PdsaCycle, PdsaMeasure, Upload
+from impact_data.views import pdsa
 from tests.files import ORGS, xlsx_bytes
 
 LOCAL = Viewer.local()

@@ -8,10 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from impact_data import queries
 from impact_data.access import Viewer
 from impact_data.ingest import commit_upload, prepare_upload
-from impact_data.suppression import suppress
+from impact_data.measures import queries
+from impact_data.stats.disclosure import suppress
 from tests.files import ORGS, csv_bytes
 
 TEAM_ZA1 = Viewer("alice@nhs.net", "team_member", frozenset({"ZA1"}))

@@ -8,7 +8,7 @@ import pytest
 
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, prepare_upload
-from impact_data.readiness import (
+from impact_data.measures.readiness import (
     InstrumentItemSpec,
     advice,
     change_over_rounds,

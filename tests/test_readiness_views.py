@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact_data import readiness_views as views
 from impact_data.access import Viewer
 from impact_data.ingest import commit_upload, prepare_upload
-from impact_data.readiness import InstrumentItemSpec, set_level_labels
+from impact_data.measures.readiness import InstrumentItemSpec, set_level_labels
+from impact_data.views import readiness as views
 from tests.files import ORGS, csv_bytes
 
 LOCAL = Viewer.local()

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from impact_data.kinds import (  # noqa: E402
+from impact_data.ingest.kinds import (  # noqa: E402
     IMPACT_COMPONENTS,
     KINDS,
     LIKERT_WORDS,
@@ -35,7 +35,7 @@ from impact_data.kinds import (  # noqa: E402
     normalise_header,
     question_code_from_header,
 )
-from impact_data.templates import template_filename, template_headers  # noqa: E402
+from impact_data.ingest.templates import template_filename, template_headers  # noqa: E402
 
 SAMPLE = ROOT / "sample_data"
 DEMO = SAMPLE / "demo"

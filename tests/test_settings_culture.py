@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Database
-from impact_data.culture import current_version, get_version
+from impact_data.measures.culture import current_version, get_version
 from tests.conftest import ROOT
 
 EDITOR = "culture_editor_v1"

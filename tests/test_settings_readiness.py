@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import Database, readiness
+from impact_data import Database
 from impact_data.access import Viewer
 from impact_data.ingest import commit_upload, prepare_upload
+from impact_data.measures import readiness
 from tests.conftest import ROOT
 from tests.files import ORGS, csv_bytes
 from ui.settings_readiness import CHOICE_KEY, LABEL_KEYS, NEW, editor_key

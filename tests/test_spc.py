@@ -1,4 +1,4 @@
-"""Tests for impact_data.spc: each rule alone, their priority, limits and summaries.
+"""Tests for impact_data.stats.spc: each rule alone, their priority, limits and summaries.
 
 Hand-made series are built from an alternating 10, 12 pattern, which has a mean moving range of
 2 and alternates about its mean, so it flags nothing by itself; each test then adds exactly the
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impact_data.spc import (
+from impact_data.stats.spc import (
     anhoej_critical_values,
     assurance,
     assurance_icon_label,

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from impact_data.kinds import KINDS, TableSpec  # noqa: E402
-from impact_data.templates import (  # noqa: E402
+from impact_data.ingest.kinds import KINDS, TableSpec  # noqa: E402
+from impact_data.ingest.templates import (  # noqa: E402
     INSTRUCTIONS_SHEET,
     LIKERT_LABELS,
     ORIC_ITEMS,

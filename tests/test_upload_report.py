@@ -7,10 +7,12 @@ import io
 import pandas as pd
 import pytest
 
-from impact_data import Viewer, queries
+from impact_data import Viewer
 from impact_data.ingest import Problem, prepare_upload
 from impact_data.ingest.load import UploadResult
-from impact_data.upload_report import (
+from impact_data.ingest.uploads import load_file
+from impact_data.measures import queries
+from impact_data.views.upload_report import (
     choice_label,
     codes_text,
     describe_group,
@@ -28,7 +30,6 @@ from impact_data.upload_report import (
     target_choices,
     template_for,
 )
-from impact_data.uploads import load_file
 from tests.conftest import SAMPLE
 
 BROKEN = SAMPLE / "broken"
@@ -263,7 +264,7 @@ def test_a_template_is_offered_for_kinds_with_columns_to_fill():
 
 def test_tables_read_without_a_column_mapping_offer_no_choices():
     from impact_data.ingest import PreparedTable
-    from impact_data.kinds import TableSpec
+    from impact_data.ingest.kinds import TableSpec
 
     spec = TableSpec("nss_values", "National benchmark scores", ())
     table = PreparedTable(spec, "", None, pd.DataFrame({"org_code": ["ZA1"], "value": [7.1]}))

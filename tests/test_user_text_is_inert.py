@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import Viewer, commit_upload, prepare_upload, queries
-from impact_data.db import Database
+from impact_data import Viewer, commit_upload, prepare_upload
+from impact_data.measures import queries
+from impact_data.store.db import Database
 from tests.files import csv_bytes, xlsx_bytes
 
 ROOT = Path(__file__).resolve().parent.parent

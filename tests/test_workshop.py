@@ -9,7 +9,7 @@ import pytest
 
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, prepare_upload
-from impact_data.readiness import readiness_scores
+from impact_data.measures.readiness import readiness_scores
 from impact_data.workshop import (
     WorkshopError,
     counts,

@@ -6,7 +6,7 @@ import streamlit as st
 
 from impact_data.demo import load_demo
 from impact_data.ingest import UploadRefused
-from impact_data.overview import organisation_count
+from impact_data.views.overview import organisation_count
 from ui.safe import md
 from ui.state import clear_caches, database, query
 

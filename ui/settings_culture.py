@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact_data import culture, culture_editing, culture_views
+from impact_data.measures import culture, culture_editing
+from impact_data.views import culture as culture_views
 from ui.safe import md, md_join, md_list
 from ui.state import clear_caches, database, query, viewer
 

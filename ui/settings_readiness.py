@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from impact_data import AccessDenied, readiness
-from impact_data import readiness_views as views
+from impact_data import AccessDenied
+from impact_data.measures import readiness
+from impact_data.views import readiness as views
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 

@@ -22,7 +22,7 @@ def _database(url: str) -> Database:
 
 def database() -> Database:
     """The app's database (one engine per process, shared by every session)."""
-    from impact_data.db import database_url
+    from impact_data.store.db import database_url
 
     return _database(database_url())
 

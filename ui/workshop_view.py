@@ -19,7 +19,7 @@ import pandas as pd
 import segno
 import streamlit as st
 
-from impact_data.readiness_views import answer_label
+from impact_data.views.readiness import answer_label
 from impact_data.workshop import Session
 from ui.charts import workshop as charts
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from impact_data.ingest.kinds import TableSpec, normalise_header, question_code_from_header
 from impact_data.ingest.read import RawSheet
-from impact_data.kinds import TableSpec, normalise_header, question_code_from_header
 
 HEADER_SEARCH_ROWS = 30
 IGNORE = ""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from impact_data.kinds import IMPACT_COMPONENTS, LIKERT_WORDS, Field, normalise_header
+from impact_data.ingest.kinds import IMPACT_COMPONENTS, LIKERT_WORDS, Field, normalise_header
 
 Parsed = tuple[object, str | None]  # (value or None, problem or None)
 

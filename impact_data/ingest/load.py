@@ -17,10 +17,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.db import Database, bump_data_version
 from impact_data.ingest.prepare import PreparedUpload
 from impact_data.ingest.validate import ROW, as_python
-from impact_data.models import (
+from impact_data.store.db import Database, bump_data_version
+from impact_data.store.models import (
     ImpactSelfAssessment,
     NssQuestionResult,
     NssRelease,

@@ -23,16 +23,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from impact_data.db import Database
 from impact_data.ingest.convert import parse_number
-from impact_data.ingest.problems import Problem
-from impact_data.ingest.read import RawSheet
-from impact_data.kinds import (
+from impact_data.ingest.kinds import (
     TableSpec,
     normalise_header,
     question_code_from_header,
 )
-from impact_data.models import NssValue, Organisation
+from impact_data.ingest.problems import Problem
+from impact_data.ingest.read import RawSheet
+from impact_data.store.db import Database
+from impact_data.store.models import NssValue, Organisation
 
 MISSING_MARKERS = {"", "-", "*", "<11", "n/a", "na", "..", "x", "~"}
 METRIC = re.compile(r"^(?P<code>.+?)(?P<n>_n)?_(?P<year>(19|20)\d\d)$", re.I)

@@ -13,12 +13,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import select
 
-from impact_data.db import Database
 from impact_data.ingest.columns import ColumnMapping, find_header, map_columns
-from impact_data.ingest.problems import Problem
-from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
-from impact_data.ingest.validate import ROW, InstrumentSpec, rows_without_answers, validate_sheet
-from impact_data.kinds import (
+from impact_data.ingest.kinds import (
     NATIONAL_KINDS,
     ORGANISATIONS_TABLE,
     TableSpec,
@@ -26,7 +22,11 @@ from impact_data.kinds import (
     get_kind,
     normalise_header,
 )
-from impact_data.models import (
+from impact_data.ingest.problems import Problem
+from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
+from impact_data.ingest.validate import ROW, InstrumentSpec, rows_without_answers, validate_sheet
+from impact_data.store.db import Database
+from impact_data.store.models import (
     ImpactSelfAssessment,
     Instrument,
     InstrumentItem,

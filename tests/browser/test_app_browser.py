@@ -9,9 +9,9 @@ import pytest
 from openpyxl import load_workbook
 
 from impact_data.access import Viewer
-from impact_data.db import Database
-from impact_data.queries import uploads
-from impact_data.templates import build_template
+from impact_data.ingest.templates import build_template
+from impact_data.measures.queries import uploads
+from impact_data.store.db import Database
 from tests.browser.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

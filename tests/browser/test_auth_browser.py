@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from impact_data.access import Viewer
-from impact_data.db import Database
 from impact_data.demo import load_demo
+from impact_data.store.db import Database
 from impact_data.users import audit_log, set_role, users, viewer_for
 from tests.browser.conftest import (
     AppServer,

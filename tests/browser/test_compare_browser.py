@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from impact_data.db import Database
 from impact_data.demo import load_demo
+from impact_data.store.db import Database
 from tests.browser.conftest import screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser

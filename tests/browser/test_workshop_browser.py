@@ -8,7 +8,7 @@ import re
 import pytest
 
 from impact_data import Viewer
-from impact_data.db import Database
+from impact_data.store.db import Database
 from impact_data.workshop import create_session
 from tests.browser.conftest import ARTIFACTS, screenshot, wait_for_app
 

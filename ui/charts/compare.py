@@ -1,11 +1,11 @@
 """Charts for the Compare page and the board pack: pure functions from the frames of
-`impact_data.compare` to Altair charts.
+`impact_data.views.compare` to Altair charts.
 
 Every chart says what it shows in its title, has a tooltip on every mark and carries meaning
 by shape and text as well as colour: where an organisation falls is its marker's shape (up,
 down, circle) and colour, every point is labelled with its code, and the organisation being
 looked at is ringed and named. Suppressed organisations are never drawn. The text alternative
-of each chart is `impact_data.compare.*_text`.
+of each chart is `impact_data.views.compare.*_text`.
 """
 
 from __future__ import annotations

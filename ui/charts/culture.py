@@ -1,4 +1,4 @@
-"""Charts for the Culture page: pure functions from the tables of `impact_data.culture_views`.
+"""Charts for the Culture page: pure functions from the tables of `impact_data.views.culture`.
 
 Every chart says what it shows and which version of the culture measure it uses (title and
 subtitle), has a tooltip on every mark, and carries meaning by position, shape or text as
@@ -11,7 +11,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from impact_data.culture_views import LEVELS, LIKERT_LABELS, OVERALL, SOURCES
+from impact_data.views.culture import LEVELS, LIKERT_LABELS, OVERALL, SOURCES
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, PALETTE
 from ui.charts import spc as spc_charts
 

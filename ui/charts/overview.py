@@ -1,6 +1,6 @@
 """Charts for the Overview page: trends per organisation and one organisation's detail.
 
-Pure functions from the DataFrames of `impact_data.overview` to Altair charts, each with a
+Pure functions from the DataFrames of `impact_data.views.overview` to Altair charts, each with a
 title that says what it shows, a tooltip on every mark and meaning carried by shape or text as
 well as colour; each has a `*_text` function giving a one-sentence text alternative. SPC
 charts are drawn by `ui.charts.spc`, from the same chart columns the overview's icons come from.

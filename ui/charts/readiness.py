@@ -1,7 +1,7 @@
 """Charts for the Readiness page: subscale means with intervals, the team-by-subscale heatmap,
 change over rounds, the diverging bar of item answers, and NHS IMPACT maturity.
 
-Pure functions from the frames of `impact_data.readiness_views` to Altair charts. Suppressed
+Pure functions from the frames of `impact_data.views.readiness` to Altair charts. Suppressed
 groups carry only their labels and the word "suppressed", never a number; every mark has a
 tooltip; levels and answers are written as text as well as coloured.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from impact_data.readiness_views import answer_label
+from impact_data.views.readiness import answer_label
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, PALETTE
 
 SUPPRESSED_FILL = "#E8EDEE"  # NHS pale grey

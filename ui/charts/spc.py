@@ -1,6 +1,6 @@
 """SPC charts: XmR (Making Data Count), p-chart and run chart, optionally annotated with events.
 
-Each builder takes the DataFrame that `impact_data.spc` (or `impact_data.pdsa`) returns and
+Each builder takes the DataFrame that `impact_data.stats.spc` (or `impact_data.views.pdsa`) returns and
 gives a layered Altair chart: the values as a thin line, each point with the colour AND shape
 of its point type, the centre line, dashed process limits per segment (so a rebase shows as a
 break), optional near-limit lines, a target line, and vertical rules with text at events such

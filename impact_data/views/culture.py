@@ -1,6 +1,6 @@
 """The culture measure, shaped for the Culture page: one table behind each chart, ready to draw.
 
-Scores come from `impact_data.culture` (primary and secondary suppression already applied, so a
+Scores come from `impact_data.measures.culture` (primary and secondary suppression already applied, so a
 hidden figure is NaN before it gets here). The answer distribution of pulse respondents is
 aggregated here in SQL and then suppressed the same way; its months are only those already
 visible month by month, so a hidden month cannot be worked out from a total over months.
@@ -19,11 +19,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from impact_data import culture, queries, spc
 from impact_data.access import Viewer, requires_access
-from impact_data.culture import MeasureVersion
-from impact_data.db import Database
-from impact_data.models import Organisation, PulseQuestion, PulseRespondent
+from impact_data.measures import culture, queries
+from impact_data.measures.culture import MeasureVersion
+from impact_data.stats import spc
+from impact_data.store.db import Database
+from impact_data.store.models import Organisation, PulseQuestion, PulseRespondent
 
 ORG = Organisation.__table__
 SUPPRESSED = "suppressed"

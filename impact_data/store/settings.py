@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from impact_data.access import Viewer, require_admin
-from impact_data.db import Database
+from impact_data.store.db import Database
 from impact_data.users import record
 
 MIN_THRESHOLD = 1

@@ -19,18 +19,18 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy import and_, delete, func, select
 
-from impact_data import queries
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.db import Database, bump_data_version
-from impact_data.kinds import IMPACT_COMPONENTS
-from impact_data.models import (
+from impact_data.ingest.kinds import IMPACT_COMPONENTS
+from impact_data.measures import queries
+from impact_data.stats.disclosure import suppress, suppress_with_siblings
+from impact_data.store.db import Database, bump_data_version
+from impact_data.store.models import (
     Instrument,
     InstrumentItem,
     Organisation,
     ReadinessAnswer,
     ReadinessResponse,
 )
-from impact_data.suppression import suppress, suppress_with_siblings
 from impact_data.users import audit
 
 ORG = Organisation.__table__

@@ -14,10 +14,10 @@ import pandas as pd
 
 from impact_data.ingest import PreparedTable, PreparedUpload, Problem, UploadResult
 from impact_data.ingest.columns import IGNORE
+from impact_data.ingest.kinds import KINDS
 from impact_data.ingest.problems import format_found
+from impact_data.ingest.templates import build_template
 from impact_data.ingest.validate import InstrumentSpec
-from impact_data.kinds import KINDS
-from impact_data.templates import build_template
 
 # How a kind of problem is headed in the report, in the order the report lists them.
 CATEGORY_TITLES: dict[str, str] = {

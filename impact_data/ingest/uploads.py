@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from impact_data.access import Viewer
-from impact_data.db import Database
 from impact_data.ingest import PreparedUpload, UploadResult, commit_upload, prepare_upload
 from impact_data.ingest.load import Progress
+from impact_data.store.db import Database
 
 
 def load_file(

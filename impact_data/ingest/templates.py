@@ -16,7 +16,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from impact_data.kinds import IMPACT_COMPONENTS, Field, TableSpec, UploadKind, get_kind
+from impact_data.ingest.kinds import IMPACT_COMPONENTS, Field, TableSpec, UploadKind, get_kind
 
 INSTRUCTIONS_SHEET = "Instructions"
 

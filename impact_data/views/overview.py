@@ -30,11 +30,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, extract, func, select
 
-from impact_data import queries, spc
 from impact_data.access import Viewer, requires_access
-from impact_data.db import Database
-from impact_data.kinds import IMPACT_COMPONENTS, ORG_TYPES
-from impact_data.models import (
+from impact_data.ingest.kinds import IMPACT_COMPONENTS, ORG_TYPES
+from impact_data.measures import queries
+from impact_data.stats import spc
+from impact_data.stats.disclosure import SUPPRESSED, suppress
+from impact_data.store.db import Database
+from impact_data.store.models import (
     ImpactSelfAssessment,
     InstrumentItem,
     Organisation,
@@ -47,7 +49,6 @@ from impact_data.models import (
     ReadinessResponse,
     Visit,
 )
-from impact_data.suppression import SUPPRESSED, suppress
 
 ORG = Organisation.__table__
 
@@ -163,7 +164,7 @@ def organisation_count(db: Database, viewer: Viewer | None = None) -> int:
 
 def current_measure(db: Database) -> CultureMeasure:
     """The locally agreed culture measure in force (its newest version), as the overview uses it."""
-    from impact_data.culture import current_version
+    from impact_data.measures.culture import current_version
 
     version = current_version(db)
     return CultureMeasure(
@@ -187,12 +188,12 @@ def culture_by_year(
 ) -> pd.DataFrame:
     """The culture measure per organisation and survey year, with change since the year before.
 
-    The figure is the versioned culture measure's overall score (impact_data.culture), so the
+    The figure is the versioned culture measure's overall score (impact_data.measures.culture), so the
     Overview and the Culture page always agree. Columns: org_code, org_name, year, questions,
     responses (most responses to any one question, about the number of respondents), answers,
     positive_pct, change_pp, suppressed, change_suppressed.
     """
-    from impact_data.culture import culture_scores
+    from impact_data.measures.culture import culture_scores
 
     scores = culture_scores(db, viewer, org_codes=org_codes)
     national = culture_scores(db, viewer, org_codes=org_codes, source="national")
@@ -1319,7 +1320,7 @@ def _cell(value: object, hidden: bool, fmt: str | None) -> str:
 # --- Plumbing
 
 
-# Query plumbing shared with impact_data.queries.
+# Query plumbing shared with impact_data.measures.queries.
 _frame = queries._frame
 _only_orgs = queries._only_orgs
 _month = queries._month

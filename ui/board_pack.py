@@ -21,9 +21,14 @@ from typing import Any
 
 import pandas as pd
 
-from impact_data import compare, culture, culture_views, national, overview, pdsa, queries
 from impact_data.access import Viewer
-from impact_data.db import Database
+from impact_data.measures import culture, national, queries
+from impact_data.store.db import Database
+from impact_data.views import compare, overview, pdsa
+from impact_data.views import culture as culture_views
+from ui.charts import compare as compare_charts
+from ui.charts import culture as culture_charts
+from ui.charts import pdsa as pdsa_charts
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -279,8 +284,6 @@ def _overview_section(db: Database, viewer: Viewer, facts: PackFacts, styles: di
 def _culture_section(
     db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
 ) -> list[Any]:
-    from ui.charts import compare as compare_charts
-    from ui.charts import culture as culture_charts
 
     story: list[Any] = []
     scores = culture_views.org_scores(db, viewer)
@@ -310,7 +313,6 @@ def _culture_section(
 def _readiness_section(
     db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
 ) -> list[Any]:
-    from ui.charts import compare as compare_charts
 
     means = [
         m for m in compare.measure_options(db, viewer, statistic="mean") if m.family == "readiness"
@@ -337,7 +339,6 @@ def _readiness_section(
 
 
 def _pdsa_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) -> list[Any]:
-    from ui.charts import pdsa as pdsa_charts
 
     per_month = pdsa.system_cycles_per_month(db, viewer)
     portfolio = pdsa.portfolio(db, viewer, as_of=facts.as_of)
@@ -375,7 +376,6 @@ def _pdsa_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) 
 def _funnel_section(
     db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
 ) -> list[Any]:
-    from ui.charts import compare as compare_charts
 
     measures = [
         m
@@ -404,7 +404,6 @@ def _funnel_section(
 def _national_section(
     db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
 ) -> list[Any]:
-    from ui.charts import compare as compare_charts
 
     codes = [c for c in ("PP3", "theme_engagement") if c in compare._national_score_codes(db)]
     if not codes:
@@ -429,7 +428,6 @@ def _national_section(
 
 
 def _visits_section(db: Database, viewer: Viewer, styles: dict) -> list[Any]:
-    from ui.charts import compare as compare_charts
 
     reach = compare.visit_reach(db, viewer)
     log = compare.visits_log(db, viewer)

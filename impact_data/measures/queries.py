@@ -14,9 +14,10 @@ from sqlalchemy import Date, Integer, and_, case, cast, func, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from impact_data.access import Viewer, requires_access
-from impact_data.db import Database
-from impact_data.kinds import IMPACT_COMPONENTS
-from impact_data.models import (
+from impact_data.ingest.kinds import IMPACT_COMPONENTS
+from impact_data.stats.disclosure import suppress, suppress_with_siblings
+from impact_data.store.db import Database
+from impact_data.store.models import (
     ImpactSelfAssessment,
     InstrumentItem,
     Organisation,
@@ -31,7 +32,6 @@ from impact_data.models import (
     Upload,
     Visit,
 )
-from impact_data.suppression import suppress, suppress_with_siblings
 
 ORG = Organisation.__table__
 
@@ -92,7 +92,7 @@ def uploads(db: Database, viewer: Viewer) -> pd.DataFrame:
 
 def status(db: Database) -> dict:
     """Row counts per table, the data version and the uploads: what `status --json` prints."""
-    from impact_data.models import Base
+    from impact_data.store.models import Base
 
     counts = {}
     with db.connect() as conn:

@@ -13,11 +13,11 @@ import re
 import pandas as pd
 from sqlalchemy import select, union
 
-from impact_data import culture
 from impact_data.access import Viewer
-from impact_data.culture import MeasureDefinition, MeasureVersion, parse_definition
-from impact_data.db import Database
-from impact_data.models import PulseQuestion, StaffSurveyResult
+from impact_data.measures import culture
+from impact_data.measures.culture import MeasureDefinition, MeasureVersion, parse_definition
+from impact_data.store.db import Database
+from impact_data.store.models import PulseQuestion, StaffSurveyResult
 
 EDITOR_COLUMNS = [
     "dimension",

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from impact_data import queries
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.db import Database, bump_data_version
-from impact_data.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
+from impact_data.measures import queries
+from impact_data.store.db import Database, bump_data_version
+from impact_data.store.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
 from impact_data.users import audit
 
 Z95 = 1.959964
@@ -473,7 +473,7 @@ def _national_questions(
     db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
 ) -> pd.DataFrame:
     """Org-level question results from the national files (newest release per figure)."""
-    from impact_data.national import national_question_counts
+    from impact_data.measures.national import national_question_counts
 
     if level != "org":
         return pd.DataFrame()
@@ -486,7 +486,7 @@ def _national_questions(
 
 def _unsuppressed_survey(db, viewer, definition, level, org_codes) -> pd.DataFrame:
     """Staff survey rows with their counts, for computing scores (never returned as is)."""
-    from impact_data.models import Organisation, StaffSurveyResult
+    from impact_data.store.models import Organisation, StaffSurveyResult
 
     s, org = StaffSurveyResult, Organisation.__table__
     cols = [org.c.org_code, s.year, s.question_code, s.question_text, s.responses, s.positive_pct]
@@ -519,7 +519,7 @@ def _pulse_questions(
     """Monthly pulse counts per org (and team/staff group) and question, aggregated in SQL."""
     from sqlalchemy import Integer, case, cast
 
-    from impact_data.models import Organisation
+    from impact_data.store.models import Organisation
 
     r, q, org = PulseRespondent, PulseQuestion, Organisation.__table__
     char = func.substr(r.answers, q.position, 1)
@@ -855,7 +855,7 @@ def pulse_p_chart(
 ) -> pd.DataFrame:
     """A p-chart of the monthly favourable share of pulse answers (pooled over the measure's
     questions, or one dimension's) for one organisation; suppressed months are left out."""
-    from impact_data import spc
+    from impact_data.stats import spc
 
     version = version or current_version(db)
     questions = culture_scores(db, viewer, version=version, source="pulse", org_codes=[org_code])[

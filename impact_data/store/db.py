@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from impact_data.models import DataVersion, Setting
+from impact_data.store.models import DataVersion, Setting
 
 DEFAULT_SQLITE_PATH = Path(".impact") / "impact.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

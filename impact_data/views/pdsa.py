@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from impact_data import queries, spc
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.db import Database
 from impact_data.ingest import Problem, UploadRefused, UploadResult, commit_upload, prepare_upload
-from impact_data.kinds import PDSA_DECISIONS
-from impact_data.models import PdsaCycle, PdsaProject
+from impact_data.ingest.kinds import PDSA_DECISIONS
+from impact_data.measures import queries
+from impact_data.stats import spc
+from impact_data.store.db import Database
+from impact_data.store.models import PdsaCycle, PdsaProject
 
 CHARTS = ("xmr", "run", "p")
 CHART_NAMES = {"xmr": "XmR chart", "run": "Run chart", "p": "p-chart"}

@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from impact_data.access import Viewer, requires_access
-from impact_data.db import Database
-from impact_data.models import NssQuestionResult, NssRelease, NssValue, Organisation, Upload
+from impact_data.store.db import Database
+from impact_data.store.models import NssQuestionResult, NssRelease, NssValue, Organisation, Upload
 
 ORG = Organisation.__table__
 

@@ -15,11 +15,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.db import Database
+from impact_data.ingest.kinds import (
+    ORGANISATIONS_TABLE,
+    TableSpec,
+    get_kind,
+    question_code_from_header,
+)
 from impact_data.ingest.prepare import PreparedUpload, prepare_upload
 from impact_data.ingest.read import UnreadableFile, read_file
-from impact_data.kinds import ORGANISATIONS_TABLE, TableSpec, get_kind, question_code_from_header
-from impact_data.models import ColumnMapping
+from impact_data.store.db import Database
+from impact_data.store.models import ColumnMapping
 
 Overrides = dict[str, dict[str, str]]  # table name -> header as written -> field, item code or ""
 

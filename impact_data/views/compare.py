@@ -41,14 +41,14 @@ import pandas as pd
 from scipy import stats
 from sqlalchemy import and_, case, exists, func, select
 
-from impact_data import culture, national, queries, readiness, spc
 from impact_data.access import Viewer, requires_access
-from impact_data.culture_views import period_label
-from impact_data.db import Database
 from impact_data.ingest import UploadRefused, UploadResult, commit_upload, prepare_upload
 from impact_data.ingest.national import org_type_for_group
 from impact_data.ingest.problems import Problem
-from impact_data.models import (
+from impact_data.measures import culture, national, queries, readiness
+from impact_data.stats import spc
+from impact_data.store.db import Database
+from impact_data.store.models import (
     Instrument,
     InstrumentItem,
     NssQuestionResult,
@@ -58,8 +58,9 @@ from impact_data.models import (
     ReadinessResponse,
     StaffSurveyResult,
 )
-from impact_data.overview import ORG_TYPE_SHORT, VARIATION_GLYPHS, format_date
-from impact_data.pdsa import entry_csv
+from impact_data.views.culture import period_label
+from impact_data.views.overview import ORG_TYPE_SHORT, VARIATION_GLYPHS, format_date
+from impact_data.views.pdsa import entry_csv
 
 ORG = queries.ORG
 OVERALL = "Overall"

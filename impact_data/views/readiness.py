@@ -2,7 +2,7 @@
 suppression), item answers for a diverging bar, heatmap frames, NHS IMPACT maturity views,
 download tables and one-sentence text alternatives.
 
-Built on `impact_data.readiness`; never imports streamlit. Every function that reads the
+Built on `impact_data.measures.readiness`; never imports streamlit. Every function that reads the
 database takes `(db, viewer, ...)` so pages can cache it with `ui.state.query`.
 """
 
@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func, or_, select
 
-from impact_data import queries, readiness
 from impact_data.access import Viewer, requires_access
-from impact_data.db import Database
-from impact_data.models import Organisation, ReadinessAnswer, ReadinessResponse
-from impact_data.readiness import InstrumentItemSpec
-from impact_data.suppression import SUPPRESSED, suppress
+from impact_data.measures import queries, readiness
+from impact_data.measures.readiness import InstrumentItemSpec
+from impact_data.stats.disclosure import SUPPRESSED, suppress
+from impact_data.store.db import Database
+from impact_data.store.models import Organisation, ReadinessAnswer, ReadinessResponse
 
 ORG = Organisation.__table__
 

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from impact_data.models import Base
+from impact_data.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""One function per figure: SQL in, a suppressed DataFrame out."""

@@ -1,0 +1,1 @@
+"""Pure statistics, no database: SPC, intervals and tests, agreement, disclosure control."""

@@ -1,0 +1,788 @@
+"""Statistical process control: XmR charts, run charts, p-charts and funnel plots.
+
+XmR charts follow NHS England's Making Data Count as NHSRplotthedots implements it; run charts
+follow Anhøj's rules as qicharts2 implements them; p-charts reuse the XmR special cause rules
+with limits from the binomial distribution; funnel plots compare organisations' proportions.
+Everything here is a pure function of its arguments: no database, no Streamlit.
+
+Special cause rules (XmR and p-chart), in priority order, each judged within one segment:
+
+1. ``outside_limits``: a point above the upper or below the lower process limit.
+2. ``trend``: a run of 7 points each higher (or each lower) than the one before.
+3. ``two_in_three``: 2 of 3 consecutive points in the near-limit zone (beyond two thirds of the
+   way from the centre to a limit, but not outside the limit), all 3 on the same side of the
+   centre line; only the points in the zone are flagged.
+4. ``shift``: a run of 7 points on the same side of the centre line (a point on it breaks the run).
+
+A flagged point is high or low: by its side of the centre line, except that trend points take
+the direction of their trend (and a peak or trough the direction of the trend it starts, on its
+right, as in NHSRplotthedots). High is improvement when the improvement direction is "increase",
+concern when it is "decrease", and neutral when "neutral".
+
+XmR options: ``rebase_at`` starts a new segment, with its own mean and limits and no moving range
+across the join, at each integer position (0-based) or, when ``dates`` are given, at the first
+point on or after each date. ``fix_after_n_points`` computes each segment's mean and limits from
+its first n observed points (its baseline). ``screen_outliers`` leaves moving ranges above 3.267
+times the mean moving range out of the mean, once. ``target`` is a number or one per point.
+A segment whose limits come from fewer than 13 points has ``trial_limits``.
+
+Missing values (NaN): the row is kept, with no moving range and no point type (``point_type``
+NaN, ``rule`` ""). The chart is computed as if the row were absent: the moving range joins the
+observed points either side of the gap, runs and trends carry on across it, and
+``fix_after_n_points`` counts observed points. Summaries judge the latest observed point.
+
+Run charts: points on the median are not useful and are not counted; missing values are
+ignored. With fewer than 12 useful points ``enough_data`` is False and no signal is raised: say
+"not enough data", never "stable".
+
+p-charts: limits are centre -+ 3 sigma with sigma = sqrt(centre (1 - centre) / n) for each
+point's denominator n, clipped to [0, 1]; the near-limit zone for ``two_in_three`` lies beyond
+2 sigma, which is two thirds of the way to the limit as on an XmR chart. A point with a missing
+numerator or denominator, or a denominator of 0, has no proportion and no point type.
+
+Funnel plots use the normal approximation p0 -+ z sqrt(p0 (1 - p0) / n), clipped to [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from fractions import Fraction
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Making Data Count constants: 2.66 = 3 / d2 (d2 = 1.128 for moving ranges of two points);
+# 3.267 = D4, the upper range limit used to screen out moving ranges caused by one-off jumps.
+__all__ = [
+    "LIMIT_FACTOR",
+    "NEAR_LIMIT_FACTOR",
+    "MOVING_RANGE_SCREEN_FACTOR",
+    "RUN_LENGTH",
+    "TRIAL_LIMITS_BELOW_POINTS",
+    "RUN_CHART_MIN_USEFUL_POINTS",
+    "CROSSINGS_QUANTILE",
+    "IMPROVEMENT_DIRECTIONS",
+    "RULES",
+    "POINT_TYPES",
+    "FUNNEL_LEVELS",
+    "points_outside_limits",
+    "seven_point_trend",
+    "two_in_three",
+    "seven_point_shift",
+    "special_cause",
+    "point_types",
+    "mean_moving_range",
+    "xmr",
+    "xmr_summary",
+    "variation_of",
+    "assurance",
+    "variation_icon_label",
+    "assurance_icon_label",
+    "anhoej_critical_values",
+    "run_chart",
+    "p_chart",
+    "p_chart_summary",
+    "funnel_limits",
+    "funnel",
+    "funnel_curve",
+]
+
+LIMIT_FACTOR = 2.66
+NEAR_LIMIT_FACTOR = 2 * LIMIT_FACTOR / 3
+MOVING_RANGE_SCREEN_FACTOR = 3.267
+RUN_LENGTH = 7
+TRIAL_LIMITS_BELOW_POINTS = 13
+
+RUN_CHART_MIN_USEFUL_POINTS = 12
+CROSSINGS_QUANTILE = Fraction(1, 20)
+
+IMPROVEMENT_DIRECTIONS = ("increase", "decrease", "neutral")
+RULES = ("outside_limits", "trend", "two_in_three", "shift")
+POINT_TYPES = (
+    "common_cause",
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral_high",
+    "special_cause_neutral_low",
+)
+FUNNEL_LEVELS = (0.95, 0.998)
+
+
+# --- Special cause rules: each takes one segment's observed points and returns, per point,
+# +1 (flagged, high), -1 (flagged, low) or 0 (not flagged by this rule).
+
+
+def points_outside_limits(
+    values: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float
+) -> np.ndarray:
+    """Side (+1 above, -1 below) of each point outside the process limits, else 0."""
+    values = np.asarray(values, dtype=float)
+    return np.where(values > upper, 1, np.where(values < lower, -1, 0)).astype(np.int8)
+
+
+def seven_point_trend(values: np.ndarray) -> np.ndarray:
+    """Direction (+1 rising, -1 falling) of the 7-point trend each point is part of, else 0."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    steps = np.sign(np.diff(values)).astype(np.int8)
+    rising = _covered_by_windows(_windows_all_equal(steps, RUN_LENGTH - 1, 1), RUN_LENGTH, n)
+    falling = _covered_by_windows(_windows_all_equal(steps, RUN_LENGTH - 1, -1), RUN_LENGTH, n)
+    direction = rising.astype(np.int8) - falling.astype(np.int8)
+    # A point can end a rising trend and start a falling one (a peak or trough): like
+    # NHSRplotthedots, give it the direction of the trend it starts, on its right.
+    both = np.flatnonzero(rising & falling)
+    direction[both] = steps[both]
+    return direction
+
+
+def two_in_three(side: np.ndarray, near_limit: np.ndarray) -> np.ndarray:
+    """Side of each near-limit point that is one of 2 in 3 near the same limit, else 0."""
+    side = np.asarray(side, dtype=np.int8)
+    near_limit = np.asarray(near_limit, dtype=bool)
+    if len(side) < 3:
+        return np.zeros(len(side), dtype=np.int8)
+    near_count = np.lib.stride_tricks.sliding_window_view(near_limit.astype(int), 3).sum(axis=1)
+    side_sum = np.lib.stride_tricks.sliding_window_view(side.astype(int), 3).sum(axis=1)
+    qualifying = (near_count >= 2) & (np.abs(side_sum) == 3)
+    flagged = _covered_by_windows(qualifying, 3, len(side)) & near_limit
+    return np.where(flagged, side, 0).astype(np.int8)
+
+
+def seven_point_shift(side: np.ndarray) -> np.ndarray:
+    """Side of the run of 7 points on one side of the centre line each point is in, else 0."""
+    side = np.asarray(side, dtype=np.int8)
+    n = len(side)
+    above = _covered_by_windows(_windows_all_equal(side, RUN_LENGTH, 1), RUN_LENGTH, n)
+    below = _covered_by_windows(_windows_all_equal(side, RUN_LENGTH, -1), RUN_LENGTH, n)
+    return (above.astype(np.int8) - below.astype(np.int8)).astype(np.int8)
+
+
+def special_cause(
+    values: np.ndarray,
+    centre: np.ndarray | float,
+    lower: np.ndarray | float,
+    upper: np.ndarray | float,
+    near_lower: np.ndarray | float,
+    near_upper: np.ndarray | float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's special cause side (+1 high, -1 low, 0 none) and the rule that decided it."""
+    values = np.asarray(values, dtype=float)
+    side = np.sign(values - centre).astype(np.int8)
+    outside = points_outside_limits(values, lower, upper)
+    near_limit = (outside == 0) & ((values < near_lower) | (values > near_upper))
+    by_rule = {
+        "outside_limits": outside,
+        "trend": seven_point_trend(values),
+        "two_in_three": two_in_three(side, near_limit),
+        "shift": seven_point_shift(side),
+    }
+    direction = np.zeros(len(values), dtype=np.int8)
+    rule = np.full(len(values), "", dtype=object)
+    # Lowest priority first, so that a higher-priority rule overwrites it on the same point.
+    for name in reversed(RULES):
+        flagged = by_rule[name] != 0
+        direction[flagged] = by_rule[name][flagged]
+        rule[flagged] = name
+    return direction, rule
+
+
+def point_types(direction: np.ndarray, improvement: str) -> np.ndarray:
+    """Making Data Count point type for each special cause side (+1 high, -1 low, 0 none)."""
+    _check_improvement(improvement)
+    direction = np.asarray(direction)
+    if improvement == "neutral":
+        high, low = "special_cause_neutral_high", "special_cause_neutral_low"
+    elif improvement == "increase":
+        high, low = "special_cause_improvement", "special_cause_concern"
+    else:
+        high, low = "special_cause_concern", "special_cause_improvement"
+    return np.where(direction > 0, high, np.where(direction < 0, low, "common_cause")).astype(
+        object
+    )
+
+
+def _windows_all_equal(signs: np.ndarray, width: int, value: int) -> np.ndarray:
+    """For each window of ``width`` consecutive signs (by start), whether all equal ``value``."""
+    if len(signs) < width:
+        return np.zeros(0, dtype=bool)
+    windows = np.lib.stride_tricks.sliding_window_view(signs, width)
+    return np.all(windows == value, axis=1)
+
+
+def _covered_by_windows(window_starts: np.ndarray, width: int, n_points: int) -> np.ndarray:
+    """Whether each of ``n_points`` lies in a flagged window (windows indexed by first point)."""
+    if not window_starts.any():
+        return np.zeros(n_points, dtype=bool)
+    return np.convolve(window_starts.astype(int), np.ones(width, dtype=int)) > 0
+
+
+# --- XmR chart
+
+
+def mean_moving_range(
+    moving_ranges: np.ndarray, screen_outliers: bool = True
+) -> tuple[float, np.ndarray]:
+    """Mean moving range, and which moving ranges went into it."""
+    moving_ranges = np.asarray(moving_ranges, dtype=float)
+    used = np.ones(len(moving_ranges), dtype=bool)
+    if len(moving_ranges) == 0:
+        return math.nan, used
+    first_mean = float(moving_ranges.mean())
+    if screen_outliers:
+        used = moving_ranges <= MOVING_RANGE_SCREEN_FACTOR * first_mean
+    return float(moving_ranges[used].mean()), used
+
+
+def xmr(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+    screen_outliers: bool = True,
+    fix_after_n_points: int | None = None,
+    rebase_at: Sequence[Any] | None = None,
+    target: float | Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """XmR chart (Making Data Count): one row per point with its segment, limits and point type."""
+    y = _as_float_array(values, "values")
+    n = len(y)
+    _check_improvement(improvement)
+    if fix_after_n_points is not None and (
+        isinstance(fix_after_n_points, bool)
+        or not isinstance(fix_after_n_points, numbers.Integral)
+        or fix_after_n_points < 2
+    ):
+        raise ValueError(
+            f"fix_after_n_points must be a whole number of at least 2, got {fix_after_n_points!r}"
+        )
+    x = _x_axis(dates, n)
+    starts = _segment_starts(rebase_at, x, dates is not None, n)
+    targets = _targets(target, n)
+
+    segment = np.zeros(n, dtype=int)
+    for start in starts[1:]:
+        segment[start:] += 1
+    observed = ~np.isnan(y)
+
+    columns: dict[str, np.ndarray] = {
+        name: np.full(n, np.nan)
+        for name in (
+            "moving_range",
+            "mean_moving_range",
+            "mean",
+            "lpl",
+            "upl",
+            "near_lpl",
+            "near_upl",
+        )
+    }
+    baseline = np.zeros(n, dtype=bool)
+    moving_range_used = np.zeros(n, dtype=bool)
+    trial_limits = np.ones(n, dtype=bool)
+    point_type = np.full(n, None, dtype=object)
+    rule = np.full(n, "", dtype=object)
+
+    for k in range(len(starts)):
+        in_segment = segment == k
+        rows = np.flatnonzero(in_segment & observed)
+        seg_y = y[rows]
+        n_baseline = len(rows) if fix_after_n_points is None else min(fix_after_n_points, len(rows))
+        moving_ranges = np.abs(np.diff(seg_y))
+        mean_mr, used = mean_moving_range(moving_ranges[: max(n_baseline - 1, 0)], screen_outliers)
+        centre = float(seg_y[:n_baseline].mean()) if n_baseline else math.nan
+        limits = {
+            "mean_moving_range": mean_mr,
+            "mean": centre,
+            "lpl": centre - LIMIT_FACTOR * mean_mr,
+            "upl": centre + LIMIT_FACTOR * mean_mr,
+            "near_lpl": centre - NEAR_LIMIT_FACTOR * mean_mr,
+            "near_upl": centre + NEAR_LIMIT_FACTOR * mean_mr,
+        }
+        for name, value in limits.items():
+            columns[name][in_segment] = value
+        columns["moving_range"][rows[1:]] = moving_ranges
+        baseline[rows[:n_baseline]] = True
+        moving_range_used[rows[1:n_baseline][used]] = True
+        trial_limits[in_segment] = n_baseline < TRIAL_LIMITS_BELOW_POINTS
+        direction, seg_rule = special_cause(
+            seg_y,
+            centre,
+            limits["lpl"],
+            limits["upl"],
+            limits["near_lpl"],
+            limits["near_upl"],
+        )
+        point_type[rows] = point_types(direction, improvement)
+        rule[rows] = seg_rule
+
+    result = pd.DataFrame(
+        {
+            "x": x,
+            "value": y,
+            "segment": segment,
+            "baseline": baseline,
+            "moving_range": columns["moving_range"],
+            "moving_range_used": moving_range_used,
+            "mean_moving_range": columns["mean_moving_range"],
+            "mean": columns["mean"],
+            "lpl": columns["lpl"],
+            "upl": columns["upl"],
+            "near_lpl": columns["near_lpl"],
+            "near_upl": columns["near_upl"],
+            "trial_limits": trial_limits,
+            "point_type": point_type,
+            "rule": rule,
+        }
+    )
+    if targets is not None:
+        result.insert(result.columns.get_loc("trial_limits") + 1, "target", targets)
+    result.attrs.update(
+        {
+            "chart": "xmr",
+            "improvement": improvement,
+            "screen_outliers": bool(screen_outliers),
+            "fix_after_n_points": fix_after_n_points,
+            "target": target if target is None or np.ndim(target) == 0 else None,
+        }
+    )
+    return result
+
+
+def xmr_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
+    """Variation and assurance icons of an ``xmr`` result, from its latest point and segment."""
+    latest = _latest_observed(result, "value")
+    improvement = _result_improvement(result)
+    target = _summary_target(result, latest, target)
+    variation, direction = variation_of(latest["point_type"], improvement)
+    segment_rows = result[(result["segment"] == latest["segment"]) & result["value"].notna()]
+    return {
+        "variation": variation,
+        "variation_direction": direction,
+        "assurance": assurance(latest["lpl"], latest["upl"], target, improvement),
+        "trial_limits": bool(latest["trial_limits"]),
+        "n_points": int(result["value"].notna().sum()),
+        "segment": int(latest["segment"]),
+        "segment_n_points": len(segment_rows),
+        "latest_x": latest["x"],
+        "latest_value": float(latest["value"]),
+        "mean": float(latest["mean"]),
+        "lpl": float(latest["lpl"]),
+        "upl": float(latest["upl"]),
+        "target": target,
+        "improvement": improvement,
+    }
+
+
+def variation_of(point_type: str, improvement: str) -> tuple[str, str | None]:
+    """Variation icon ("common_cause", "improvement", "concern", "neutral") and its direction."""
+    _check_improvement(improvement)
+    if point_type == "common_cause":
+        return "common_cause", None
+    if point_type == "special_cause_neutral_high":
+        return "neutral", "high"
+    if point_type == "special_cause_neutral_low":
+        return "neutral", "low"
+    good_side = "low" if improvement == "decrease" else "high"
+    bad_side = "high" if improvement == "decrease" else "low"
+    if point_type == "special_cause_improvement":
+        return "improvement", good_side
+    if point_type == "special_cause_concern":
+        return "concern", bad_side
+    raise ValueError(f"unknown point type {point_type!r}; expected one of {POINT_TYPES}")
+
+
+def assurance(lower: float, upper: float, target: float | None, improvement: str) -> str:
+    """Assurance icon ("pass", "fail", "hit_and_miss", "none") of a target against the limits."""
+    _check_improvement(improvement)
+    if target is None or improvement == "neutral":
+        return "none"
+    if any(_is_missing(v) for v in (lower, upper, target)):
+        return "none"
+    if target > upper:
+        return "fail" if improvement == "increase" else "pass"
+    if target < lower:
+        return "pass" if improvement == "increase" else "fail"
+    return "hit_and_miss"
+
+
+def variation_icon_label(summary: dict[str, Any]) -> str:
+    """Plain-English text alternative for a summary's variation icon."""
+    variation = summary["variation"]
+    direction = summary.get("variation_direction")
+    if variation == "common_cause":
+        return "Common cause variation"
+    if variation in ("improvement", "concern", "neutral"):
+        return f"Special cause variation: {variation} ({direction})"
+    raise ValueError(f"unknown variation {variation!r}")
+
+
+def assurance_icon_label(summary: dict[str, Any]) -> str:
+    """Plain-English text alternative for a summary's assurance icon."""
+    labels = {
+        "pass": "Assurance: the target will consistently be met",
+        "fail": "Assurance: the target will consistently be missed",
+        "hit_and_miss": "Assurance: the target will be hit and miss",
+        "none": "No assurance: no target, or no improvement direction",
+    }
+    try:
+        return labels[summary["assurance"]]
+    except KeyError:
+        raise ValueError(f"unknown assurance {summary['assurance']!r}") from None
+
+
+# --- Run chart
+
+
+def anhoej_critical_values(n_useful: int) -> tuple[int, int]:
+    """Longest run allowed and fewest crossings expected for ``n_useful`` points off the median."""
+    if isinstance(n_useful, bool) or not isinstance(n_useful, numbers.Integral) or n_useful < 1:
+        raise ValueError(f"n_useful must be a whole number of at least 1, got {n_useful!r}")
+    # qbinom(0.05, n - 1, 0.5) in exact integer arithmetic, free of floating-point edge cases.
+    trials = int(n_useful) - 1
+    threshold = CROSSINGS_QUANTILE * 2**trials
+    cumulative = 0
+    crossings_min = trials
+    for k in range(trials + 1):
+        cumulative += math.comb(trials, k)
+        if cumulative >= threshold:
+            crossings_min = k
+            break
+    return round(math.log2(n_useful) + 3), crossings_min
+
+
+def run_chart(values: Sequence[float] | np.ndarray | pd.Series) -> dict[str, Any]:
+    """Run chart analysis by Anhøj's rules: median, longest run, crossings and signals."""
+    y = _as_float_array(values, "values")
+    y = y[~np.isnan(y)]
+    median = float(np.median(y)) if len(y) else math.nan
+    side = np.sign(y - median)
+    useful = side[side != 0]
+    n_useful = len(useful)
+    if n_useful:
+        changes = np.flatnonzero(np.diff(useful) != 0)
+        run_lengths = np.diff(np.concatenate(([0], changes + 1, [n_useful])))
+        longest_run = int(run_lengths.max())
+        n_crossings = len(changes)
+        longest_run_max, n_crossings_min = anhoej_critical_values(n_useful)
+    else:
+        longest_run, n_crossings = 0, 0
+        longest_run_max = n_crossings_min = None
+    enough_data = n_useful >= RUN_CHART_MIN_USEFUL_POINTS
+    shift_signal = enough_data and longest_run > longest_run_max
+    crossings_signal = enough_data and n_crossings < n_crossings_min
+    return {
+        "median": median,
+        "n_points": len(y),
+        "n_useful": n_useful,
+        "longest_run": longest_run,
+        "longest_run_max": longest_run_max,
+        "n_crossings": n_crossings,
+        "n_crossings_min": n_crossings_min,
+        "shift_signal": bool(shift_signal),
+        "crossings_signal": bool(crossings_signal),
+        "signal": bool(shift_signal or crossings_signal),
+        "enough_data": enough_data,
+    }
+
+
+# --- p-chart
+
+
+def p_chart(
+    numerators: Sequence[float] | np.ndarray | pd.Series,
+    denominators: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+) -> pd.DataFrame:
+    """p-chart of proportions over time: pooled centre line, 3-sigma limits and point types."""
+    num = _as_float_array(numerators, "numerators")
+    den = _as_float_array(denominators, "denominators")
+    _check_improvement(improvement)
+    if len(num) != len(den):
+        raise ValueError(
+            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
+        )
+    observed = ~np.isnan(num) & ~np.isnan(den) & (den != 0)
+    if (den[~np.isnan(den)] < 0).any():
+        raise ValueError("denominators must not be negative")
+    if (num[observed] < 0).any() or (num[observed] > den[observed]).any():
+        raise ValueError("numerators must be between 0 and their denominator")
+    if ((den == 0) & (num > 0)).any():
+        raise ValueError("a numerator above 0 has a denominator of 0")
+    x = _x_axis(dates, len(num))
+
+    p = np.full(len(num), np.nan)
+    p[observed] = num[observed] / den[observed]
+    centre = num[observed].sum() / den[observed].sum() if observed.any() else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(observed, np.sqrt(centre * (1 - centre) / den), np.nan)
+    lcl, ucl = np.clip(centre - 3 * sigma, 0, 1), np.clip(centre + 3 * sigma, 0, 1)
+    near_lcl, near_ucl = np.clip(centre - 2 * sigma, 0, 1), np.clip(centre + 2 * sigma, 0, 1)
+
+    point_type = np.full(len(num), None, dtype=object)
+    rule = np.full(len(num), "", dtype=object)
+    direction, observed_rule = special_cause(
+        p[observed],
+        centre,
+        lcl[observed],
+        ucl[observed],
+        near_lcl[observed],
+        near_ucl[observed],
+    )
+    point_type[observed] = point_types(direction, improvement)
+    rule[observed] = observed_rule
+
+    result = pd.DataFrame(
+        {
+            "x": x,
+            "numerator": num,
+            "denominator": den,
+            "p": p,
+            "centre": centre,
+            "sigma": sigma,
+            "lcl": lcl,
+            "ucl": ucl,
+            "near_lcl": near_lcl,
+            "near_ucl": near_ucl,
+            "point_type": point_type,
+            "rule": rule,
+        }
+    )
+    result.attrs.update({"chart": "p", "improvement": improvement})
+    return result
+
+
+def p_chart_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
+    """Variation and assurance of a ``p_chart`` result, judged at its latest observed point."""
+    latest = _latest_observed(result, "p")
+    improvement = _result_improvement(result)
+    variation, direction = variation_of(latest["point_type"], improvement)
+    return {
+        "variation": variation,
+        "variation_direction": direction,
+        "assurance": assurance(latest["lcl"], latest["ucl"], target, improvement),
+        "n_points": int(result["p"].notna().sum()),
+        "latest_x": latest["x"],
+        "latest_value": float(latest["p"]),
+        "centre": float(latest["centre"]),
+        "lcl": float(latest["lcl"]),
+        "ucl": float(latest["ucl"]),
+        "target": target,
+        "improvement": improvement,
+    }
+
+
+# --- Funnel plot
+
+
+def funnel_limits(
+    n: float | Sequence[float] | np.ndarray,
+    p0: float,
+    levels: Sequence[float] = FUNNEL_LEVELS,
+) -> pd.DataFrame:
+    """Funnel limits for each n: columns n, p0, lower95, upper95, lower998, upper998 (by level)."""
+    sizes = _as_float_array(np.atleast_1d(n), "n")
+    if np.isnan(sizes).any() or (sizes <= 0).any():
+        raise ValueError("n must be positive numbers")
+    if _is_missing(p0) or not 0 <= p0 <= 1:
+        raise ValueError(f"p0 must be a proportion between 0 and 1, got {p0!r}")
+    result = pd.DataFrame({"n": sizes, "p0": float(p0)})
+    spread = np.sqrt(p0 * (1 - p0) / sizes)
+    for level in levels:
+        if not 0 < level < 1:
+            raise ValueError(f"levels must be between 0 and 1, got {level!r}")
+        z = NormalDist().inv_cdf(1 - (1 - level) / 2)
+        label = _level_label(level)
+        result[f"lower{label}"] = np.clip(p0 - z * spread, 0, 1)
+        result[f"upper{label}"] = np.clip(p0 + z * spread, 0, 1)
+    return result
+
+
+def funnel(
+    numerators: Sequence[float] | np.ndarray | pd.Series,
+    denominators: Sequence[float] | np.ndarray | pd.Series,
+    labels: Sequence[Any] | np.ndarray | pd.Series,
+) -> pd.DataFrame:
+    """Each organisation's proportion against the system's, with its limits and where it falls."""
+    num = _as_float_array(numerators, "numerators")
+    den = _as_float_array(denominators, "denominators")
+    labels = list(labels)
+    if not len(num) == len(den) == len(labels):
+        raise ValueError(
+            "numerators, denominators and labels differ in length "
+            f"({len(num)}, {len(den)} and {len(labels)})"
+        )
+    if len(num) == 0:
+        raise ValueError("a funnel plot needs at least one organisation")
+    if np.isnan(num).any() or np.isnan(den).any():
+        raise ValueError("numerators and denominators must not be missing")
+    if (den <= 0).any():
+        raise ValueError("denominators must be positive")
+    if (num < 0).any() or (num > den).any():
+        raise ValueError("numerators must be between 0 and their denominator")
+
+    p0 = num.sum() / den.sum()
+    limits = funnel_limits(den, p0)
+    p = num / den
+    outside = np.select(
+        [
+            p > limits["upper998"],
+            p > limits["upper95"],
+            p < limits["lower998"],
+            p < limits["lower95"],
+        ],
+        ["above_998", "above_95", "below_998", "below_95"],
+        default="within",
+    )
+    return pd.DataFrame(
+        {
+            "label": labels,
+            "numerator": num,
+            "denominator": den,
+            "p": p,
+            "p0": p0,
+            "lower95": limits["lower95"],
+            "upper95": limits["upper95"],
+            "lower998": limits["lower998"],
+            "upper998": limits["upper998"],
+            "outside": outside,
+        }
+    )
+
+
+def funnel_curve(p0: float, n_min: float, n_max: float, points: int = 100) -> pd.DataFrame:
+    """Funnel limit lines from ``n_min`` to ``n_max``, for plotting (columns as funnel_limits)."""
+    if not 0 < n_min < n_max:
+        raise ValueError(f"need 0 < n_min < n_max, got n_min={n_min!r}, n_max={n_max!r}")
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
+        raise ValueError(f"points must be a whole number of at least 2, got {points!r}")
+    # Geometric spacing: the limits change fastest at small n, where the points are needed.
+    return funnel_limits(np.geomspace(n_min, n_max, int(points)), p0)
+
+
+# --- Argument handling
+
+
+def _as_float_array(values: Any, name: str) -> np.ndarray:
+    """Values as a 1-D float array with NaN for missing, or ValueError."""
+    if isinstance(values, (str, bytes)) or not pd.api.types.is_list_like(values):
+        raise ValueError(f"{name} must be a list, array or Series of numbers")
+    try:
+        series = pd.Series(values)
+        array = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numbers (or missing): {error}") from None
+    if np.isinf(array).any():
+        raise ValueError(f"{name} must be finite numbers (or missing)")
+    return array
+
+
+def _check_improvement(improvement: str) -> None:
+    if improvement not in IMPROVEMENT_DIRECTIONS:
+        raise ValueError(
+            f"improvement must be one of {', '.join(IMPROVEMENT_DIRECTIONS)}; got {improvement!r}"
+        )
+
+
+def _x_axis(dates: Any, n: int) -> pd.Series:
+    """Dates as a datetime Series (checked), or positions 0..n-1 when there are none."""
+    if dates is None:
+        return pd.Series(np.arange(n))
+    if isinstance(dates, (str, bytes)) or not pd.api.types.is_list_like(dates):
+        raise ValueError("dates must be a list, array or Series of dates")
+    try:
+        x = pd.Series(pd.to_datetime(pd.Series(list(dates)))).reset_index(drop=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"dates must be dates: {error}") from None
+    if len(x) != n:
+        raise ValueError(f"dates and values differ in length ({len(x)} and {n})")
+    if x.isna().any():
+        raise ValueError("dates must not be missing")
+    if n > 1 and not (x.diff().iloc[1:] > pd.Timedelta(0)).all():
+        raise ValueError("dates must be in increasing order, with no repeats")
+    return x
+
+
+def _segment_starts(rebase_at: Any, x: pd.Series, has_dates: bool, n: int) -> list[int]:
+    """Sorted first positions of each segment, starting with 0."""
+    if rebase_at is None:
+        return [0]
+    if isinstance(rebase_at, (str, bytes)) or not pd.api.types.is_list_like(rebase_at):
+        rebase_at = [rebase_at]
+    starts = {0}
+    for at in rebase_at:
+        if isinstance(at, numbers.Integral) and not isinstance(at, bool):
+            position = int(at)
+            if not 1 <= position < n:
+                raise ValueError(
+                    f"rebase position {position} is out of range: a new segment must start "
+                    f"between position 1 and {n - 1}"
+                )
+        elif has_dates:
+            try:
+                later = np.flatnonzero((x >= pd.Timestamp(at)).to_numpy())
+            except (TypeError, ValueError):
+                raise ValueError(f"rebase_at {at!r} is neither a position nor a date") from None
+            if len(later) == 0 or later[0] == 0:
+                raise ValueError(
+                    f"rebase date {at!r} is out of range: it must fall after the first date "
+                    "and on or before the last"
+                )
+            position = int(later[0])
+        else:
+            raise ValueError(
+                f"rebase_at {at!r} is not a whole-number position (dates need the dates argument)"
+            )
+        starts.add(position)
+    return sorted(starts)
+
+
+def _targets(target: Any, n: int) -> np.ndarray | None:
+    if target is None:
+        return None
+    if np.ndim(target) == 0:
+        if _is_missing(target) or not isinstance(target, numbers.Real):
+            raise ValueError(f"target must be a number, got {target!r}")
+        return np.full(n, float(target))
+    targets = _as_float_array(target, "target")
+    if len(targets) != n:
+        raise ValueError(f"target and values differ in length ({len(targets)} and {n})")
+    return targets
+
+
+def _latest_observed(result: pd.DataFrame, value_column: str) -> pd.Series:
+    observed = result[result[value_column].notna()]
+    if observed.empty:
+        raise ValueError("the chart has no observed values to summarise")
+    return observed.iloc[-1]
+
+
+def _result_improvement(result: pd.DataFrame) -> str:
+    improvement = result.attrs.get("improvement")
+    if improvement is None:
+        raise ValueError(
+            "result has no improvement direction in attrs: pass a chart from this module"
+        )
+    _check_improvement(improvement)
+    return improvement
+
+
+def _summary_target(result: pd.DataFrame, latest: pd.Series, target: float | None) -> float | None:
+    if target is not None:
+        return float(target)
+    if "target" in result.columns and not _is_missing(latest["target"]):
+        return float(latest["target"])
+    return None
+
+
+def _level_label(level: float) -> str:
+    return f"{level * 100:g}".replace(".", "")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, numbers.Real) and math.isnan(value))

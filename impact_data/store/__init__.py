@@ -1,0 +1,1 @@
+"""Storage: the engine, ORM models, migrations, settings and the SQL helpers every query shares."""

@@ -1,0 +1,1 @@
+"""Per-screen assembly and wording of figures from `impact_data.measures`."""
