@@ -8,7 +8,6 @@ from sqlalchemy import and_, select
 from impact_data.store.db import Database
 from impact_data.store.models import (
     ImpactSelfAssessment,
-    Organisation,
     PdsaCycle,
     PdsaMeasure,
     PdsaProject,
@@ -19,27 +18,20 @@ from impact_data.store.models import (
     StaffSurveyResult,
     Visit,
 )
-
-ORG = Organisation.__table__
-
-
-def _frame(db: Database, query) -> pd.DataFrame:
-    with db.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+from impact_data.store.sql import ORG, read_frame
 
 
 def _wide_answers(
     db: Database, respondents, answers, date_col: str, item_col: str, extra
 ) -> pd.DataFrame:
     r, a = respondents, answers
-    people = _frame(
+    people = read_frame(
         db,
         select(r.upload_id, r.row_no, ORG.c.org_code, getattr(r, date_col), *extra)
         .join(ORG, ORG.c.id == r.org_id)
         .order_by(r.upload_id, r.row_no),
     )
-    values = _frame(
+    values = read_frame(
         db,
         select(a.upload_id, a.row_no, getattr(a, item_col), a.value).join(
             r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no)
@@ -56,7 +48,7 @@ def _wide_answers(
 
 def _pulse_wide(db: Database) -> pd.DataFrame:
     r, q = PulseRespondent, PulseQuestion
-    people = _frame(
+    people = read_frame(
         db,
         select(
             r.upload_id,
@@ -70,7 +62,7 @@ def _pulse_wide(db: Database) -> pd.DataFrame:
         .join(ORG, ORG.c.id == r.org_id)
         .order_by(r.upload_id, r.row_no),
     )
-    questions = _frame(
+    questions = read_frame(
         db, select(q.upload_id, q.question_code, q.position).order_by(q.upload_id, q.position)
     )
     for upload_id, group in questions.groupby("upload_id"):
@@ -85,7 +77,7 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
     """The rows of every upload of `kind`, with the template's column names."""
     if kind == "organisations":
         return {
-            "Organisations": _frame(
+            "Organisations": read_frame(
                 db,
                 select(
                     ORG.c.org_code, ORG.c.org_name, ORG.c.org_type, ORG.c.system, ORG.c.region
@@ -105,7 +97,7 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
             s.team,
             s.staff_group,
         ).join(ORG, ORG.c.id == s.org_id)
-        return {"Staff survey results": _frame(db, q)}
+        return {"Staff survey results": read_frame(db, q)}
     if kind == "pulse_survey":
         r = PulseRespondent
         frame = _pulse_wide(db)
@@ -132,10 +124,10 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
         q = select(
             ORG.c.org_code, s.assessment_date, s.component, s.level, s.evidence, s.next_step
         ).join(ORG, ORG.c.id == s.org_id)
-        return {"NHS IMPACT self-assessment": _frame(db, q)}
+        return {"NHS IMPACT self-assessment": read_frame(db, q)}
     if kind == "pdsa":
         p, c, m = PdsaProject, PdsaCycle, PdsaMeasure
-        projects = _frame(
+        projects = read_frame(
             db,
             select(
                 p.project_ref.label("project_id"),
@@ -156,7 +148,7 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
         projects["lived_experience_involved"] = projects["lived_experience_involved"].map(
             {True: "yes", False: "no"}
         )
-        cycles = _frame(
+        cycles = read_frame(
             db,
             select(
                 p.project_ref.label("project_id"),
@@ -170,7 +162,7 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
                 c.decision,
             ).join(p, p.id == c.project_id),
         )
-        measures = _frame(
+        measures = read_frame(
             db,
             select(
                 p.project_ref.label("project_id"),
@@ -197,4 +189,4 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
         .join(ORG, ORG.c.id == v.from_org_id)
         .join(host, host.c.id == v.to_org_id)
     )
-    return {"Learning visits": _frame(db, q)}
+    return {"Learning visits": read_frame(db, q)}

@@ -300,7 +300,7 @@ def _culture_section(
         )
         story.append(_image(render_png(culture_charts.over_time_chart(over_time, columns=5)), 140))
     pulse = compare.culture_measure(compare.OVERALL, source="pulse")
-    if compare._has_culture_data(db, "pulse"):
+    if compare.has_culture_data(db, "pulse"):
         trends = compare.trends(db, viewer, pulse, peer_group=facts_peer(facts))
         if not trends.empty:
             story += _page_break()
@@ -405,7 +405,7 @@ def _national_section(
     db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
 ) -> list[Any]:
 
-    codes = [c for c in ("PP3", "theme_engagement") if c in compare._national_score_codes(db)]
+    codes = [c for c in ("PP3", "theme_engagement") if c in compare.national_score_codes(db)]
     if not codes:
         return [_para("No national People Promise scores are loaded.", styles)]
     story: list[Any] = [

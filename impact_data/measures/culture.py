@@ -21,9 +21,9 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.measures import queries
 from impact_data.store.db import Database, bump_data_version
 from impact_data.store.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
+from impact_data.store.sql import month_start
 from impact_data.users import audit
 
 Z95 = 1.959964
@@ -523,7 +523,7 @@ def _pulse_questions(
 
     r, q, org = PulseRespondent, PulseQuestion, Organisation.__table__
     char = func.substr(r.answers, q.position, 1)
-    month = queries._month(db, r.response_date).label("period")
+    month = month_start(db, r.response_date).label("period")
     keys = [org.c.org_code, month, q.question_code]
     if level != "org":
         keys.insert(1, getattr(r, level))

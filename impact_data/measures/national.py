@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from impact_data.access import Viewer, requires_access
 from impact_data.store.db import Database
-from impact_data.store.models import NssQuestionResult, NssRelease, NssValue, Organisation, Upload
-
-ORG = Organisation.__table__
+from impact_data.store.models import NssQuestionResult, NssRelease, NssValue, Upload
+from impact_data.store.sql import ORG, read_frame
 
 METRIC_NAMES = {
     "PP1": "We are compassionate and inclusive",
@@ -37,12 +36,6 @@ METRIC_NAMES = {
 }
 
 
-def _frame(db: Database, query) -> pd.DataFrame:
-    with db.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
 @requires_access
 def releases(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Every national file loaded: source, release year, years, label, file, when."""
@@ -59,7 +52,7 @@ def releases(db: Database, viewer: Viewer) -> pd.DataFrame:
         .join(Upload, Upload.id == NssRelease.upload_id)
         .order_by(NssRelease.release_year.desc(), NssRelease.upload_id.desc())
     )
-    return _frame(db, q)
+    return read_frame(db, q)
 
 
 def source_label(db: Database, source: str = "benchmark") -> str | None:
@@ -121,7 +114,7 @@ def nss_scores(
         q = q.where(v.metric_code.in_(list(metric_codes)))
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
-    frame = _frame(db, q)
+    frame = read_frame(db, q)
     if frame.empty:
         return frame.assign(metric_name=pd.Series(dtype=object))
     frame = _newest(frame, ["org_code", "metric_code"], frame["metric_type"] == "question")
@@ -162,7 +155,7 @@ def nss_question_results(
         q = q.where(r.question_code.in_([c.lower() for c in question_codes]))
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
-    frame = _frame(db, q)
+    frame = read_frame(db, q)
     if frame.empty:
         return frame
     frame = frame.sort_values(["release_year", "upload_id"])

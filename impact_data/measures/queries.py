@@ -10,8 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Date, Integer, and_, case, cast, func, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import Integer, and_, case, cast, func, select
 
 from impact_data.access import Viewer, requires_access
 from impact_data.ingest.kinds import IMPACT_COMPONENTS
@@ -20,7 +19,6 @@ from impact_data.store.db import Database
 from impact_data.store.models import (
     ImpactSelfAssessment,
     InstrumentItem,
-    Organisation,
     PdsaCycle,
     PdsaMeasure,
     PdsaProject,
@@ -32,27 +30,7 @@ from impact_data.store.models import (
     Upload,
     Visit,
 )
-
-ORG = Organisation.__table__
-
-
-def _frame(db: Database, query: Select) -> pd.DataFrame:
-    with db.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _limit_detail(query: Select, viewer: Viewer) -> Select:
-    orgs = viewer.detail_orgs()
-    if orgs is None:
-        return query
-    return query.where(ORG.c.org_code.in_(sorted(orgs)))
-
-
-def _only_orgs(query: Select, org_codes: Iterable[str] | None) -> Select:
-    if org_codes is None:
-        return query
-    return query.where(ORG.c.org_code.in_(list(org_codes)))
+from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
 
 
 @requires_access
@@ -66,7 +44,7 @@ def organisations(db: Database, viewer: Viewer) -> pd.DataFrame:
         ORG.c.region,
         ORG.c.benchmark_group,
     ).order_by(ORG.c.org_name)
-    return _frame(db, q)
+    return read_frame(db, q)
 
 
 @requires_access
@@ -83,7 +61,7 @@ def uploads(db: Database, viewer: Viewer) -> pd.DataFrame:
         Upload.replaces_upload_id,
         Upload.sha256,
     ).order_by(Upload.id.desc())
-    frame = _frame(db, q)
+    frame = read_frame(db, q)
     orgs = viewer.detail_orgs()
     if orgs is not None and not frame.empty:
         frame = frame[frame["org_codes"].map(lambda codes: bool(set(codes or []) & orgs))]
@@ -150,16 +128,16 @@ def staff_survey_results(
     if level == "org":
         q = q.where(s.team.is_(None), s.staff_group.is_(None))
     elif level == "team":
-        q = _limit_detail(q.where(s.team.is_not(None), s.staff_group.is_(None)), viewer)
+        q = limit_detail(q.where(s.team.is_not(None), s.staff_group.is_(None)), viewer)
     else:
-        q = _limit_detail(q.where(s.staff_group.is_not(None), s.team.is_(None)), viewer)
-    q = _only_orgs(q, org_codes)
+        q = limit_detail(q.where(s.staff_group.is_not(None), s.team.is_(None)), viewer)
+    q = only_orgs(q, org_codes)
     if question_codes is not None:
         q = q.where(s.question_code.in_([c.lower() for c in question_codes]))
     if years is not None:
         q = q.where(s.year.in_(list(years)))
     q = q.order_by(ORG.c.org_code, s.year, s.question_code)
-    frame = _frame(db, q)
+    frame = read_frame(db, q)
     if level == "org":
         return suppress(frame, "responses", ["positive_pct", "score"], db.suppression_threshold())
     return suppress_with_siblings(
@@ -169,12 +147,6 @@ def staff_survey_results(
         db.suppression_threshold(),
         ["org_code", "year", "question_code"],
     )
-
-
-def _month(db: Database, column) -> ColumnElement:
-    if db.dialect == "postgresql":
-        return cast(func.date_trunc("month", column), Date)
-    return func.date(column, "start of month")
 
 
 def pulse_answers_subquery(db: Database):
@@ -210,7 +182,7 @@ def pulse_summary(
     """Monthly pulse results per organisation (and team) and question: n, % positive, mean."""
     r, q = PulseRespondent, PulseQuestion
     char = func.substr(r.answers, q.position, 1)
-    month = _month(db, r.response_date).label("month")
+    month = month_start(db, r.response_date).label("month")
     keys = [ORG.c.org_code, month, q.question_code]
     if by_team:
         keys.insert(1, r.team)
@@ -229,11 +201,11 @@ def pulse_summary(
         .order_by(*keys)
     )
     if by_team:
-        query = _limit_detail(query, viewer)
-    query = _only_orgs(query, org_codes)
+        query = limit_detail(query, viewer)
+    query = only_orgs(query, org_codes)
     if question_codes is not None:
         query = query.where(q.question_code.in_([c.lower() for c in question_codes]))
-    frame = _frame(db, query)
+    frame = read_frame(db, query)
     frame["month"] = pd.to_datetime(frame["month"])
     frame["mean"] = frame["mean"].astype(float)
     frame["n_positive"] = frame["n_positive"].astype(float)
@@ -303,9 +275,9 @@ def readiness_scores(
         .order_by(*keys)
     )
     if by_team:
-        q = _limit_detail(q, viewer)
-    q = _only_orgs(q, org_codes)
-    frame = _frame(db, q)
+        q = limit_detail(q, viewer)
+    q = only_orgs(q, org_codes)
+    frame = read_frame(db, q)
     n = frame["n"].astype(float)
     frame["mean"] = frame["mean"].astype(float)
     # Sample variance from the two moments (n - 1 denominator); 0 for a single respondent.
@@ -339,7 +311,7 @@ def impact_self_assessments(
         .join(ORG, ORG.c.id == s.org_id)
         .order_by(ORG.c.org_code, s.assessment_date, s.component)
     )
-    frame = _frame(db, _only_orgs(q, org_codes))
+    frame = read_frame(db, only_orgs(q, org_codes))
     frame["component_name"] = frame["component"].map(IMPACT_COMPONENTS)
     return frame
 
@@ -380,7 +352,7 @@ def pdsa_projects(
         .outerjoin(cycles, cycles.c.project_id == p.id)
         .order_by(ORG.c.org_code, p.project_ref)
     )
-    return _frame(db, _only_orgs(_limit_detail(q, viewer), org_codes))
+    return read_frame(db, only_orgs(limit_detail(q, viewer), org_codes))
 
 
 @requires_access
@@ -408,7 +380,7 @@ def pdsa_cycles(
     )
     if project_ids is not None:
         q = q.where(p.project_ref.in_(list(project_ids)))
-    return _frame(db, _limit_detail(q, viewer))
+    return read_frame(db, limit_detail(q, viewer))
 
 
 @requires_access
@@ -433,7 +405,7 @@ def pdsa_measures(
     )
     if project_ids is not None:
         q = q.where(p.project_ref.in_(list(project_ids)))
-    return _frame(db, _limit_detail(q, viewer))
+    return read_frame(db, limit_detail(q, viewer))
 
 
 @requires_access
@@ -484,7 +456,7 @@ def pdsa_activity(
         .outerjoin(recent, recent.c.org_id == ORG.c.id)
         .order_by(ORG.c.org_code)
     )
-    frame = _frame(db, q)
+    frame = read_frame(db, q)
     for col in frame.columns[1:]:
         frame[col] = frame[col].astype(int)
     # Share among the projects that recorded it: a blank is "not recorded", not "no".
@@ -516,7 +488,7 @@ def visits(db: Database, viewer: Viewer) -> pd.DataFrame:
         .join(host, host.c.id == v.to_org_id)
         .order_by(v.visit_date)
     )
-    return _frame(db, q)
+    return read_frame(db, q)
 
 
 __all__ = [

@@ -27,13 +27,11 @@ from impact_data.store.db import Database, bump_data_version
 from impact_data.store.models import (
     Instrument,
     InstrumentItem,
-    Organisation,
     ReadinessAnswer,
     ReadinessResponse,
 )
+from impact_data.store.sql import ORG, limit_detail, month_start
 from impact_data.users import audit
-
-ORG = Organisation.__table__
 
 # Thresholds for the readiness profile, on the scale's 0-1 position ((mean - min) / (max - min)):
 # on a 1-5 scale, "high" is a mean of 4 or more (agree), "low" below 3 (neutral).
@@ -179,7 +177,7 @@ def save_instrument(
 
 
 def _round(db: Database, column):
-    return queries._month(db, column)
+    return month_start(db, column)
 
 
 def _item_stats(db: Database, viewer: Viewer, by_team: bool, org_codes, programmes) -> pd.DataFrame:
@@ -207,7 +205,7 @@ def _item_stats(db: Database, viewer: Viewer, by_team: bool, org_codes, programm
         .group_by(*keys)
     )
     if by_team:
-        q = queries._limit_detail(q, viewer)
+        q = limit_detail(q, viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
     if programmes is not None:
@@ -264,7 +262,7 @@ def _person_stats(
         .group_by(*keys)
     )
     if by_team:
-        q = queries._limit_detail(q, viewer)
+        q = limit_detail(q, viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
     if programmes is not None:
@@ -524,7 +522,7 @@ def item_distribution(
         .group_by(r.instrument_code, a.item_code, a.value)
     )
     if teams is not None:
-        q = queries._limit_detail(q.where(r.team.in_(list(teams))), viewer)
+        q = limit_detail(q.where(r.team.in_(list(teams))), viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
     if programmes is not None:

@@ -58,11 +58,11 @@ from impact_data.store.models import (
     ReadinessResponse,
     StaffSurveyResult,
 )
+from impact_data.store.sql import ORG, month_start
 from impact_data.views.culture import period_label
 from impact_data.views.overview import ORG_TYPE_SHORT, VARIATION_GLYPHS, format_date
 from impact_data.views.pdsa import entry_csv
 
-ORG = queries.ORG
 OVERALL = "Overall"
 ALPHA = 0.05
 Z95 = 1.959964
@@ -213,7 +213,7 @@ def measure_options(
     options: list[Measure] = []
     chosen = _version(db, version)
     for source in CULTURE_SOURCES:
-        if not _has_culture_data(db, source):
+        if not has_culture_data(db, source):
             continue
         options.append(culture_measure(OVERALL, source=source))
         questions = chosen.definition.question_frame()
@@ -239,7 +239,7 @@ def measure_options(
                         instrument_name=str(first["name"]).split(":")[0].strip(),
                     )
                 )
-    for code in _national_score_codes(db):
+    for code in national_score_codes(db):
         options.append(national_measure(code))
     if statistic is not None:
         options = [m for m in options if m.statistic == statistic]
@@ -250,7 +250,7 @@ def _version(db: Database, version: int | None) -> culture.MeasureVersion:
     return culture.current_version(db) if version is None else culture.get_version(db, version)
 
 
-def _has_culture_data(db: Database, source: str) -> bool:
+def has_culture_data(db: Database, source: str) -> bool:
     if source == "staff_survey":
         query = select(exists().where(StaffSurveyResult.positive_pct.is_not(None)))
     elif source == "pulse":
@@ -269,7 +269,7 @@ def _instruments_used(db: Database) -> set[str]:
         return set(conn.execute(select(ReadinessResponse.instrument_code).distinct()).scalars())
 
 
-def _national_score_codes(db: Database) -> list[str]:
+def national_score_codes(db: Database) -> list[str]:
     with db.connect() as conn:
         codes = set(
             conn.execute(
@@ -491,7 +491,7 @@ def _readiness_groups(db: Database, measure: Measure) -> pd.DataFrame:
     """Per organisation, team, programme and round (month): respondents, the sum and sum of
     squares of their subscale scores, and how many agree (aggregated in the database)."""
     r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
-    round_of = queries._month(db, r.assessment_date)
+    round_of = month_start(db, r.assessment_date)
     per_person = (
         select(
             r.org_id,

@@ -24,9 +24,9 @@ from impact_data.measures import culture, queries
 from impact_data.measures.culture import MeasureVersion
 from impact_data.stats import spc
 from impact_data.store.db import Database
-from impact_data.store.models import Organisation, PulseQuestion, PulseRespondent
+from impact_data.store.models import PulseQuestion, PulseRespondent
+from impact_data.store.sql import ORG, month_start
 
-ORG = Organisation.__table__
 SUPPRESSED = "suppressed"
 OVERALL = "Overall"
 SOURCES = {
@@ -506,7 +506,7 @@ def _answer_counts(
     """Answers 1-5 per organisation (team, staff group), month and question, counted in SQL."""
     r, q = PulseRespondent, PulseQuestion
     answer = func.substr(r.answers, q.position, 1)
-    month = queries._month(db, r.response_date)
+    month = month_start(db, r.response_date)
     keys: list = [ORG.c.org_code, month.label("period"), q.question_code]
     if level != "org":
         keys.insert(1, getattr(r, level).label(level))

@@ -39,7 +39,6 @@ from impact_data.store.db import Database
 from impact_data.store.models import (
     ImpactSelfAssessment,
     InstrumentItem,
-    Organisation,
     PdsaCycle,
     PdsaMeasure,
     PdsaProject,
@@ -49,8 +48,7 @@ from impact_data.store.models import (
     ReadinessResponse,
     Visit,
 )
-
-ORG = Organisation.__table__
+from impact_data.store.sql import ORG, month_start, only_orgs, read_frame
 
 RECENT_DAYS = 90
 # Fewest points for an SPC icon; below this we say "too few points", never "stable".
@@ -227,7 +225,7 @@ def culture_by_year(
         .rename("answers")
     )
     frame = overall.merge(answers, left_on=["org_code", "period"], right_index=True, how="left")
-    names = _frame(db, select(ORG.c.org_code, ORG.c.org_name))
+    names = read_frame(db, select(ORG.c.org_code, ORG.c.org_name))
     frame = frame.merge(names, on="org_code", how="left").rename(
         columns={"period": "year", "score": "positive_pct", "n_questions": "questions"}
     )
@@ -287,7 +285,7 @@ def culture_by_month(
     measure = measure or current_measure(db)
     r, q = PulseRespondent, PulseQuestion
     char = func.substr(r.answers, q.position, 1)
-    month = _month(db, r.response_date)
+    month = month_start(db, r.response_date)
     per_respondent = (
         select(
             r.org_id,
@@ -315,7 +313,7 @@ def culture_by_month(
         .group_by(ORG.c.org_code, p.c.month)
         .order_by(ORG.c.org_code, p.c.month)
     )
-    frame = _frame(db, _only_orgs(query, org_codes))
+    frame = read_frame(db, only_orgs(query, org_codes))
     frame["month"] = pd.to_datetime(frame["month"])
     frame["answers"] = frame["answers"].astype(float)
     frame["positive"] = frame["positive"].astype(float)
@@ -410,7 +408,7 @@ def _readiness_groups(db: Database, org_codes: Iterable[str] | None = None) -> p
         .group_by(*keys)
         .order_by(*keys)
     )
-    frame = _frame(db, _only_orgs(q, org_codes))
+    frame = read_frame(db, only_orgs(q, org_codes))
     for col in ("team", "programme"):
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
     frame["assessment_date"] = [_as_date(v) for v in frame["assessment_date"]]
@@ -595,7 +593,7 @@ def pdsa_cycles_by_month(
     """
     as_of = as_of or dt.date.today()
     c, p = PdsaCycle, PdsaProject
-    month = _month(db, c.start_date)
+    month = month_start(db, c.start_date)
     counts_q = (
         select(ORG.c.org_code, month.label("month"), func.count().label("cycles"))
         .select_from(c)
@@ -609,8 +607,8 @@ def pdsa_cycles_by_month(
         .join(ORG, ORG.c.id == p.org_id)
         .group_by(ORG.c.org_code)
     )
-    counts = _frame(db, _only_orgs(counts_q, org_codes))
-    firsts = _frame(db, _only_orgs(first_q, org_codes))
+    counts = read_frame(db, only_orgs(counts_q, org_codes))
+    firsts = read_frame(db, only_orgs(first_q, org_codes))
     columns = ["org_code", "month", "cycles", "mean", "lpl", "upl", "trial_limits"]
     columns += ["point_type", "rule", "spc"]
     end = pd.Timestamp(as_of).to_period("M").to_timestamp()
@@ -682,7 +680,7 @@ def lived_experience_by_year(
         .group_by(ORG.c.org_code, year)
         .order_by(ORG.c.org_code, year)
     )
-    frame = _frame(db, _only_orgs(q, org_codes))
+    frame = read_frame(db, only_orgs(q, org_codes))
     for col in ("year", "projects", "lived_experience_projects"):
         frame[col] = frame[col].astype(int)
     frame["lived_experience_share"] = frame["lived_experience_projects"] / frame["projects"]
@@ -1321,9 +1319,6 @@ def _cell(value: object, hidden: bool, fmt: str | None) -> str:
 
 
 # Query plumbing shared with impact_data.measures.queries.
-_frame = queries._frame
-_only_orgs = queries._only_orgs
-_month = queries._month
 
 
 def _as_date(value: object) -> dt.date:

@@ -28,6 +28,7 @@ from impact_data.measures import queries
 from impact_data.stats import spc
 from impact_data.store.db import Database
 from impact_data.store.models import PdsaCycle, PdsaProject
+from impact_data.store.sql import limit_detail, month_start, only_orgs, read_frame
 
 CHARTS = ("xmr", "run", "p")
 CHART_NAMES = {"xmr": "XmR chart", "run": "Run chart", "p": "p-chart"}
@@ -278,7 +279,7 @@ def project_detail(db: Database, viewer: Viewer, project_id: str) -> dict[str, A
         .join(org, org.c.id == p.org_id)
         .where(p.project_ref == project_id)
     )
-    frame = queries._frame(db, queries._limit_detail(q, viewer))
+    frame = read_frame(db, limit_detail(q, viewer))
     if frame.empty:
         return None
     detail = frame.iloc[0].to_dict()
@@ -750,7 +751,7 @@ def cycles_per_month(
     """Cycles started per month and organisation, counted in the database (months in which an
     organisation started none are absent)."""
     c, p, org = PdsaCycle, PdsaProject, queries.ORG
-    month = queries._month(db, c.start_date).label("month")
+    month = month_start(db, c.start_date).label("month")
     q = (
         select(org.c.org_code, month, func.count().label("cycles"))
         .select_from(c)
@@ -759,7 +760,7 @@ def cycles_per_month(
         .group_by(org.c.org_code, month)
         .order_by(month, org.c.org_code)
     )
-    frame = queries._frame(db, queries._only_orgs(q, org_codes))
+    frame = read_frame(db, only_orgs(q, org_codes))
     if frame.empty:
         return pd.DataFrame(
             {
@@ -819,7 +820,7 @@ def portfolio(
         .join(org, org.c.id == p.org_id)
         .group_by(org.c.org_code, c.decision)
     )
-    decisions = queries._frame(db, q)
+    decisions = read_frame(db, q)
     decisions["decision"] = decisions["decision"].astype(object).fillna(RUNNING)
     wide = decisions.pivot_table(
         index="org_code", columns="decision", values="n", aggfunc="sum", fill_value=0

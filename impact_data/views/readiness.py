@@ -21,9 +21,8 @@ from impact_data.measures import queries, readiness
 from impact_data.measures.readiness import InstrumentItemSpec
 from impact_data.stats.disclosure import SUPPRESSED, suppress
 from impact_data.store.db import Database
-from impact_data.store.models import Organisation, ReadinessAnswer, ReadinessResponse
-
-ORG = Organisation.__table__
+from impact_data.store.models import ReadinessAnswer, ReadinessResponse
+from impact_data.store.sql import ORG, limit_detail, month_start
 
 NO_TEAM = "(no team given)"
 NO_PROGRAMME = "(no programme given)"
@@ -118,7 +117,7 @@ def filter_options(db: Database, viewer: Viewer) -> dict:
     """What the filters can offer: organisations, teams (org, team), programmes, rounds and
     instruments that have readiness answers. Teams are limited to the viewer's detail orgs."""
     r = ReadinessResponse
-    round_of = queries._month(db, r.assessment_date).label("round")
+    round_of = month_start(db, r.assessment_date).label("round")
     q = select(ORG.c.org_code, r.team, r.programme, round_of, r.instrument_code).distinct()
     q = q.join(ORG, ORG.c.id == r.org_id)
     with db.connect() as conn:
@@ -738,7 +737,7 @@ def item_answers(
             and_(ORG.c.org_code == o, r.team.is_(None) if t is None else r.team == t)
             for o, t in teams
         ]
-        q = queries._limit_detail(q.where(or_(*pairs) if pairs else False), viewer)
+        q = limit_detail(q.where(or_(*pairs) if pairs else False), viewer)
     if programmes is not None:
         named = [p for p in programmes if p is not None]
         options = [r.programme.in_(named)] if named else []
