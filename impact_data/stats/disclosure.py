@@ -1,13 +1,82 @@
-"""Small-number suppression, applied inside the data layer so no view or export can forget it."""
+"""Disclosure control: the one small-number rule every figure, view and export goes through.
+
+The rule, in plain words (the README repeats it):
+
+1. *Primary suppression.* A group with fewer than `threshold` people (responses) is hidden:
+   its count and every figure computed from it.
+2. *Complementary suppression.* Where the groups are parts of a published total (the teams of
+   one organisation, the organisations of one system, ...), the part of that total which is not
+   published, the total minus the groups shown, must itself be zero or at least `threshold`.
+   While it is not, the smallest group still shown is hidden too. So no total minus the shown
+   parts gives a small group, whether one group is hidden or several.
+3. *Chosen groups.* Where a user picks which groups to pool (items, teams, rounds,
+   organisations), only groups that are published on their own are pooled
+   (`publishable_groups`): any sum or difference of selections is then a sum or difference of
+   published figures and reveals nothing hidden.
+
+Pure functions on DataFrames; no database.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+__all__ = [
+    "PRIMARY",
+    "SECONDARY",
+    "SUPPRESSED",
+    "SUPPRESSION",
+    "hidden_mask",
+    "publishable_groups",
+    "suppress",
+    "suppress_with_siblings",
+]
+
 SUPPRESSED = "suppressed"
+SUPPRESSION = "suppression"
+PRIMARY = "small number"
+SECONDARY = "secondary"
+
+
+def hidden_mask(
+    counts: pd.Series,
+    threshold: int,
+    groups: pd.Series | None = None,
+    totals: pd.Series | None = None,
+) -> pd.Series:
+    """The reason each count is hidden: "small number", "secondary" or "" (shown).
+
+    `groups` labels the parts of one total (rows with the same label are siblings; NaN labels
+    stand alone). `totals`, aligned with `counts`, is each row's published total where it is
+    more than the sum of its parts (people with no team, say); by default the sum of the parts.
+    """
+    n = pd.to_numeric(counts, errors="coerce").astype(float)
+    reason = pd.Series(np.where(n < threshold, PRIMARY, ""), index=counts.index, dtype=object)
+    if groups is None or not len(n):
+        return reason
+    labels = pd.Series(groups, index=counts.index)
+    known = n.fillna(0.0)
+    total = known.groupby(labels, dropna=True).transform("sum")
+    if totals is not None:
+        given = pd.to_numeric(pd.Series(totals, index=counts.index), errors="coerce")
+        total = given.where(given.notna(), total).astype(float)
+    shown = known.where(reason == "", 0.0).groupby(labels, dropna=True).transform("sum")
+    unpublished = total - shown
+    risky = labels.notna() & (unpublished > 0) & (unpublished < threshold)
+    for label in pd.unique(labels[risky]):
+        rows = labels.index[labels == label]
+        group_total = float(total[rows[0]])
+        visible = [r for r in rows if reason[r] == ""]
+        visible.sort(key=lambda r: (known[r], str(r)))
+        hidden_part = group_total - sum(known[r] for r in visible)
+        while visible and 0 < hidden_part < threshold:
+            row = visible.pop(0)
+            reason[row] = SECONDARY
+            hidden_part += known[row]
+    return reason
 
 
 def suppress(
@@ -15,18 +84,36 @@ def suppress(
     n_column: str,
     value_columns: Sequence[str],
     threshold: int,
+    *,
+    sibling_keys: Sequence[str] = (),
+    total_column: str | None = None,
 ) -> pd.DataFrame:
-    """Blank `value_columns` (and the count) where `n_column` < threshold; add `suppressed`.
+    """Apply the disclosure rule to `frame`: blank `value_columns` and the count of hidden rows.
 
-    The count itself is hidden too: with a known total, a small count can identify people.
+    `sibling_keys` name the columns shared by the parts of one total (e.g. org, year and
+    question for the teams of an organisation); `total_column`, if given, holds each row's
+    published total. Adds `suppressed` (bool) and `suppression` (the reason, "" if shown).
     """
     out = frame.copy()
-    small = out[n_column].notna() & (out[n_column] < threshold)
-    out[SUPPRESSED] = small.astype(bool)
+    groups = None
+    if sibling_keys and len(out):
+        keys = out[list(sibling_keys)].astype(object).where(out[list(sibling_keys)].notna(), "")
+        groups = pd.Series(
+            pd.MultiIndex.from_frame(keys).factorize()[0], index=out.index, dtype=float
+        )
+    totals = out[total_column] if total_column else None
+    reason = hidden_mask(out[n_column], threshold, groups, totals)
+    hide = reason != ""
+    out[SUPPRESSION] = reason
+    out[SUPPRESSED] = hide.astype(bool)
     for col in value_columns:
         if col in out.columns:
-            out[col] = out[col].astype(float).where(~small, np.nan)
-    out[n_column] = out[n_column].astype("Int64").where(~small, pd.NA)
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).where(~hide, np.nan)
+    out[n_column] = (
+        pd.to_numeric(out[n_column], errors="coerce").astype("Int64").where(~hide, pd.NA)
+    )
+    if total_column and total_column != n_column:
+        out = out.drop(columns=[total_column])
     return out
 
 
@@ -37,30 +124,22 @@ def suppress_with_siblings(
     threshold: int,
     sibling_keys: Sequence[str],
 ) -> pd.DataFrame:
-    """Primary suppression, then secondary: where exactly one of a total's parts (rows
-    sharing `sibling_keys`, e.g. the teams of one org, year and question) is hidden, hide
-    the smallest other part too, so the hidden one cannot be worked out from the total.
+    """`suppress` with the parts of each total named by `sibling_keys` (kept for callers)."""
+    return suppress(frame, n_column, value_columns, threshold, sibling_keys=sibling_keys)
 
-    Adds `suppressed` and `suppression` ("small number", "secondary" or "").
+
+def publishable_groups(
+    published: pd.DataFrame, group_column: str, chosen: Iterable[object]
+) -> tuple[list[object], list[object]]:
+    """Split the groups a user chose into those that may be pooled and those left out.
+
+    `published` is the screen's own table of groups with its `suppressed` column; a group may
+    be pooled only where it is shown on its own, so no two selections differ by a hidden group.
     """
-    out = frame.copy()
-    n = pd.to_numeric(out[n_column], errors="coerce")
-    reason = pd.Series(np.where(n < threshold, "small number", ""), index=out.index, dtype=object)
-    if len(out) and sibling_keys:
-        order = n.fillna(-1)
-        for idx in out.groupby(list(sibling_keys), dropna=False).indices.values():
-            rows = [out.index[i] for i in idx]
-            hidden = [r for r in rows if reason[r]]
-            shown = [r for r in rows if not reason[r]]
-            if len(hidden) == 1 and shown:
-                reason[min(shown, key=lambda r: order[r])] = "secondary"
-    out["suppression"] = reason
-    hide = reason != ""
-    out[SUPPRESSED] = hide.astype(bool)
-    for col in value_columns:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).where(~hide, np.nan)
-    out[n_column] = (
-        pd.to_numeric(out[n_column], errors="coerce").astype("Int64").where(~hide, pd.NA)
-    )
-    return out
+    chosen = list(dict.fromkeys(chosen))
+    if SUPPRESSED in published.columns:
+        hidden_rows = published[SUPPRESSED].fillna(True).astype(bool)
+    else:
+        hidden_rows = pd.Series(False, index=published.index)
+    shown = set(published.loc[~hidden_rows, group_column])
+    return [g for g in chosen if g in shown], [g for g in chosen if g not in shown]
