@@ -1,0 +1,19 @@
+"""Guide: NHS IMPACT, using each page, and reading the statistics, in the product's own words."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.guide import SECTIONS
+from ui.state import viewer
+
+viewer()
+st.title("Guide")
+st.write(
+    "What NHS IMPACT asks of a system investing in people and culture, how to use each page, "
+    "and how to read the charts. Every page links here where it uses a statistical term."
+)
+st.markdown("\n".join(f"- [{s.title}](#{s.anchor})" for s in SECTIONS))
+for section in SECTIONS:
+    st.header(section.title, anchor=section.anchor)
+    st.markdown(section.body)

@@ -1,0 +1,45 @@
+"""The in-app guide renders every section, and every term a page links to has a section."""
+
+from __future__ import annotations
+
+import re
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from ui.guide import GUIDE_URL, SECTIONS, TERMS, guide_link, section_for
+
+
+def test_guide_page_renders_every_section(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPACT_DATABASE_URL", f"sqlite:///{tmp_path / 'impact.db'}")
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages" / "guide.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    headers = [h.value for h in at.header]
+    assert headers == [s.title for s in SECTIONS]
+    text = " ".join(m.value for m in at.markdown)
+    assert "Investing in people and culture" in text
+    assert "r_wg(J)" in text and "Spiegelhalter" in text
+
+
+def test_every_term_points_to_a_section_that_exists():
+    anchors = {s.anchor for s in SECTIONS}
+    assert len(anchors) == len(SECTIONS)
+    for term, anchor in TERMS.items():
+        assert anchor in anchors, term
+        assert section_for(term).anchor == anchor
+
+
+def test_guide_links_from_pages_land_on_sections():
+    link = guide_link("XmR")
+    assert link == f"[Reading variation: SPC charts and their icons](/{GUIDE_URL}#variation)"
+    anchors = {s.anchor for s in SECTIONS}
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        for term in re.findall(r"guide_link\(\s*\"([^\"]+)\"", path.read_text()):
+            assert TERMS[term.lower()] in anchors, (path.name, term)
+
+
+def test_guide_is_in_the_navigation():
+    app = (ROOT / "app.py").read_text()
+    assert '"pages/guide.py"' in app and f'"{GUIDE_URL}")' in app
