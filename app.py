@@ -22,7 +22,7 @@ st.set_page_config(
 
 database()  # create or upgrade the schema before any page runs
 
-# (section, file, title, icon, url_path); a page whose file is absent is simply not listed.
+# The navigation, built from one list: (section, file, title, icon, url_path).
 PAGE_SPECS = [
     ("System", "pages/overview.py", "Overview", ":material/dashboard:", "overview"),
     ("System", "pages/compare.py", "Compare", ":material/compare_arrows:", "compare"),
@@ -30,26 +30,18 @@ PAGE_SPECS = [
     ("Culture and readiness", "pages/readiness.py", "Readiness", ":material/flag:", "readiness"),
     ("Improvement", "pages/pdsa.py", "PDSA & measures", ":material/autorenew:", "pdsa"),
     ("Improvement", "pages/workshop.py", "Workshop", ":material/co_present:", "workshop"),
+    ("Improvement", "pages/join.py", "Join a workshop", ":material/smartphone:", "join"),
     ("Your data", "pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("Your data", "pages/settings.py", "Settings", ":material/settings:", "settings"),
+    ("Help", "pages/guide.py", "Guide", ":material/menu_book:", "guide"),
 ]
-JOIN_PAGE = "pages/join.py"
 
 
 def _pages() -> dict[str, list]:
     sections: dict[str, list] = {}
     for section, path, title, icon, url_path in PAGE_SPECS:
-        if (ROOT / path).exists():
-            sections.setdefault(section, []).append(
-                st.Page(
-                    path, title=title, icon=icon, url_path=url_path, default=url_path == "overview"
-                )
-            )
-    if (ROOT / JOIN_PAGE).exists():
-        sections.setdefault("Improvement", []).append(
-            st.Page(
-                JOIN_PAGE, title="Join a workshop", icon=":material/smartphone:", url_path="join"
-            )
+        sections.setdefault(section, []).append(
+            st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "overview")
         )
     return sections
 

@@ -69,8 +69,8 @@ def facilitator(db, code: str, n_items: int, run: Run, stop: threading.Event) ->
     """Reads the totals every 0.2 s, like the live view's fragment."""
     while not stop.is_set():
         started = time.perf_counter()
-        seen = counts(db, code)
-        frame = results(db, code)
+        seen = counts(db, LOCAL, code)
+        frame = results(db, LOCAL, code)
         done = time.perf_counter()
         people = int(frame["n"].sum()) // n_items if not frame.empty else 0
         run.polls.append((done, seen["joined"], seen["answered"], people))
@@ -167,7 +167,7 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
         poller.join()
 
         total = n_threads + n_apptest
-        final = results(db, code).set_index("item_code")
+        final = results(db, LOCAL, code).set_index("item_code")
         expected = {item: {v: 0 for v in range(1, 6)} for item in items}
         for i in run.tokens:
             for item, value in final_answers(i, items).items():
@@ -182,7 +182,7 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
             my_answers(db, code, token) == final_answers(i, items)
             for i, token in run.tokens.items()
         )
-        last = counts(db, code)
+        last = counts(db, LOCAL, code)
         max_seen = max((people for *_x, people in run.polls), default=0)
         lat = latencies(run)
         return {

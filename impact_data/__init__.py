@@ -36,4 +36,18 @@ __all__ = [
     "get_kind",
     "load_file",
     "prepare_upload",
+    # modules and packages
+    "access",
+    "cli",
+    "demo",
+    "exports",
+    "ingest",
+    "measures",
+    "raw_export",
+    "spc",
+    "stats",
+    "store",
+    "users",
+    "views",
+    "workshop",
 ]

@@ -15,6 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+__all__ = [
+    "ADMIN_ROLES",
+    "FULL_ACCESS_ROLES",
+    "ROLES",
+    "ROLE_LABELS",
+    "AccessDenied",
+    "Viewer",
+    "require_admin",
+    "requires_access",
+]
+
 ROLES = ("admin", "executive", "team_member", "facilitator")
 ROLE_LABELS = {
     "admin": "Admin: everything, including users and settings",
@@ -66,6 +77,17 @@ class Viewer:
     def can_see_detail(self, org_code: str) -> bool:
         detail = self.detail_orgs()
         return detail is None or org_code in detail
+
+    def scoped_to(self, org_codes: set[str] | frozenset[str]) -> Viewer:
+        """This person with upload rights for exactly these organisations: for a write the
+        data layer composes and checks itself (a facilitator saving their own workshop as a
+        readiness round), never for a file from outside."""
+        return Viewer(self.user, "team_member", frozenset(org_codes))
+
+    @property
+    def can_upload(self) -> bool:
+        """Whether this viewer may load any file at all (checked before a file is read)."""
+        return self.is_admin or (self.role in ("team_member", "executive") and bool(self.org_codes))
 
     def can_upload_for(self, org_codes: set[str] | frozenset[str]) -> bool:
         """Uploads and deletions: admins any organisation, others only their own."""

@@ -1,7 +1,8 @@
 """`python -m impact_data`: the same functions as the app, for scripts and operations.
 
-Exit codes: 0 success; 1 a command that could not run (e.g. unknown upload, refused delete);
-2 a file with validation problems (every problem printed on stderr, one per line).
+Exit codes: 0 success; 1 a command that could not run (e.g. unknown upload, refused delete,
+a restore into a database holding data without --replace); 2 a file with validation problems
+(every problem printed on stderr, one per line), or a restore of a damaged or foreign file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ from pathlib import Path
 
 from impact_data.ingest.kinds import KINDS, UPLOAD_KINDS
 from impact_data.store.db import Database, database_url
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
     load.add_argument("--system", help="national files: import only this system's organisations")
     load.add_argument("--year", type=int, help="national detailed files: the survey year")
+    load.add_argument(
+        "--org",
+        metavar="CODE",
+        help="the organisation of a file with no organisation column (e.g. a survey "
+        "contractor's export)",
+    )
     sub.add_parser("demo", help="load the sample integrated care system")
     status = sub.add_parser("status", help="row counts and uploads")
     status.add_argument("--json", action="store_true", help="print JSON")
@@ -51,6 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, type=Path)
     export.add_argument(
         "--raw", action="store_true", help="rows as uploaded (re-loadable), unsuppressed"
+    )
+    backup = sub.add_parser(
+        "backup", help="write every table and the schema revision to one file (a snapshot)"
+    )
+    backup.add_argument("--out", required=True, type=Path, help="the backup file (.zip)")
+    restore = sub.add_parser(
+        "restore", help="restore a backup (all or nothing; SQLite <-> PostgreSQL moves too)"
+    )
+    restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--replace", action="store_true", help="replace everything in a database holding data"
+    )
+    restore.add_argument(
+        "--by", default="command line", help="who is restoring (recorded in the audit log)"
     )
     template = sub.add_parser("template", help="write the blank template of a kind")
     template.add_argument("--kind", required=True, choices=sorted(KINDS))
@@ -80,12 +109,13 @@ def _init(db: Database, args) -> int:
 
 
 def _load(db: Database, args) -> int:
-    from impact_data.ingest import commit_upload, prepare_upload
+    from impact_data.ingest.uploads import commit_file, prepare_file
+    from impact_data.views.upload_report import overrides_text
 
     if not args.file.exists():
         print(f"{args.file}: no such file", file=sys.stderr)
         return EXIT_FAILED
-    prepared = prepare_upload(
+    prepared, remembered = prepare_file(
         db,
         args.file.read_bytes(),
         args.file.name,
@@ -94,7 +124,14 @@ def _load(db: Database, args) -> int:
         replace_upload_id=args.replace,
         system=args.system,
         survey_year=args.year,
+        org_code=args.org,
     )
+    if remembered:
+        print(
+            "note: column choices remembered from an earlier upload were applied: "
+            + overrides_text(remembered),
+            file=sys.stderr,
+        )
     for note in prepared.notes:
         print(f"note: {note}", file=sys.stderr)
     if not prepared.ok:
@@ -110,7 +147,21 @@ def _load(db: Database, args) -> int:
             f"{args.file.name}: valid; {json.dumps(prepared.row_counts)} (dry run, nothing written)"
         )
         return EXIT_OK
-    result = commit_upload(db, prepared, uploaded_by=args.by)
+    from impact_data.access import AccessDenied
+    from impact_data.ingest import UploadRefused
+
+    try:
+        result = commit_file(db, prepared, uploaded_by=args.by)
+    except UploadRefused as exc:
+        # Another writer got there first (the same file, the same rows, the same replace):
+        # the same report and exit code as a file refused before writing.
+        for problem in exc.problems:
+            print(str(problem), file=sys.stderr)
+        print(f"{args.file.name}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except AccessDenied as exc:
+        print(f"{args.file.name}: not loaded: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     replaced = (
         f", replacing upload {result.replaced_upload_id}" if result.replaced_upload_id else ""
     )
@@ -141,7 +192,10 @@ def _status(db: Database, args) -> int:
     if args.json:
         print(json.dumps(info, indent=2, default=str))
         return EXIT_OK
-    print(f"database: {info['database']} (data version {info['data_version']})")
+    print(
+        f"database: {info['database']} (schema revision {info.get('schema_revision')}, "
+        f"data version {info['data_version']})"
+    )
     for table, n in info["tables"].items():
         print(f"  {table:28} {n:>10,}")
     print(f"uploads: {len(info['uploads'])}")
@@ -177,7 +231,47 @@ def _export(db: Database, args) -> int:
     return EXIT_OK
 
 
+def _backup(db: Database, args) -> int:
+    from impact_data.backup import BackupError, write_backup
+
+    try:
+        info = write_backup(db, args.out)
+    except (BackupError, OSError) as exc:
+        print(f"no backup written: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"wrote {args.out}: {info.total_rows:,} rows in {len(info.row_counts)} tables, "
+        f"schema revision {info.schema_revision}, data version {info.data_version}"
+    )
+    return EXIT_OK
+
+
+def _restore(db: Database, args) -> int:
+    from impact_data.backup import BackupError, RestoreRefused, restore_backup
+
+    if not args.file.exists():
+        print(f"{args.file}: no such file", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        result = restore_backup(db, args.file, replace=args.replace, restored_by=args.by)
+    except BackupError as exc:
+        print(f"not restored: {exc}; the database is unchanged", file=sys.stderr)
+        return EXIT_INVALID
+    except RestoreRefused as exc:
+        print(f"not restored: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    info = result.info
+    print(
+        f"restored {args.file} (taken {info.taken_at} from {info.source_dialect}, schema "
+        f"revision {info.schema_revision}): {info.total_rows:,} rows; schema now at "
+        f"{result.schema_revision}, data version {result.data_version}"
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
+    "backup": _backup,
+    "restore": _restore,
     "init": _init,
     "load": _load,
     "demo": _demo,

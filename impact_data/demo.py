@@ -11,6 +11,12 @@ from impact_data.ingest.load import UploadRefused
 from impact_data.ingest.uploads import load_file
 from impact_data.store.db import Database
 
+__all__ = [
+    "SAMPLE_DIR",
+    "demo_manifest",
+    "load_demo",
+]
+
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "demo"
 
 

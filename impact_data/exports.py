@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,18 +10,29 @@ from pathlib import Path
 import pandas as pd
 
 from impact_data.access import AccessDenied, Viewer
+from impact_data.ingest.convert import FORMULA_PREFIXES, protect_formula_text
 from impact_data.ingest.kinds import get_kind
-from impact_data.measures import queries
+from impact_data.measures import culture, pdsa, queries, readiness
 from impact_data.store.db import Database
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = [
+    "ABOUT_SHEET",
+    "FORMULA_PREFIXES",
+    "SUPPRESSION_RULE",
+    "culture_measure_table",
+    "export_tables",
+    "neutralise",
+    "safe_frame",
+    "to_csv_bytes",
+    "to_xlsx_bytes",
+    "write_export",
+]
 
 
 def neutralise(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula, prefixed so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """A text cell that a spreadsheet would run as a formula, prefixed so it stays text
+    (loading the file again takes the prefix off: a raw export round-trips exactly)."""
+    return protect_formula_text(value)
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,8 +49,10 @@ ABOUT_SHEET = "About this export"
 SUPPRESSION_RULE = (
     "Small-number suppression: a group with fewer responses than this dashboard's threshold "
     "(set on the Settings page; 11 unless an admin changed it) is shown as suppressed (its "
-    "figures left blank, with suppressed = TRUE), and so is one more group wherever a hidden one "
-    "could be worked out from a total and the other groups."
+    "figures left blank, with suppressed = TRUE); where groups are parts of a published total, "
+    "further groups are hidden until the total minus the groups shown is zero or at least the "
+    "threshold, so no hidden group can be worked out; figures pooled over groups pool only "
+    "groups that are shown on their own."
 )
 
 
@@ -57,7 +71,7 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, rule: str | None = None
                     "IMPACT dashboard",
                     rule or SUPPRESSION_RULE,
                     "Text cells starting with = + - or @ are prefixed with ' so they are never "
-                    "run as formulas.",
+                    "run as formulas; loading this file into the dashboard takes the ' off again.",
                 ],
             }
         )
@@ -79,10 +93,17 @@ def _naive_datetimes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_tables(
-    db: Database, kind: str, viewer: Viewer, *, raw: bool = False
+    db: Database,
+    kind: str,
+    viewer: Viewer,
+    *,
+    raw: bool = False,
+    as_of: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The stored data of one upload kind: view-level (suppressed) tables, or the rows as
-    uploaded (`raw`, full-access viewers only, re-loadable through the same kind)."""
+    """The stored data of one upload kind: view-level (suppressed) tables from the same
+    `measures` functions the screens use, or the rows as uploaded (`raw`, full-access viewers
+    only, re-loadable through the same kind). `as_of` is the day PDSA activity counts back
+    from (default: the Overview's reporting date)."""
     get_kind(kind)
     if raw and not viewer.sees_all_detail:
         raise AccessDenied("raw exports need full access")
@@ -94,22 +115,70 @@ def export_tables(
         return {"Organisations": queries.organisations(db, viewer)}
     if kind == "staff_survey":
         return {
-            level.replace("_", " ").title(): queries.staff_survey_results(db, viewer, level=level)
-            for level in ("org", "team", "staff_group")
+            **{
+                level.replace("_", " ").title(): queries.staff_survey_results(
+                    db, viewer, level=level
+                )
+                for level in ("org", "team", "staff_group")
+            },
+            "Culture measure by year": culture_measure_table(db, viewer, "staff_survey"),
         }
     if kind == "pulse_survey":
-        return {"Pulse by month": queries.pulse_summary(db, viewer)}
-    if kind == "readiness":
-        return {"Readiness scores": queries.readiness_scores(db, viewer)}
-    if kind == "impact_self_assessment":
-        return {"NHS IMPACT self-assessment": queries.impact_self_assessments(db, viewer)}
-    if kind == "pdsa":
         return {
-            "Projects": queries.pdsa_projects(db, viewer),
-            "Cycles": queries.pdsa_cycles(db, viewer),
-            "Measures": queries.pdsa_measures(db, viewer),
+            "Pulse by month": queries.pulse_summary(db, viewer),
+            "Culture measure by month": culture_measure_table(db, viewer, "pulse"),
+        }
+    if kind == "readiness":
+        # The Readiness page's tables and the Overview's pooled figure, from the same
+        # functions, so the export and the screens give the same figure and hide the same groups.
+        return {
+            "Readiness by team": readiness.readiness_scores(db, viewer, by_team=True),
+            "Readiness by organisation": readiness.readiness_scores(db, viewer, by_team=False),
+            "Readiness latest (pooled)": readiness.readiness_pooled(db, viewer, latest=True),
+        }
+    if kind == "impact_self_assessment":
+        return {
+            "NHS IMPACT self-assessment": readiness.impact_self_assessments(db, viewer),
+            "NHS IMPACT latest levels": readiness.impact_maturity(db, viewer),
+        }
+    if kind == "pdsa":
+        as_of = as_of or _reporting_day(db)
+        return {
+            "Projects": pdsa.pdsa_projects(db, viewer),
+            "Cycles": pdsa.pdsa_cycles(db, viewer),
+            "Measures": pdsa.pdsa_measures(db, viewer),
+            "Activity": pdsa.pdsa_activity(db, viewer, as_of=as_of).assign(as_of=as_of),
+            "Cycles per month": pdsa.pdsa_cycles_per_month(db, viewer, as_of=as_of),
         }
     return {"Visits": queries.visits(db, viewer)}
+
+
+def culture_measure_table(db: Database, viewer: Viewer, source: str) -> pd.DataFrame:
+    """The culture measure's overall score and dimensions per organisation and period, from
+    `measures.culture.culture_scores` (the figure of the Culture page, Overview and Compare)."""
+    scores = culture.culture_scores(db, viewer, source=source)
+    frame = pd.concat([scores["overall"], scores["dimensions"]], ignore_index=True)
+    columns = [
+        "org_code",
+        "period",
+        "dimension",
+        "score",
+        "ci_low",
+        "ci_high",
+        "responses",
+        "n_questions",
+        "suppressed",
+        "suppression",
+    ]
+    frame = frame.reindex(columns=columns).sort_values(["org_code", "period", "dimension"])
+    return frame.assign(measure=scores["overall"].attrs.get("measure")).reset_index(drop=True)
+
+
+def _reporting_day(db: Database) -> dt.date:
+    """The Overview's reporting date: today, or the newest data when that is old."""
+    from impact_data.views.overview import reporting_date
+
+    return reporting_date(db).as_of
 
 
 def write_export(

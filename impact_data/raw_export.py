@@ -20,6 +20,10 @@ from impact_data.store.models import (
 )
 from impact_data.store.sql import ORG, read_frame
 
+__all__ = [
+    "raw_tables",
+]
+
 
 def _wide_answers(
     db: Database, respondents, answers, date_col: str, item_col: str, extra

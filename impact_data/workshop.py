@@ -2,14 +2,24 @@
 
 Participants have no account: joining gives a random token, which is the only way to write
 answers, and only to that session while it is open. Each participant has one answer set,
-which they can change until the session closes (a change replaces, never adds). Workshop
-writes do not bump the data version: they are not dashboard data until the facilitator saves
-them as a readiness round, which goes through the normal upload path.
+which they can change until the session closes (a change replaces, never adds). A browser
+that joins again (its device id, kept in the browser, is sent with the join) gets its own
+ballot back rather than a second one. Each participant may post at most
+`MAX_IDEAS_PER_PARTICIPANT` ideas and hold `MAX_VOTES_PER_PARTICIPANT` votes.
+
+A session belongs to the facilitator who opened it: only they (or an admin) can close, reopen,
+share, see the results of, or save it. Results show only once at least the session's
+`min_answers` people (default 3) have answered, and a question answered by fewer is never
+broken down, so totals never reveal one person's answers.
+
+Workshop writes do not bump the data version: they are not dashboard data until the
+facilitator saves them as a readiness round, which goes through the normal upload path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import secrets
 import string
@@ -43,6 +53,13 @@ CAN_FACILITATE = ("local", "admin", "facilitator")
 CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
 CODE_LENGTH = 6
 MAX_IDEA_LENGTH = 280
+MAX_IDEAS_PER_PARTICIPANT = 10
+MAX_VOTES_PER_PARTICIPANT = 10
+MAX_IDEAS_PER_SESSION = 500
+MAX_PARTICIPANTS = 500
+DEFAULT_MIN_ANSWERS = 3
+# Fewer than 3 would let one participant read another's answers off the totals.
+MIN_ANSWERS_RANGE = (3, 100)
 
 
 class WorkshopError(Exception):
@@ -63,6 +80,7 @@ class Session:
     instrument_code: str | None
     created_by: str
     saved_upload_id: int | None
+    min_answers: int = DEFAULT_MIN_ANSWERS
 
     @property
     def is_open(self) -> bool:
@@ -83,12 +101,58 @@ def _session(row: WorkshopSession) -> Session:
         row.instrument_code,
         row.created_by,
         row.saved_upload_id,
+        int(row.min_answers or DEFAULT_MIN_ANSWERS),
     )
 
 
 def _require_facilitator(viewer: Viewer) -> None:
     if viewer.role not in CAN_FACILITATE:
         raise AccessDenied("only a facilitator or an admin can run workshops")
+
+
+def can_run(viewer: Viewer, session: Session) -> bool:
+    """True if this viewer may run the session: the facilitator who opened it, or an admin."""
+    if viewer.role not in CAN_FACILITATE:
+        return False
+    return viewer.is_admin or session.created_by == viewer.user
+
+
+def _require_owner(viewer: Viewer, session: Session) -> None:
+    _require_facilitator(viewer)
+    if not can_run(viewer, session):
+        raise AccessDenied(
+            f"workshop {session.code} was opened by another facilitator: only they or an admin "
+            "can run it"
+        )
+
+
+def facilitated_session(db: Database, viewer: Viewer, code: str) -> Session | None:
+    """The session with this join code if this viewer may run it (None if there is none);
+    AccessDenied if it is another facilitator's."""
+    _require_facilitator(viewer)
+    session = get_session(db, code)
+    if session is not None:
+        _require_owner(viewer, session)
+    return session
+
+
+def _owned(db: Database, viewer: Viewer, code: str) -> Session:
+    session = facilitated_session(db, viewer, code)
+    if session is None:
+        raise WorkshopError(f"there is no workshop with the code {normalise_code(code) or code!r}")
+    return session
+
+
+def _check_min_answers(min_answers: int) -> int:
+    lo, hi = MIN_ANSWERS_RANGE
+    if isinstance(min_answers, bool) or not isinstance(min_answers, int):
+        raise WorkshopError(f"the minimum number of people must be a whole number {lo}-{hi}")
+    if not lo <= min_answers <= hi:
+        raise WorkshopError(
+            f"the minimum number of people must be {lo}-{hi} (found {min_answers}): with fewer, "
+            "one person's answers could be read off the totals"
+        )
+    return min_answers
 
 
 def activity_items(
@@ -141,9 +205,11 @@ def create_session(
     *,
     instrument_code: str | None = None,
     question_codes: list[str] | None = None,
+    min_answers: int = DEFAULT_MIN_ANSWERS,
 ) -> Session:
     """Open a new session with a fresh join code."""
     _require_facilitator(viewer)
+    _check_min_answers(min_answers)
     items, lo, hi = activity_items(
         db, activity, instrument_code=instrument_code, question_codes=question_codes
     )
@@ -162,6 +228,7 @@ def create_session(
                     scale_max=hi,
                     status="open",
                     show_results=False,
+                    min_answers=min_answers,
                     created_by=viewer.user,
                     created_at=dt.datetime.now(dt.UTC),
                 )
@@ -231,22 +298,118 @@ def _open_session(s, code: str) -> WorkshopSession:
     return row
 
 
-def join(db: Database, code: str) -> str:
-    """Join an open session; returns the participant's token (keep it to answer)."""
-    with db.session() as s:
-        row = _open_session(s, code)
-        token = secrets.token_urlsafe(24)
-        s.add(
-            WorkshopParticipant(session_id=row.id, token=token, joined_at=dt.datetime.now(dt.UTC))
-        )
-        return token
+def device_key(device: str) -> str:
+    """What is stored of a browser's device id: its SHA-256 (the id itself stays a secret of
+    that browser)."""
+    return hashlib.sha256(device.encode("utf-8")).hexdigest()
+
+
+def _rejoin(s, code: str, key: str) -> str | None:
+    return s.scalar(
+        select(WorkshopParticipant.token)
+        .join(WorkshopSession, WorkshopSession.id == WorkshopParticipant.session_id)
+        .where(WorkshopSession.code == normalise_code(code), WorkshopParticipant.device == key)
+    )
+
+
+def join(db: Database, code: str, device: str | None = None) -> str:
+    """Join an open session; returns the participant's token (keep it to answer).
+
+    With the browser's `device` id, a browser that joined before gets its own token back (and
+    so its ballot), even once the session is closed; it never gets a second ballot.
+    """
+    key = device_key(device) if device else None
+    if key is not None:
+        with db.read_session() as s:
+            if token := _rejoin(s, code, key):
+                return token
+    try:
+        with db.session() as s:
+            row = _open_session(s, code)
+            joined = s.scalar(
+                select(func.count())
+                .select_from(WorkshopParticipant)
+                .where(WorkshopParticipant.session_id == row.id)
+            )
+            if joined >= MAX_PARTICIPANTS:
+                raise WorkshopError(
+                    f"this workshop is full ({MAX_PARTICIPANTS} people have joined)"
+                )
+            token = secrets.token_urlsafe(24)
+            s.add(
+                WorkshopParticipant(
+                    session_id=row.id,
+                    token=token,
+                    device=key,
+                    joined_at=dt.datetime.now(dt.UTC),
+                )
+            )
+            return token
+    except IntegrityError:
+        # The same browser joined in two tabs at once: both get the one ballot.
+        with db.read_session() as s:
+            if key is not None and (token := _rejoin(s, code, key)):
+                return token
+        raise
+
+
+def claim_device(db: Database, code: str, token: str, device: str) -> str:
+    """Tie a participant's ballot to their browser's device id; returns the token to use from
+    now on: this browser's earlier ballot if it has one (the ballot just made for it goes, if
+    still empty), else `token`."""
+    key = device_key(device)
+    for _attempt in range(2):
+        try:
+            with db.session() as s:
+                row = s.scalars(
+                    select(WorkshopSession).where(WorkshopSession.code == normalise_code(code))
+                ).first()
+                if row is None:
+                    return token
+                me = s.scalars(
+                    select(WorkshopParticipant).where(
+                        WorkshopParticipant.token == token,
+                        WorkshopParticipant.session_id == row.id,
+                    )
+                ).first()
+                if me is None or me.device == key:
+                    return token
+                earlier = s.scalars(
+                    select(WorkshopParticipant).where(
+                        WorkshopParticipant.session_id == row.id,
+                        WorkshopParticipant.device == key,
+                    )
+                ).first()
+                if earlier is not None:
+                    if me.device is None and not _has_written(s, me):
+                        s.delete(me)
+                        return earlier.token
+                    return token  # a ballot opened from a shared link stays that ballot
+                if me.device is None:
+                    me.device = key
+                return token
+        except IntegrityError:
+            continue  # the same browser claimed in another tab at the same moment: look again
+    return token
+
+
+def _has_written(s, participant: WorkshopParticipant) -> bool:
+    if participant.answered_at is not None:
+        return True
+    for model in (WorkshopAnswer, WorkshopIdea, WorkshopVote):
+        if s.scalar(
+            select(func.count()).select_from(model).where(model.participant_id == participant.id)
+        ):
+            return True
+    return False
 
 
 def _participant(s, row: WorkshopSession, token: str) -> WorkshopParticipant:
+    # Locked (PostgreSQL) so one participant's parallel posts are counted one after another.
     participant = s.scalars(
-        select(WorkshopParticipant).where(
-            WorkshopParticipant.token == token, WorkshopParticipant.session_id == row.id
-        )
+        select(WorkshopParticipant)
+        .where(WorkshopParticipant.token == token, WorkshopParticipant.session_id == row.id)
+        .with_for_update()
     ).first()
     if participant is None:
         raise WorkshopError("you have not joined this workshop: open the join link again")
@@ -335,6 +498,18 @@ def post_idea(db: Database, code: str, token: str, text: str) -> int:
         if row.activity != "ideas":
             raise WorkshopError("this workshop is not an ideas board")
         participant = _participant(s, row, token)
+        mine, total = s.execute(
+            select(
+                func.count().filter(WorkshopIdea.participant_id == participant.id), func.count()
+            ).where(WorkshopIdea.session_id == row.id)
+        ).one()
+        if mine >= MAX_IDEAS_PER_PARTICIPANT:
+            raise WorkshopError(
+                f"you have posted {mine} ideas, the most one person can post here: vote for "
+                "the ideas you would back instead"
+            )
+        if total >= MAX_IDEAS_PER_SESSION:
+            raise WorkshopError(f"the board is full ({MAX_IDEAS_PER_SESSION} ideas)")
         idea = WorkshopIdea(
             session_id=row.id,
             participant_id=participant.id,
@@ -359,20 +534,30 @@ def toggle_vote(db: Database, code: str, token: str, idea_id: int) -> bool:
         if existing is not None:
             s.delete(existing)
             return False
+        used = s.scalar(
+            select(func.count())
+            .select_from(WorkshopVote)
+            .where(WorkshopVote.participant_id == participant.id)
+        )
+        if used >= MAX_VOTES_PER_PARTICIPANT:
+            raise WorkshopError(
+                f"you have used all your {MAX_VOTES_PER_PARTICIPANT} votes: take one back to "
+                "vote for this idea"
+            )
         s.add(WorkshopVote(idea_id=idea_id, participant_id=participant.id, session_id=row.id))
         participant.answered_at = dt.datetime.now(dt.UTC)
         return True
 
 
 def set_status(db: Database, viewer: Viewer, code: str, status: str) -> None:
-    """Close or reopen a session."""
-    _require_facilitator(viewer)
+    """Close or reopen a session (its facilitator or an admin)."""
     if status not in ("open", "closed"):
         raise ValueError("status must be open or closed")
+    session = _owned(db, viewer, code)
     with db.session() as s:
         s.execute(
             update(WorkshopSession)
-            .where(WorkshopSession.code == normalise_code(code))
+            .where(WorkshopSession.id == session.id)
             .values(
                 status=status, closed_at=dt.datetime.now(dt.UTC) if status == "closed" else None
             )
@@ -381,17 +566,34 @@ def set_status(db: Database, viewer: Viewer, code: str, status: str) -> None:
 
 def set_show_results(db: Database, viewer: Viewer, code: str, show: bool) -> None:
     """Let participants see the aggregated results (never anyone's own answers)."""
-    _require_facilitator(viewer)
+    session = _owned(db, viewer, code)
     with db.session() as s:
         s.execute(
             update(WorkshopSession)
-            .where(WorkshopSession.code == normalise_code(code))
+            .where(WorkshopSession.id == session.id)
             .values(show_results=bool(show))
         )
 
 
-def counts(db: Database, code: str) -> dict[str, int]:
-    """How many have joined and how many have answered."""
+def set_min_answers(db: Database, viewer: Viewer, code: str, min_answers: int) -> None:
+    """How many people must answer before any results show (its facilitator or an admin)."""
+    _check_min_answers(min_answers)
+    session = _owned(db, viewer, code)
+    with db.session() as s:
+        s.execute(
+            update(WorkshopSession)
+            .where(WorkshopSession.id == session.id)
+            .values(min_answers=min_answers)
+        )
+
+
+def counts(db: Database, viewer: Viewer, code: str) -> dict[str, int]:
+    """How many have joined and how many have answered (its facilitator or an admin)."""
+    _owned(db, viewer, code)
+    return _counts(db, code)
+
+
+def _counts(db: Database, code: str) -> dict[str, int]:
     with db.connect() as conn:
         session_id = conn.execute(
             select(WorkshopSession.id).where(WorkshopSession.code == normalise_code(code))
@@ -406,22 +608,118 @@ def counts(db: Database, code: str) -> dict[str, int]:
         return {"joined": int(joined), "answered": int(answered)}
 
 
-def results(db: Database, code: str) -> pd.DataFrame:
-    """Aggregated answers per item: n, mean and the count of each answer (no individual rows).
+def results(db: Database, viewer: Viewer, code: str) -> pd.DataFrame:
+    """Aggregated answers per item: n, mean and the count of each answer (no individual rows),
+    for the session's facilitator or an admin.
 
-    For an ideas board: each idea with its votes, most votes first.
+    For an ideas board: each idea with its votes, most votes first. See `_results` for what is
+    hidden in a small room.
     """
+    return _results(db, _owned(db, viewer, code))
+
+
+def shared_results(db: Database, code: str, token: str) -> pd.DataFrame:
+    """The results a participant sees once the facilitator shares them (else an empty frame)."""
     session = get_session(db, code)
-    if session is None:
+    if session is None or not is_participant(db, code, token) or not session.show_results:
         return pd.DataFrame()
+    return _results(db, session)
+
+
+def ideas_board(
+    db: Database, code: str, token: str, *, offset: int = 0, limit: int = 20
+) -> pd.DataFrame:
+    """One page of an ideas board for a participant: idea_id, text, votes (only when shared and
+    enough people took part, else missing) and whether this participant voted for it; most
+    votes first when votes are shown, else in the order posted. attrs: total, votes_shown."""
+    session = get_session(db, code)
+    columns = ["idea_id", "text", "votes", "mine"]
+    if session is None or session.activity != "ideas":
+        return pd.DataFrame(columns=columns)
     with db.connect() as conn:
-        if session.activity == "ideas":
-            votes = (
-                select(WorkshopVote.idea_id, func.count().label("votes"))
-                .where(WorkshopVote.session_id == session.id)
-                .group_by(WorkshopVote.idea_id)
-                .subquery()
+        participant = conn.scalar(
+            select(WorkshopParticipant.id).where(
+                WorkshopParticipant.token == token, WorkshopParticipant.session_id == session.id
             )
+        )
+        if participant is None:
+            return pd.DataFrame(columns=columns)
+        shown = session.show_results and _took_part(conn, session) >= session.min_answers
+        votes = _vote_counts(session.id)
+        mine = (
+            select(WorkshopVote.idea_id)
+            .where(WorkshopVote.participant_id == participant)
+            .scalar_subquery()
+        )
+        total = conn.scalar(
+            select(func.count())
+            .select_from(WorkshopIdea)
+            .where(WorkshopIdea.session_id == session.id)
+        )
+        order = (
+            [func.coalesce(votes.c.votes, 0).desc(), WorkshopIdea.id]
+            if shown
+            else [WorkshopIdea.id]
+        )
+        result = conn.execute(
+            select(
+                WorkshopIdea.id.label("idea_id"),
+                WorkshopIdea.text,
+                func.coalesce(votes.c.votes, 0).label("votes"),
+                WorkshopIdea.id.in_(mine).label("mine"),
+            )
+            .outerjoin(votes, votes.c.idea_id == WorkshopIdea.id)
+            .where(WorkshopIdea.session_id == session.id)
+            .order_by(*order)
+            .offset(max(int(offset), 0))
+            .limit(max(int(limit), 1))
+        )
+        frame = pd.DataFrame(result.fetchall(), columns=columns)
+    frame["mine"] = frame["mine"].astype(bool)
+    if not shown:
+        frame["votes"] = float("nan")
+    frame.attrs.update({"total": int(total), "votes_shown": bool(shown)})
+    return frame
+
+
+def _vote_counts(session_id: int):
+    return (
+        select(WorkshopVote.idea_id, func.count().label("votes"))
+        .where(WorkshopVote.session_id == session_id)
+        .group_by(WorkshopVote.idea_id)
+        .subquery()
+    )
+
+
+def _took_part(conn, session: Session) -> int:
+    """How many people have answered (or, on an ideas board, voted)."""
+    if session.activity == "ideas":
+        return int(
+            conn.scalar(
+                select(func.count(func.distinct(WorkshopVote.participant_id))).where(
+                    WorkshopVote.session_id == session.id
+                )
+            )
+        )
+    return int(
+        conn.scalar(
+            select(func.count(func.distinct(WorkshopAnswer.participant_id))).where(
+                WorkshopAnswer.session_id == session.id
+            )
+        )
+    )
+
+
+def _results(db: Database, session: Session) -> pd.DataFrame:
+    """The results with small-room protection: attrs `hidden` (True until `min_answers` people
+    have answered, or voted on an ideas board), `took_part` and `min_answers`; a question
+    answered by fewer than `min_answers` people has `suppressed` True and no breakdown; on an
+    ideas board the votes are missing while hidden."""
+    with db.connect() as conn:
+        took_part = _took_part(conn, session)
+        hidden = took_part < session.min_answers
+        if session.activity == "ideas":
+            votes = _vote_counts(session.id)
             result = conn.execute(
                 select(
                     WorkshopIdea.id.label("idea_id"),
@@ -433,34 +731,51 @@ def results(db: Database, code: str) -> pd.DataFrame:
                 .where(WorkshopIdea.session_id == session.id)
                 .order_by(func.coalesce(votes.c.votes, 0).desc(), WorkshopIdea.id)
             )
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            out = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            if hidden:
+                out["votes"] = float("nan")
+                out = out.sort_values("idea_id", ignore_index=True)
+            out.attrs.update(
+                {"hidden": hidden, "took_part": took_part, "min_answers": session.min_answers}
+            )
+            return out
         result = conn.execute(
             select(WorkshopAnswer.item_code, WorkshopAnswer.value, func.count().label("count"))
             .where(WorkshopAnswer.session_id == session.id)
             .group_by(WorkshopAnswer.item_code, WorkshopAnswer.value)
         )
         raw = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    items = pd.DataFrame(session.items)
     rows = []
     for position, item in enumerate(session.items):
         part = raw[raw["item_code"] == item["code"]] if not raw.empty else raw
         n = int(part["count"].sum()) if not part.empty else 0
+        suppressed = hidden or n < session.min_answers
         record = {
             "position": position,
             "item_code": item["code"],
             "text": item["text"],
             "group": item["group"],
-            "n": n,
-            "mean": float((part["value"] * part["count"]).sum() / n) if n else float("nan"),
+            "n": 0 if hidden else n,
+            "suppressed": suppressed,
+            "mean": float((part["value"] * part["count"]).sum() / n)
+            if n and not suppressed
+            else float("nan"),
         }
         for value in range(session.scale_min, session.scale_max + 1):
             record[f"answer_{value}"] = (
-                int(part.loc[part["value"] == value, "count"].sum()) if n else 0
+                int(part.loc[part["value"] == value, "count"].sum()) if n and not suppressed else 0
             )
         rows.append(record)
     out = pd.DataFrame(rows)
     out.attrs.update(
-        {"scale_min": session.scale_min, "scale_max": session.scale_max, "items": len(items)}
+        {
+            "scale_min": session.scale_min,
+            "scale_max": session.scale_max,
+            "items": len(session.items),
+            "hidden": hidden,
+            "took_part": took_part,
+            "min_answers": session.min_answers,
+        }
     )
     return out
 
@@ -477,12 +792,13 @@ def save_as_readiness_round(
 ):
     """Save a readiness session's answers as a readiness upload for an organisation/team, through
     the normal validation and loading path; returns (PreparedUpload, UploadResult | None)."""
-    from impact_data.ingest import commit_upload, prepare_upload
+    from impact_data.ingest.uploads import commit_file, prepare_file
 
-    _require_facilitator(viewer)
-    session = get_session(db, code)
-    if session is None:
-        raise WorkshopError("no such workshop")
+    session = _owned(db, viewer, code)
+    if viewer.role == "facilitator" and viewer.org_codes and org_code not in viewer.org_codes:
+        raise AccessDenied(
+            f"you can save rounds only for your organisations ({', '.join(sorted(viewer.org_codes))})"
+        )
     if session.activity != "readiness":
         raise WorkshopError("only a readiness check can be saved as a readiness round")
     if session.saved_upload_id is not None:
@@ -512,15 +828,19 @@ def save_as_readiness_round(
         frame[item] = wide[item].to_numpy()
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
-    prepared = prepare_upload(
+    prepared, _remembered = prepare_file(
         db,
         buffer.getvalue().encode("utf-8"),
         f"Workshop {session.code} ({session.title}).csv",
         "readiness",
+        viewer=viewer,
     )
     if not prepared.ok:
         return prepared, None
-    result = commit_upload(db, prepared, uploaded_by=viewer.user, viewer=viewer)
+    # The file is this session's own answers for the one organisation chosen: a facilitator
+    # may load exactly that, though they cannot upload files for organisations in general.
+    loader = viewer if viewer.is_admin else viewer.scoped_to({org_code})
+    result = commit_file(db, prepared, viewer=loader, uploaded_by=viewer.user)
     with db.session() as s:
         s.execute(
             update(WorkshopSession)
@@ -532,20 +852,36 @@ def save_as_readiness_round(
 
 __all__ = [
     "ACTIVITIES",
+    "CAN_FACILITATE",
+    "DEFAULT_MIN_ANSWERS",
+    "MAX_IDEAS_PER_PARTICIPANT",
+    "MAX_IDEAS_PER_SESSION",
+    "MAX_IDEA_LENGTH",
+    "MAX_PARTICIPANTS",
+    "MAX_VOTES_PER_PARTICIPANT",
+    "MIN_ANSWERS_RANGE",
     "Session",
     "WorkshopError",
+    "can_run",
+    "claim_device",
     "counts",
     "create_session",
+    "device_key",
+    "facilitated_session",
     "get_session",
+    "ideas_board",
     "is_participant",
     "join",
     "my_answers",
+    "normalise_code",
     "post_idea",
     "results",
     "save_as_readiness_round",
     "sessions",
+    "set_min_answers",
     "set_show_results",
     "set_status",
+    "shared_results",
     "submit_answers",
     "toggle_vote",
 ]

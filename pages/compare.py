@@ -5,51 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from impact_data.access import AccessDenied
-from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.measures.national import source_label
 from impact_data.views import compare
 from impact_data.views.culture import period_label
 from ui.board_pack import board_pack_pdf
 from ui.charts import compare as charts
+from ui.components import chart_with_text, table_with_downloads
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL = compare.ALL_ORGANISATIONS
 FLASH = "compare_flash"
-
-
-def downloads(table: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Excel downloads of exactly the table on screen (formula-injection safe)."""
-    left, right = st.columns(2)
-    left.download_button(
-        "Download CSV",
-        lambda: to_csv_bytes(table),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Download Excel",
-        lambda: to_xlsx_bytes({name[:31]: table}),
-        file_name=f"{name}.xlsx",
-        mime=XLSX,
-        key=f"{key}_xlsx",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-
-
-def table(frame: pd.DataFrame, name: str, key: str) -> None:
-    st.dataframe(frame, hide_index=True, key=key)
-    downloads(frame, name, key)
 
 
 def national_source(measure) -> None:
@@ -58,11 +28,6 @@ def national_source(measure) -> None:
         label = source_label(database(), "benchmark") or source_label(database(), "detailed")
         if label:
             st.caption(f"Source: {md(label)}.")
-
-
-def chart(figure, text: str, *, stretch: bool = True) -> None:
-    st.altair_chart(figure, width="stretch" if stretch else "content", alt=text)
-    st.caption(md(text))
 
 
 def measure_choice(options: list, key: str, label: str = "Measure", index: int = 0):
@@ -81,7 +46,8 @@ def period_choice(measure, key: str):
 st.title("Compare")
 st.markdown(
     "Organisations side by side, with the statistics done right: proportions on **funnel "
-    "plots** (95% and 99.8% limits that narrow as responses grow), means with **95% "
+    "plots** (95% and 99.8% limits that narrow as responses grow, adjusted for "
+    "over-dispersion unless you choose otherwise), means with **95% "
     "intervals**, trends with **SPC** icons. No league tables: read every figure with its "
     "limits. Groups with too few responses are *suppressed* and never drawn."
 )
@@ -152,12 +118,24 @@ def funnel_section(org: str, peer_group: str | None) -> None:
         return
     measure = measure_choice(options, "funnel_measure", "Measure (a proportion)")
     period = period_choice(measure, "funnel_period")
-    funnel = query(compare.funnel_frame, measure, period=period, peer_group=peer_group)
+    limits = st.radio(
+        "Limits",
+        list(compare.OVERDISPERSION_CHOICES),
+        format_func=compare.OVERDISPERSION_CHOICES.get,
+        horizontal=True,
+        key="funnel_limits",
+        help="With thousands of responses per organisation, real differences between "
+        "organisations exceed chance, and unadjusted (binomial) limits flag half of them. "
+        "Adjusted limits (Spiegelhalter 2005) flag only those beyond the ordinary spread.",
+    )
+    funnel = query(
+        compare.funnel_frame, measure, period=period, peer_group=peer_group, overdispersion=limits
+    )
     if funnel.empty or funnel["suppressed"].all():
         st.info("No organisation can be shown for this measure: every figure is suppressed.")
         return
     text = compare.funnel_text(funnel, highlight=org)
-    chart(charts.funnel_chart(funnel, compare.funnel_lines(funnel), highlight=org), text)
+    chart_with_text(charts.funnel_chart(funnel, compare.funnel_lines(funnel), highlight=org), text)
     national_source(measure)
     st.subheader("Organisations outside the limits", anchor=False)
     outside = compare.funnel_table(compare.outside_limits(funnel))
@@ -166,9 +144,9 @@ def funnel_section(org: str, peer_group: str | None) -> None:
             "Every organisation is within the 95% limits: differences are what chance gives."
         )
     else:
-        table(outside, "outside the limits", "funnel_outside")
+        table_with_downloads(outside, "outside the limits", "funnel_outside")
     with st.expander("Every organisation in the funnel plot"):
-        table(compare.funnel_table(funnel), "funnel plot", "funnel_all")
+        table_with_downloads(compare.funnel_table(funnel), "funnel plot", "funnel_all")
 
 
 @st.fragment
@@ -192,12 +170,12 @@ def interval_section(org: str, peer_group: str | None) -> None:
             f"person-level standard deviation of {query(compare.nss_score_sd):g}, so they "
             "are approximate."
         )
-    chart(
+    chart_with_text(
         charts.caterpillar_chart(frame, highlight=org),
         compare.caterpillar_text(frame, highlight=org),
     )
     national_source(measure)
-    table(compare.caterpillar_table(frame), "intervals", "interval_table")
+    table_with_downloads(compare.caterpillar_table(frame), "intervals", "interval_table")
 
 
 @st.fragment
@@ -211,15 +189,15 @@ def trend_section(peer_group: str | None) -> None:
     if frame.empty or frame["suppressed"].all():
         st.info("No organisation has figures over time for this measure.")
         return
-    chart(charts.trends_chart(frame), compare.trends_text(frame), stretch=False)
+    chart_with_text(charts.trends_chart(frame), compare.trends_text(frame), width="content")
     national_source(measure)
-    table(compare.trend_table(frame), "trends and SPC icons", "trend_table")
+    table_with_downloads(compare.trend_table(frame), "trends and SPC icons", "trend_table")
 
 
 @st.fragment
 def learn_section(org: str) -> None:
     st.markdown(
-        f"Organisations **significantly better** than {names[org]} on a measure (a test at "
+        f"Organisations **significantly better** than {md(names[org])} on a measure (a test at "
         "the 5% level, not just a higher number), those of the same type first, with the "
         "evidence and any learning visit already recorded between you."
     )
@@ -229,14 +207,15 @@ def learn_section(org: str) -> None:
         return
     measure = measure_choice(options, "learn_measure")
     period = period_choice(measure, "learn_period")
-    frame = query(compare.learn_from, org, measure, period=period)
+    limits = st.session_state.get("funnel_limits", "auto")
+    frame = query(compare.learn_from, org, measure, period=period, overdispersion=limits)
     if frame.empty:
         st.info(md(frame.attrs.get("note", "No suggestions.")), icon=":material/info:")
         return
     st.success(md(frame.attrs.get("note", "")), icon=":material/travel_explore:")
     for sentence in frame["evidence"]:
         st.markdown(f"- {md(sentence)}")
-    table(compare.learn_from_table(frame), "who could we learn from", "learn_table")
+    table_with_downloads(compare.learn_from_table(frame), "who could we learn from", "learn_table")
 
 
 @st.fragment
@@ -255,14 +234,16 @@ def visits_section(org: str) -> None:
             lines.append(f"**Never hosted a visit:** {md(', '.join(never_visited))}")
         st.warning("  \n".join(lines), icon=":material/warning:")
     if not log.empty:
-        chart(charts.visit_reach_chart(reach), text)
-        table(compare.reach_table(reach), "visits per organisation", "reach_table")
+        chart_with_text(charts.visit_reach_chart(reach), text)
+        table_with_downloads(compare.reach_table(reach), "visits per organisation", "reach_table")
         matrix = query(compare.visit_matrix)
-        chart(charts.visit_matrix_chart(matrix), text)
+        chart_with_text(charts.visit_matrix_chart(matrix), text)
         with st.expander("The matrix as a table"):
-            table(compare.visit_matrix_table(matrix), "visits matrix", "matrix_table")
+            table_with_downloads(
+                compare.visit_matrix_table(matrix), "visits matrix", "matrix_table"
+            )
         st.subheader("Learning visits log", anchor=False)
-        table(compare.visits_table(log), "learning visits", "visits_log")
+        table_with_downloads(compare.visits_table(log), "learning visits", "visits_log")
     record_visit_form(org)
     try:
         st.page_link(

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.measures.national import source_label as national_source_label
 from impact_data.views import culture as views
 from ui.charts import culture as charts
+from ui.components import chart_with_text, data_behind
 from ui.safe import md, md_join, md_list
 from ui.state import database, query, viewer
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCORE_COLUMNS = {
     "score": "% favourable",
     "ci_low": "95% interval from",
@@ -30,36 +29,6 @@ QUESTION_COLUMNS = {
     "responses": "Responses",
 }
 HIDDEN_COLUMN = {"reason": "Why not shown"}
-
-
-def data_behind(table, name: str, key: str, label: str = "Data behind this chart") -> None:
-    """The table behind a chart, with CSV and Excel downloads of exactly that table."""
-    with st.expander(label):
-        st.dataframe(views.screen_table(table), hide_index=True)
-        left, right = st.columns(2)
-        left.download_button(
-            "Download CSV",
-            lambda: to_csv_bytes(table),
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-        right.download_button(
-            "Download Excel",
-            lambda: to_xlsx_bytes({name[:31]: table}),
-            file_name=f"{name}.xlsx",
-            mime=XLSX,
-            key=f"{key}_xlsx",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-
-
-def chart_with_text(chart, text: str) -> None:
-    st.altair_chart(chart, width="stretch", alt=text)
-    st.caption(md(text))
 
 
 st.title("Culture")
@@ -184,6 +153,7 @@ data_behind(
     ),
     "culture_over_time",
     "over_time",
+    display=views.screen_table,
 )
 
 # --- dimensions side by side
@@ -201,6 +171,7 @@ data_behind(
     ),
     "culture_dimensions",
     "dimensions",
+    display=views.screen_table,
 )
 
 # --- questions by organisation
@@ -213,6 +184,7 @@ data_behind(
     ),
     "culture_questions_by_organisation",
     "heatmap",
+    display=views.screen_table,
 )
 
 
@@ -257,6 +229,7 @@ def organisation_detail() -> None:
             ),
             f"culture_questions_{org}",
             "questions",
+            display=views.screen_table,
         )
 
     st.subheader("Teams and staff groups")
@@ -302,6 +275,7 @@ def organisation_detail() -> None:
                 ),
                 f"culture_by_{level}_{org}",
                 "breakdown",
+                display=views.screen_table,
             )
 
     st.subheader("How people answered (pulse survey)")
@@ -334,6 +308,7 @@ def organisation_detail() -> None:
             ),
             f"culture_answers_{org}",
             "answers",
+            display=views.screen_table,
         )
 
 
@@ -376,7 +351,8 @@ else:
         ),
         "culture_year_on_year",
         "year_on_year",
-        "Every dimension, with its test",
+        label="Every dimension, with its test",
+        display=views.screen_table,
     )
 
 
@@ -425,8 +401,7 @@ def pulse_p_charts() -> None:
             views.p_chart_table(p_chart),
             {
                 "month": "Month",
-                "favourable_answers": "Favourable answers",
-                "answers": "Answers",
+                "respondents": "Respondents",
                 "favourable_pct": "% favourable",
                 "centre_pct": "Centre line %",
                 "lower_limit_pct": "Lower limit %",
@@ -437,6 +412,7 @@ def pulse_p_charts() -> None:
         ),
         f"culture_p_chart_{code}",
         "p_chart",
+        display=views.screen_table,
     )
 
 

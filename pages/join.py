@@ -1,8 +1,10 @@
 """Join a workshop: a participant's phone. Type the code (or open the link), answer, done.
 
 No account: joining gives a token, kept in the URL (a reload keeps it) and in the browser
-session; it is the only key to this person's answers. Nobody's own answers are ever shown to
-anyone else; totals only when the facilitator shares them.
+session; it is the only key to this person's answers. The browser's device id (kept in its
+localStorage) is tied to that ballot, so opening the join link again from the same browser
+finds the same ballot. Nobody's own answers are ever shown to anyone else; totals only when
+the facilitator shares them, and only once enough people have answered.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import streamlit as st
 
 from impact_data import workshop
 from impact_data.measures.readiness import level_labels
-from impact_data.workshop import MAX_IDEA_LENGTH, WorkshopError
+from impact_data.workshop import MAX_IDEA_LENGTH, MAX_VOTES_PER_PARTICIPANT, WorkshopError
 from ui import workshop_view as wv
+from ui.safe import md
 from ui.state import database
 
 st.html(wv.PHONE_CSS)
@@ -51,35 +54,54 @@ if session is None:
         f"There is no workshop with the code {code}. Check the code on the screen and try again."
     )
 
-st.title(wv.plain(session.title))
+st.title(md(session.title))
 st.markdown(
     f"Workshop **{code}**. Your answers are anonymous: nobody sees them one by one, "
     "the screen shows totals only."
 )
 
+device = wv.device_id()  # None until the browser has sent it (and where no JavaScript runs)
 token = wv.remembered_token(code)
 if token and not workshop.is_participant(db, code, token):
     wv.forget_token(code)
     token = None
+no_device_key = f"workshop_no_device_{code}"
+if token is None and device is None and wv.in_browser() and not st.session_state.get(no_device_key):
+    # The browser sends its device id a moment after the page first draws (which reruns this
+    # script): wait for it rather than open a ballot that the device id would then orphan.
+    st.info("Joining…", icon=":material/hourglass_top:")
+    st.button(
+        "Join now",
+        key="join_without_device",
+        on_click=lambda: st.session_state.update({no_device_key: True}),
+        help="If this page stays on 'Joining…' (this browser does not let the page keep its "
+        "device id), join anyway.",
+    )
+    st.stop()
 if token is None:
-    if not session.is_open:
+    if not session.is_open and device is None:
         st.warning(
             "This workshop is closed: answers can no longer be given or changed.",
             icon=":material/lock:",
         )
         st.stop()
     try:
-        token = workshop.join(db, code)
+        token = workshop.join(db, code, device)
     except WorkshopError as exc:
         st.error(wv.sentence(exc), icon=":material/error:")
         st.stop()
     wv.remember_token(code, token)
-elif st.query_params.get(wv.TOKEN_PARAM) != token:
+elif device is not None:
+    # This browser's earlier ballot, if it has one, rather than a second ballot.
+    claimed = workshop.claim_device(db, code, token, device)
+    if claimed != token:
+        token = claimed
+        wv.remember_token(code, token)
+if st.query_params.get(wv.TOKEN_PARAM) != token:
     wv.remember_token(code, token)  # back in the URL, so that a reload keeps it
 
 labels = wv.answer_labels(session, level_labels(db))
 editing_key = f"workshop_editing_{code}"
-votes_key = f"workshop_votes_{code}"
 vote_note_key = f"workshop_vote_note_{code}"
 
 
@@ -104,7 +126,7 @@ def answer_form() -> None:
         return
     if not session.is_open:
         return
-    st.markdown(wv.plain(wv.instructions(session, labels)))
+    st.markdown(md(wv.instructions(session, labels)))
     options = list(labels)
     keys = {item["code"]: f"answer_{code}_{item['code']}" for item in session.items}
     with st.form(f"answers_{code}", border=False):
@@ -112,10 +134,10 @@ def answer_form() -> None:
         for position, item in enumerate(session.items):
             if item.get("group") and item["group"] != group:
                 group = item["group"]
-                st.subheader(wv.plain(group))
+                st.subheader(md(group))
             previous = answers.get(item["code"])
             st.radio(
-                wv.plain(f"{position + 1} · {item['text']}"),
+                md(f"{position + 1} · {item['text']}"),
                 options,
                 index=options.index(previous) if previous in options else None,
                 format_func=labels.get,
@@ -163,18 +185,64 @@ def idea_form() -> None:
 
 
 def vote(idea_id: int) -> None:
-    mine: set[int] = st.session_state.setdefault(votes_key, set())
     try:
         stands = workshop.toggle_vote(db, code, token, idea_id)
     except WorkshopError as exc:
         st.session_state[vote_note_key] = wv.sentence(exc)
         return
-    if stands:
-        mine.add(idea_id)
-        st.session_state[vote_note_key] = "Your vote is in."
-    else:
-        mine.discard(idea_id)
-        st.session_state[vote_note_key] = "Your vote was taken back."
+    st.session_state[vote_note_key] = "Your vote is in." if stands else "Your vote was taken back."
+
+
+def ideas_part(now: workshop.Session) -> None:
+    """The board a page at a time (a phone draws at most IDEAS_PER_PAGE ideas)."""
+    page_key = f"workshop_ideas_page_{code}"
+    page = st.session_state.get(page_key, 0)
+    ideas = workshop.ideas_board(
+        db, code, token, offset=page * wv.IDEAS_PER_PAGE, limit=wv.IDEAS_PER_PAGE
+    )
+    total = ideas.attrs.get("total", 0)
+    st.subheader("Ideas on the board")
+    if total == 0:
+        st.info("No ideas yet: post the first one.")
+        return
+    if now.is_open:
+        st.caption(
+            f"Tap Vote for each idea you would back (up to {MAX_VOTES_PER_PARTICIPANT}); "
+            "tap again to take it back."
+        )
+    if note := st.session_state.pop(vote_note_key, None):
+        st.toast(md(note), icon=":material/how_to_vote:")
+    for idea in ideas.itertuples():
+        with st.container(border=True):
+            st.text(idea.text)
+            row = st.container(horizontal=True, vertical_alignment="center")
+            if ideas.attrs.get("votes_shown"):
+                row.markdown(f"**{int(idea.votes)}** vote{'s' if idea.votes != 1 else ''}")
+            if now.is_open:
+                row.button(
+                    "Voted (tap to take back)" if idea.mine else "Vote",
+                    key=f"vote_{idea.idea_id}",
+                    on_click=vote,
+                    args=(int(idea.idea_id),),
+                    type="primary" if idea.mine else "secondary",
+                    icon=":material/check:" if idea.mine else ":material/thumb_up:",
+                )
+    pages = -(-total // wv.IDEAS_PER_PAGE)
+    if pages > 1:
+        nav = st.container(horizontal=True, vertical_alignment="center")
+        nav.button(
+            "Previous ideas",
+            key="ideas_prev",
+            disabled=page == 0,
+            on_click=lambda: st.session_state.update({page_key: max(page - 1, 0)}),
+        )
+        nav.markdown(f"Page {page + 1} of {pages}")
+        nav.button(
+            "More ideas",
+            key="ideas_next",
+            disabled=page >= pages - 1,
+            on_click=lambda: st.session_state.update({page_key: min(page + 1, pages - 1)}),
+        )
 
 
 @st.fragment(run_every=wv.PARTICIPANT_REFRESH_SECONDS)
@@ -191,36 +259,13 @@ def live_part() -> None:
             icon=":material/lock:",
         )
     if now.activity == "ideas":
-        ideas = wv.sorted_ideas(workshop.results(db, code), by_votes=now.show_results)
-        st.subheader("Ideas on the board")
-        if ideas.empty:
-            st.info("No ideas yet: post the first one.")
-        elif now.is_open:
-            st.caption("Tap Vote for each idea you would back; tap again to take it back.")
-        if note := st.session_state.pop(vote_note_key, None):
-            st.toast(note, icon=":material/how_to_vote:")
-        mine: set[int] = st.session_state.get(votes_key, set())
-        for idea in ideas.itertuples():
-            with st.container(border=True):
-                st.text(idea.text)
-                row = st.container(horizontal=True, vertical_alignment="center")
-                if now.show_results:
-                    row.markdown(f"**{int(idea.votes)}** vote{'s' if idea.votes != 1 else ''}")
-                if now.is_open:
-                    voted = idea.idea_id in mine
-                    row.button(
-                        "Voted (tap to take back)" if voted else "Vote",
-                        key=f"vote_{idea.idea_id}",
-                        on_click=vote,
-                        args=(int(idea.idea_id),),
-                        type="primary" if voted else "secondary",
-                        icon=":material/check:" if voted else ":material/thumb_up:",
-                    )
+        ideas_part(now)
         return
     if now.show_results:
         st.subheader("Results so far")
         st.caption("Shared by the facilitator: totals for the whole room.")
-        wv.draw_results(now, workshop.results(db, code), labels, key="shared", table=False)
+        shared = workshop.shared_results(db, code, token)
+        wv.draw_results(now, shared, labels, key="shared", table=False)
 
 
 if session.activity == "ideas":

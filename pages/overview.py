@@ -7,6 +7,7 @@ import streamlit as st
 from impact_data.ingest.kinds import ORG_TYPES
 from impact_data.views import overview
 from ui.charts import overview as charts
+from ui.components import chart_with_text, data_behind
 from ui.first_run import is_first_run, show_first_run
 from ui.safe import md
 from ui.state import database, query
@@ -99,9 +100,7 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
     if by_year.empty:
         st.info("No staff survey results for these organisations yet.")
     else:
-        summary = charts.culture_trends_text(by_year)
-        st.altair_chart(charts.culture_trends_chart(by_year), alt=summary)
-        st.caption(md(summary))
+        chart_with_text(charts.culture_trends_chart(by_year), charts.culture_trends_text(by_year))
         st.dataframe(
             overview.readable(
                 by_year,
@@ -118,15 +117,6 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
         )
 
 
-def _chart_with_text(chart, summary: str, data=None) -> None:
-    """A chart, its one-sentence text alternative, and its data in an expander."""
-    st.altair_chart(chart, alt=summary)
-    st.caption(md(summary))
-    if data is not None:
-        with st.expander("Data behind this chart"):
-            st.dataframe(data, hide_index=True)
-
-
 def _nothing_to_show(detail: overview.OrgDetail, section: str) -> bool:
     """Say in plain words why a section is empty; True if it is."""
     reason = detail.why_nothing_to_show(section)
@@ -138,9 +128,11 @@ def _nothing_to_show(detail: overview.OrgDetail, section: str) -> bool:
 def _culture_tab(detail: overview.OrgDetail) -> None:
     st.caption(f"Measure: {md(overview.current_measure(database()).name)}.")
     if not _nothing_to_show(detail, "culture_years"):
-        _chart_with_text(
+        chart_with_text(
             charts.culture_questions_chart(detail.culture_questions),
             charts.culture_questions_text(detail.culture_questions),
+        )
+        data_behind(
             overview.readable(
                 detail.culture_questions,
                 {
@@ -152,16 +144,22 @@ def _culture_tab(detail: overview.OrgDetail) -> None:
                 },
                 {"positive_pct": "{:.1f}", "responses": "{:,}"},
             ),
+            f"{detail.org_name} culture questions",
+            "overview_culture_questions",
         )
     if not _nothing_to_show(detail, "culture_months"):
-        _chart_with_text(
+        chart_with_text(
             charts.culture_month_chart(detail.culture_by_month, org_name=detail.org_name),
             charts.culture_month_text(detail.culture_by_month, detail.culture_month_summary),
+        )
+        data_behind(
             overview.readable(
                 detail.culture_by_month,
                 {"month": "Month", "positive_pct": "% positive", "respondents": "Respondents"},
                 {"month": "%b %Y", "positive_pct": "{:.1f}", "respondents": "{:,}"},
             ),
+            f"{detail.org_name} culture by month",
+            "overview_culture_months",
         )
 
 
@@ -170,13 +168,12 @@ def _readiness_tab(detail: overview.OrgDetail) -> None:
         return
     rounds, teams = detail.readiness_by_round, detail.readiness_by_team
     summary = charts.readiness_text(teams, rounds)
-    _chart_with_text(
-        charts.readiness_rounds_chart(rounds),
-        summary,
+    chart_with_text(charts.readiness_rounds_chart(rounds), summary)
+    data_behind(
         overview.readable(
             rounds,
             {
-                "assessment_date": "Check date",
+                "assessment_date": "Round (month)",
                 "teams": "Teams",
                 "commitment": "Commitment (1-5)",
                 "efficacy": "Efficacy (1-5)",
@@ -184,9 +181,11 @@ def _readiness_tab(detail: overview.OrgDetail) -> None:
             },
             {"commitment": "{:.2f}", "efficacy": "{:.2f}"},
         ),
+        f"{detail.org_name} readiness by check",
+        "overview_readiness_rounds",
     )
     if not _nothing_to_show(detail, "readiness_teams"):
-        st.altair_chart(charts.readiness_team_chart(teams), alt="Readiness by team: " + summary)
+        chart_with_text(charts.readiness_team_chart(teams), "Readiness by team: " + summary)
     if not detail.can_see_team_detail:
         return
     st.dataframe(
@@ -195,8 +194,8 @@ def _readiness_tab(detail: overview.OrgDetail) -> None:
             {
                 "team": "Team",
                 "programme": "Programme",
-                "assessment_date": "Latest check",
-                "rounds": "Checks",
+                "assessment_date": "Latest round (month)",
+                "rounds": "Rounds",
                 "commitment": "Commitment (1-5)",
                 "efficacy": "Efficacy (1-5)",
                 "n": "Respondents",
@@ -211,9 +210,8 @@ def _maturity_tab(detail: overview.OrgDetail) -> None:
     if _nothing_to_show(detail, "maturity"):
         return
     components = detail.maturity_components
-    _chart_with_text(
-        charts.maturity_chart(components),
-        charts.maturity_text(components),
+    chart_with_text(charts.maturity_chart(components), charts.maturity_text(components))
+    data_behind(
         overview.readable(
             components,
             {
@@ -224,12 +222,14 @@ def _maturity_tab(detail: overview.OrgDetail) -> None:
                 "next_step": "Next step",
             },
         ),
+        f"{detail.org_name} NHS IMPACT maturity",
+        "overview_maturity",
     )
 
 
 def _pdsa_tab(detail: overview.OrgDetail) -> None:
     if not _nothing_to_show(detail, "pdsa_months"):
-        _chart_with_text(
+        chart_with_text(
             charts.pdsa_month_chart(detail.pdsa_by_month, org_name=detail.org_name),
             charts.pdsa_month_text(detail.pdsa_by_month, detail.pdsa_month_summary),
         )

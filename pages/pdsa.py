@@ -12,6 +12,7 @@ from impact_data.measures import queries
 from impact_data.views import pdsa
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
+from ui.components import chart_with_text
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 
@@ -30,15 +31,22 @@ def measure_section(project_id: str, detail: dict) -> None:
     if not detail["measure_points"]:
         st.info("No values for this measure yet. Add the first one below.")
         return
+    charts = detail["charts"]
+    recommended = detail["recommended_chart"]
     chart = st.radio(
         "Chart",
-        detail["charts"],
-        format_func=pdsa.CHART_NAMES.get,
+        charts,
+        index=charts.index(recommended) if recommended in charts else 0,
+        format_func=lambda c: pdsa.CHART_NAMES[c] + (" (recommended)" if c == recommended else ""),
         horizontal=True,
         key=f"chart-{project_id}",
         help="XmR chart: Making Data Count limits and icons. Run chart: median and "
-        "Anhøj rules. p-chart: for a percentage with its numerator and denominator.",
+        "Anhøj rules. p-chart: for a percentage with its numerator and denominator; p' chart "
+        "(Laney): the same, with limits widened when the points vary more than binomial noise "
+        "(large denominators). u-chart: a count per exposure (e.g. infections per 10,000 bed "
+        "days). c-chart: counts of events in equal opportunity.",
     )
+    st.caption(md(detail["recommendation"]))
     rebase_at, baseline, screen, near = None, None, True, False
     show_cycles = st.toggle("Mark PDSA cycle starts", value=True, key=f"cycles-{project_id}")
     if chart == "xmr":
@@ -64,7 +72,7 @@ def measure_section(project_id: str, detail: dict) -> None:
                 key=f"screen-{project_id}",
             )
             near = st.toggle("Show near-limit lines", key=f"near-{project_id}")
-    elif chart == "p":
+    elif chart in ("p", "p'", "u", "c"):
         near = st.toggle("Show near-limit lines", key=f"near-p-{project_id}")
     try:
         data = query(
@@ -91,8 +99,9 @@ def measure_section(project_id: str, detail: dict) -> None:
             annotations=annotations,
             show_near_limits=near,
         )
-    elif chart == "p":
-        figure = spc_charts.p_chart(
+    elif chart in ("p", "p'", "u", "c"):
+        builder = {"u": spc_charts.u_chart, "c": spc_charts.c_chart}.get(chart, spc_charts.p_chart)
+        figure = builder(
             data,
             title=title,
             value_title=measure,
@@ -107,10 +116,10 @@ def measure_section(project_id: str, detail: dict) -> None:
             annotations=annotations,
             subtitle=[reading["variation_label"]],
         )
-    st.altair_chart(figure, width="stretch")
     label = " ".join(
         part + "." for part in (reading["variation_label"], reading["assurance_label"]) if part
     )
+    st.altair_chart(figure, width="stretch", alt=f"{title}. {label} {reading['sentence']}")
     st.markdown(f"**{label}** {reading['sentence']}")
 
 
@@ -265,6 +274,12 @@ def measure_form(project_id: str, detail: dict) -> None:
         value = st.number_input(md(detail["measure_name"] or "Value"), value=None)
         numerator = st.number_input("Numerator (optional)", value=None, min_value=0.0)
         denominator = st.number_input("Denominator (optional)", value=None, min_value=0.0)
+        exposure = st.number_input(
+            "Exposure, e.g. bed days (optional)",
+            value=None,
+            min_value=0.0,
+            help="What a count is per: with it the measure can be drawn as a u-chart.",
+        )
         note = st.text_input("Note (optional)")
         if st.form_submit_button("Save value", type="primary"):
             try:
@@ -276,6 +291,7 @@ def measure_form(project_id: str, detail: dict) -> None:
                     value=value,
                     numerator=numerator,
                     denominator=denominator,
+                    exposure=exposure,
                     note=note,
                 )
             except pdsa.EntryRefused as exc:
@@ -412,15 +428,12 @@ with system_tab:
     if per_month.empty:
         st.info("No PDSA cycles have been logged for these organisations yet.")
     else:
-        st.altair_chart(
+        chart_with_text(
             pdsa_charts.cycles_per_month_chart(
                 per_month, title="PDSA cycles started per month, chosen organisations"
             ),
-            width="stretch",
-        )
-        st.caption(
             f"{int(per_month['cycles'].sum())} cycles from {per_month['month'].min():%B %Y} "
-            f"to {per_month['month'].max():%B %Y}."
+            f"to {per_month['month'].max():%B %Y}.",
         )
     left, right = st.columns(2)
     with left:

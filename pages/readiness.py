@@ -4,47 +4,16 @@ self-assessment of every organisation."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.views import readiness as views
 from ui.charts import readiness as charts
+from ui.components import chart_with_text, downloads
 from ui.safe import md, md_columns
 from ui.state import database, query
 
 BY_TEAM = "Teams"
 BY_ORG = "Organisations (all teams of a programme pooled)"
-
-
-def downloads(name: str, table: pd.DataFrame, key: str) -> None:
-    """CSV and Excel downloads of one table, exactly as shown (suppressed cells included)."""
-    row = st.container(horizontal=True)
-    slug = name.lower().replace(" ", "_")
-    row.download_button(
-        "Download CSV",
-        to_csv_bytes(table),
-        file_name=f"{slug}.csv",
-        mime="text/csv",
-        key=f"{key}-csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    row.download_button(
-        "Download Excel",
-        to_xlsx_bytes({name: table}),
-        file_name=f"{slug}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}-xlsx",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-
-
-def chart_with_text(chart, summary: str) -> None:
-    """A chart and its one-sentence text alternative beneath it."""
-    st.altair_chart(chart, width="stretch")
-    st.caption(md(summary))
 
 
 st.title("Readiness")
@@ -174,7 +143,7 @@ with scores_tab:
                 "shown so that no one can be identified. **not measurable**: one response "
                 "cannot give an interval or an agreement."
             )
-            downloads("Readiness scores", views.score_table(scores, text=False), "scores")
+            downloads(views.score_table(scores, text=False), "Readiness scores", "scores")
             with st.expander("The advice for each group, in words"):
                 st.markdown(views.advice_text(md_columns(scores, "group", "subscale")))
 
@@ -216,7 +185,7 @@ with change_tab:
         )
         change_view = views.change_display(change)
         st.dataframe(change_view, hide_index=True, width="stretch")
-        downloads("Readiness change", views.change_display(change, text=False), "change")
+        downloads(views.change_display(change, text=False), "Readiness change", "change")
 
 with items_tab:
     st.subheader("How people answered each item")
@@ -247,11 +216,22 @@ with items_tab:
             )
             st.dataframe(views.item_table(answers), hide_index=True, width="stretch")
             st.caption(
-                f"Items answered by fewer than {threshold} people in this selection are "
-                "suppressed. Round filter: when a team was checked twice, choose one round so "
-                "that people are not counted twice."
+                f"Only team checks shown on their own (at least {threshold} people, and not "
+                "hidden to protect a smaller team) are pooled, so no two selections can be "
+                "differenced to reveal a small team. Round filter: when a team was checked "
+                "twice, choose one round so that people are not counted twice."
             )
-            downloads("Item answers", views.answer_table(answers, text=False), "items")
+            left_out = query(
+                views.item_answers_left_out,
+                org_codes=org_filter,
+                teams=team_filter,
+                programmes=programme_filter,
+                rounds=round_filter,
+                instrument_code=instrument,
+            )
+            if left_out:
+                st.caption(md(views.left_out_note(left_out)))
+            downloads(views.answer_table(answers, text=False), "Item answers", "items")
 
 with impact_tab:
     st.subheader("NHS IMPACT self-assessment")
@@ -276,7 +256,7 @@ with impact_tab:
             views.maturity_heatmap_summary(maturity),
         )
         downloads(
-            "NHS IMPACT latest levels", views.maturity_table(maturity, text=False), "maturity"
+            views.maturity_table(maturity, text=False), "NHS IMPACT latest levels", "maturity"
         )
 
         st.markdown("#### One organisation against the system")
@@ -319,5 +299,5 @@ with impact_tab:
         with st.expander("Every self-assessment, with evidence and next steps"):
             st.dataframe(views.history_table(history), hide_index=True, width="stretch")
         downloads(
-            "NHS IMPACT self-assessments", views.history_table(history, text=False), "history"
+            views.history_table(history, text=False), "NHS IMPACT self-assessments", "history"
         )

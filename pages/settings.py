@@ -7,8 +7,14 @@ import streamlit as st
 
 from impact_data.access import ROLE_LABELS, ROLES, AccessDenied
 from impact_data.measures import queries
-from impact_data.store.settings import set_suppression_threshold, suppression_rule
+from impact_data.store.settings import (
+    culture_target,
+    set_culture_target,
+    set_suppression_threshold,
+    suppression_rule,
+)
 from ui.safe import md
+from ui.settings_backup import backup_section
 from ui.settings_culture import culture_measure_section
 from ui.settings_readiness import instruments_section, level_labels_section
 from ui.state import clear_caches, database, query, sign_in_configured, viewer
@@ -28,6 +34,7 @@ tabs = st.tabs(
         "NHS IMPACT levels",
         "Users and roles",
         "Audit log",
+        "Backup and restore",
     ]
 )
 
@@ -66,6 +73,28 @@ with tabs[1]:
 
 with tabs[2]:
     culture_measure_section()
+    st.subheader("Target for the monthly culture measure")
+    st.caption(
+        "With a target, the Overview shows the assurance icon (will consistently be met, "
+        "missed, or hit and miss) beside each organisation's monthly variation icon."
+    )
+    target = st.number_input(
+        "Target (% favourable; leave empty for none)",
+        min_value=0.0,
+        max_value=100.0,
+        value=culture_target(db),
+        step=1.0,
+        disabled=not who.is_admin,
+        key="culture_target",
+    )
+    if who.is_admin and st.button("Save target"):
+        try:
+            set_culture_target(db, who, target)
+        except (AccessDenied, ValueError) as exc:
+            st.error(md(exc))
+        else:
+            clear_caches()
+            st.success("Saved: no target." if target is None else f"Saved: {target:g}%.")
 
 with tabs[3]:
     instruments_section()
@@ -88,7 +117,7 @@ with tabs[5]:
         people = users(db, who)
         st.dataframe(people, hide_index=True, width="stretch")
         with st.form("role"):
-            email = st.selectbox("User", people["email"].tolist())
+            email = st.selectbox("User", people["user"].tolist())
             role = st.selectbox(
                 "Role", [*ROLES, "none"], format_func=lambda r: ROLE_LABELS.get(r, r)
             )
@@ -118,3 +147,6 @@ with tabs[6]:
         else:
             st.caption("Uploads, deletions, role changes, measure edits, settings and sign-ins.")
             st.dataframe(log, hide_index=True, width="stretch")
+
+with tabs[7]:
+    backup_section()

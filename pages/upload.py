@@ -12,12 +12,12 @@ from impact_data import (
     DeleteRefused,
     PreparedUpload,
     UploadRefused,
-    commit_upload,
     delete_upload,
 )
-from impact_data.ingest import mappings
+from impact_data.ingest import mappings, uploads
 from impact_data.ingest.kinds import NATIONAL_KINDS
 from impact_data.ingest.kinds import UPLOAD_KINDS as KINDS
+from impact_data.ingest.load import changeable_uploads
 from impact_data.ingest.prepare import load_instruments
 from impact_data.ingest.templates import template_filename
 from impact_data.measures import queries
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 FILE_TYPES = ["xlsx", "xlsm", "xls", "ods", "csv"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The page that shows each kind's data; kinds whose page is not built yet fall back to Overview.
+# The page that shows each kind's data (UploadKind.shown_on).
 PAGE_OF = {
     "Overview": "pages/overview.py",
     "Culture": "pages/culture.py",
@@ -72,6 +72,7 @@ def prepared_file(file, kind: str) -> tuple[PreparedUpload | None, dict, str | N
     replace = state.get(f"replace_{fid}_{kind}")
     system = state.get(f"system_{fid}") or None
     year = state.get(f"year_{fid}") or None
+    org_code = state.get(f"org_{fid}") or None
     options = (
         kind,
         db.data_version(),
@@ -79,6 +80,7 @@ def prepared_file(file, kind: str) -> tuple[PreparedUpload | None, dict, str | N
         replace,
         system,
         year,
+        org_code,
         repr(sorted((t, sorted(c.items())) for t, c in overrides.items())),
     )
     cached = state["upload_prepared"].get(fid)
@@ -88,21 +90,20 @@ def prepared_file(file, kind: str) -> tuple[PreparedUpload | None, dict, str | N
     prepared, remembered, error = None, {}, None
     with st.status(f"Reading {md(file.name)} ({size})…", expanded=False) as status:
         try:
-            prepared, remembered = mappings.prepare_remembering(
+            prepared, remembered = uploads.prepare_file(
                 db,
-                who,
                 file.getvalue(),
                 file.name,
                 kind,
+                viewer=who,
                 overrides=overrides,
                 create_orgs=create_orgs,
                 replace_upload_id=replace,
                 system=system,
                 survey_year=int(year) if year else None,
+                org_code=org_code,
             )
-            if overrides:
-                org = mappings.org_code_of(prepared)
-                mappings.remember_overrides(db, who, org, kind, overrides)
+            uploads.remember_choices(db, who, prepared, overrides)
             status.update(label=f"Read {md(file.name)} ({size})", state="complete")
         except (AccessDenied, ValueError) as exc:
             error = str(exc)
@@ -209,8 +210,12 @@ def show_national_options(fid: str, kind: str, prepared: PreparedUpload) -> None
         "only its organisations (from your organisations file, or the file's ICS column).",
     )
     if kind == "nss_detailed":
+        st.caption(
+            "You can upload the published zip (e.g. NSS25-Detailed-spreadsheets.zip) as it is: "
+            "the organisational results workbook inside it is the one read."
+        )
         st.number_input(
-            "Survey year (if the file name does not say, e.g. NSS25)",
+            "Survey year (only if neither the file name, e.g. NSS25 or ST20, nor its title says)",
             min_value=2000,
             max_value=2100,
             value=None,
@@ -226,10 +231,31 @@ def show_national_options(fid: str, kind: str, prepared: PreparedUpload) -> None
         st.dataframe(changes.head(200), hide_index=True, width="stretch")
 
 
+def show_organisation_choice(fid: str, prepared: PreparedUpload) -> None:
+    """A file with no organisation column (e.g. a contractor's export): which organisation?"""
+    if not (report.needs_organisation(prepared) or state.get(f"org_{fid}")):
+        return
+    orgs = query(queries.organisations)
+    codes = [c for c in orgs["org_code"] if who.can_upload_for({c})]
+    names = dict(zip(orgs["org_code"], orgs["org_name"], strict=True))
+    st.selectbox(
+        "Which organisation are these results for?",
+        codes,
+        index=None,
+        format_func=lambda c: f"{names.get(c) or c} ({c})",
+        placeholder="Choose your organisation",
+        key=f"org_{fid}",
+        help="Survey contractors' exports (e.g. a positive-scoring CSV with Year, "
+        "QuestionNumber, DimName, DimValue, BaseSize and Score) have no organisation column: "
+        "every row is loaded for the organisation you choose here.",
+    )
+
+
 def show_options(fid: str, kind: str, prepared: PreparedUpload, earlier) -> None:
     """Duplicate files, corrected re-uploads and unknown organisations."""
     if kind in NATIONAL_KINDS:
         show_national_options(fid, kind, prepared)
+    show_organisation_choice(fid, prepared)
     if prepared.duplicate_of is not None:
         row = earlier[earlier["upload_id"] == prepared.duplicate_of]
         what = report.upload_choice_label(row.iloc[0]) if not row.empty else ""
@@ -238,8 +264,14 @@ def show_options(fid: str, kind: str, prepared: PreparedUpload, earlier) -> None
             f"{f' ({md(what)})' if what else ''}. To load a corrected version, upload the "
             "corrected file and choose below which earlier upload it replaces."
         )
-    if not earlier.empty:
-        ids = earlier["upload_id"].astype(int).tolist()
+    # Only uploads whose every row is of the viewer's own organisations can be replaced.
+    allowed = (
+        query(changeable_uploads, tuple(earlier["upload_id"].astype(int)))
+        if len(earlier)
+        else set()
+    )
+    if allowed:
+        ids = [i for i in earlier["upload_id"].astype(int).tolist() if i in allowed]
         labels = {
             int(r.upload_id): report.upload_choice_label(r._asdict()) for r in earlier.itertuples()
         }
@@ -283,10 +315,9 @@ def commit(fid: str, prepared: PreparedUpload) -> None:
     """Load the file with a progress bar; on success remember the result and start afresh."""
     bar = st.progress(0.0, text="Starting")
     try:
-        result = commit_upload(
+        result = uploads.commit_file(
             db,
             prepared,
-            uploaded_by=who.user,
             viewer=who,
             progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), message),
         )
@@ -306,18 +337,15 @@ def commit(fid: str, prepared: PreparedUpload) -> None:
 
 
 def link_to_results(shown_on: str) -> None:
-    """A link to the page that shows this kind, or to the Overview if that page is not built."""
-    for label in dict.fromkeys([shown_on, "Overview"]):
-        if label not in PAGE_OF:
-            continue
-        try:
-            st.page_link(
-                PAGE_OF[label], label=f"See it on the {label} page", icon=":material/arrow_forward:"
-            )
-            return
-        except StreamlitAPIException:
-            continue  # that page is not part of the app (yet)
-    st.caption(f"It will show on the {shown_on or 'Overview'} page.")
+    """A link to the page that shows this kind of data."""
+    label = shown_on or "Overview"
+    try:
+        st.page_link(
+            PAGE_OF[label], label=f"See it on the {label} page", icon=":material/arrow_forward:"
+        )
+    except StreamlitAPIException:
+        # This page was opened on its own, outside app.py's navigation: there is nothing to link.
+        st.caption(f"It will show on the {label} page.")
 
 
 def show_file(file, kind: str, earlier) -> None:
@@ -352,6 +380,9 @@ def show_file(file, kind: str, earlier) -> None:
             f"No problems found: {sum(prepared.row_counts.values()):,} rows ready to load.",
             icon=":material/task_alt:",
         )
+    explained = report.how_it_was_read(prepared)
+    if explained:
+        st.info("**How this file was read**\n\n" + md_list(explained), icon=":material/menu_book:")
     if prepared.notes:
         st.info(md_list(prepared.notes), icon=":material/info:")
     if prepared.tables and prepared.ok:
@@ -375,9 +406,14 @@ def show_history(history) -> None:
         st.info("Nothing has been uploaded yet.")
         return
     st.dataframe(report.history_table(history), hide_index=True)
+    allowed = query(changeable_uploads, tuple(history["upload_id"].astype(int)))
     labels = {
-        int(r.upload_id): report.upload_choice_label(r._asdict()) for r in history.itertuples()
+        int(r.upload_id): report.upload_choice_label(r._asdict())
+        for r in history.itertuples()
+        if int(r.upload_id) in allowed
     }
+    if not labels:
+        return
     with st.expander("Delete an upload"):
         chosen = st.selectbox(
             "Upload to delete",
@@ -422,6 +458,15 @@ st.write(
     "read and every problem with its row number, and nothing is loaded until it is right."
 )
 
+# The role is checked before any file is read: someone who may not load data never gets a
+# file parsed on their behalf.
+if not who.can_upload:
+    st.warning(
+        "Your role does not include loading data. An admin can give you the team member role "
+        "for your organisation on the Settings page."
+    )
+    st.stop()
+
 choose, files_col = st.columns([2, 3], gap="large")
 with choose:
     kind_name = st.radio(
@@ -447,7 +492,7 @@ with files_col:
         st.caption("Upload the file exactly as published; there is no template to fill in.")
     files = st.file_uploader(
         f"Upload {kind.label} files",
-        type=FILE_TYPES,
+        type=FILE_TYPES + (["zip"] if kind_name in NATIONAL_KINDS else []),
         accept_multiple_files=True,
         key="upload_files",
         help="Excel (.xlsx, .xlsm, .xls), OpenDocument (.ods) or CSV. "

@@ -18,6 +18,7 @@ from impact_data.measures.culture import current_version
 from impact_data.workshop import ACTIVITIES, WorkshopError
 from ui import workshop_view as wv
 from ui.charts import workshop as charts
+from ui.safe import md, plain_text
 from ui.state import database, query, viewer
 
 db = database()
@@ -66,6 +67,17 @@ def new_session_form() -> None:
             format_func=lambda c: f"{c}: {texts[c]}",
             key="ws_questions",
         )
+    lo, hi = workshop.MIN_ANSWERS_RANGE
+    min_answers = st.number_input(
+        "Show results once at least this many people have answered",
+        min_value=lo,
+        max_value=hi,
+        value=workshop.DEFAULT_MIN_ANSWERS,
+        step=1,
+        key="ws_min_answers",
+        help="Until then the screen shows only how many have joined and answered, so that "
+        "nobody's own answers can be read off the totals.",
+    )
     if st.button(
         "Open the workshop", type="primary", icon=":material/play_arrow:", key="ws_create"
     ):
@@ -77,6 +89,7 @@ def new_session_form() -> None:
                 title or "",
                 instrument_code=instrument_code,
                 question_codes=question_codes,
+                min_answers=int(min_answers),
             )
         except (WorkshopError, AccessDenied) as exc:
             st.error(wv.sentence(exc), icon=":material/error:")
@@ -142,7 +155,7 @@ def join_panel(session: workshop.Session, url: str) -> None:
             wv.qr_png(url),
             width="stretch",
             caption="Scan to join",
-            alt=f"QR code that opens the join link {url}",
+            alt=plain_text(f"QR code that opens the join link {url}"),
         )
 
 
@@ -152,7 +165,7 @@ def live_view(code: str, labels: dict[int, str]) -> None:
     session = workshop.get_session(db, code)
     if session is None:
         return
-    counts = workshop.counts(db, code)
+    counts = workshop.counts(db, who, code)
     c1, c2 = st.columns(2)
     c1.metric("Joined", counts["joined"], border=True)
     c2.metric(
@@ -160,7 +173,7 @@ def live_view(code: str, labels: dict[int, str]) -> None:
         counts["answered"],
         border=True,
     )
-    wv.draw_results(session, workshop.results(db, code), labels, key="live")
+    wv.draw_results(session, workshop.results(db, who, code), labels, key="live")
     st.caption(f"Updated {dt.datetime.now():%H:%M:%S}; refreshes by itself.")
 
 
@@ -186,6 +199,19 @@ def controls(session: workshop.Session) -> None:
         help="Participants then see the same aggregated results as this screen, "
         "never anyone's own answers.",
     )
+    lo, hi = workshop.MIN_ANSWERS_RANGE
+    min_key = f"ws_min_{session.code}"
+    st.number_input(
+        "Show results once at least this many people have answered",
+        min_value=lo,
+        max_value=hi,
+        value=session.min_answers,
+        step=1,
+        key=min_key,
+        on_change=lambda: workshop.set_min_answers(
+            db, who, session.code, int(st.session_state[min_key])
+        ),
+    )
 
 
 def readiness_link() -> None:
@@ -209,6 +235,8 @@ def save_panel(session: workshop.Session) -> None:
             readiness_link()
             return
         orgs = query(queries.organisations)
+        if who.role == "facilitator" and who.org_codes:
+            orgs = orgs[orgs["org_code"].isin(who.org_codes)]
         if orgs.empty:
             st.info("Add organisations first (Upload page, kind 'organisations').")
             return
@@ -263,10 +291,9 @@ def save_panel(session: workshop.Session) -> None:
 def session_view(session: workshop.Session, labels: dict[int, str]) -> None:
     url = wv.current_join_url(session.code)
     state = "open: people can join and answer" if session.is_open else "closed: no more answers"
-    st.subheader(wv.plain(session.title))
+    st.subheader(md(session.title))
     st.markdown(
-        f"{wv.plain(ACTIVITIES[session.activity].split(' (')[0])} · code **{session.code}** · "
-        f"{state}"
+        f"{md(ACTIVITIES[session.activity].split(' (')[0])} · code **{session.code}** · {state}"
     )
     controls(session)
     join_panel(session, url)
@@ -294,13 +321,13 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
     session = workshop.get_session(db, code)
     if session is None:
         return
-    counts = workshop.counts(db, code)
+    counts = workshop.counts(db, who, code)
     deck = slides(session)
     current = st.session_state.get("workshop_slide", 0) % len(deck)
     slide = deck[current]
     levels = session.activity == "impact_rating"
     if slide == "join":
-        st.markdown(f"# {wv.plain(session.title)}")
+        st.markdown(f"# {md(session.title)}")
         left, right = st.columns([3, 2], vertical_alignment="center")
         with left:
             st.markdown("Join at")
@@ -308,7 +335,9 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
             st.markdown("with the code")
             wv.show_code(code, "ws-code-huge")
         with right:
-            st.image(wv.qr_png(url, scale=14), width=460, alt=f"QR code that opens {url}")
+            st.image(
+                wv.qr_png(url, scale=14), width=460, alt=plain_text(f"QR code that opens {url}")
+            )
     else:
         top = st.columns([2, 1, 1], vertical_alignment="center")
         with top[0]:
@@ -316,8 +345,13 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
             wv.show_link(f"Join at {url}", small=True)
         top[1].metric("Joined", counts["joined"])
         top[2].metric("Answered", counts["answered"])
-        results = workshop.results(db, code)
-        if slide == "ideas":
+        results = workshop.results(db, who, code)
+        waiting = wv.waiting_note(results)
+        if slide != "ideas":
+            results = wv.shown_items(results)
+        if waiting:
+            st.markdown(md(waiting))
+        elif slide == "ideas":
             if results.empty:
                 st.markdown("No ideas posted yet.")
             else:
@@ -325,22 +359,29 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
                     charts.ideas_ranked(results, top=8, big=True),
                     width="stretch",
                     key="present-ideas",
-                    alt=charts.ideas_summary(results),
+                    alt=plain_text(charts.ideas_summary(results)),
                 )
         elif slide == "all":
             st.altair_chart(
                 charts.answer_distribution(results, labels, levels=levels, big=True),
                 width="stretch",
                 key="present-all",
-                alt=" ".join(charts.distribution_summary(results, labels)),
+                alt=plain_text(" ".join(charts.distribution_summary(results, labels))),
+            )
+        elif slide not in set(results["item_code"]):
+            st.markdown(
+                f"Fewer than {session.min_answers} people answered this question: its answers "
+                "are not shown."
             )
         else:
             st.altair_chart(
                 charts.item_answers(results, slide, labels, levels=levels, big=True),
                 width="stretch",
                 key=f"present-{slide}",
-                alt=" ".join(
-                    charts.distribution_summary(results[results["item_code"] == slide], labels)
+                alt=plain_text(
+                    " ".join(
+                        charts.distribution_summary(results[results["item_code"] == slide], labels)
+                    )
                 ),
             )
     if slide == "join":
@@ -374,7 +415,12 @@ if who.role not in workshop.CAN_FACILITATE:
     st.stop()
 
 code = st.query_params.get(wv.SESSION_PARAM)
-session = workshop.get_session(db, code) if code else None
+try:
+    session = workshop.facilitated_session(db, who, code) if code else None
+except AccessDenied as exc:
+    st.title("Workshop")
+    st.warning(wv.sentence(exc), icon=":material/lock:")
+    st.stop()
 labels = wv.answer_labels(session, readiness.level_labels(db)) if session else {}
 
 if session is not None and wv.is_presentation_view():
@@ -392,7 +438,7 @@ st.markdown(
     "results update here within seconds. Nobody's own answers are shown, only totals."
 )
 if code and session is None:
-    st.warning(f"There is no workshop with the code {wv.plain(code)}.", icon=":material/error:")
+    st.warning(f"There is no workshop with the code {md(code)}.", icon=":material/error:")
 
 if session is None:
     with st.container(border=True):

@@ -1,8 +1,10 @@
-"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL."""
+"""Shared fixtures: a real database per test, on SQLite and on PostgreSQL; and for the page
+tests (AppTest), the sample system or an empty database that the page under test opens."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -62,3 +64,43 @@ def postgres_db() -> Database:
 def db(request) -> Database:
     """The same test on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_db")
+
+
+# --- page tests: the app reads IMPACT_DATABASE_URL, so these point it at the test's database ---
+
+
+def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """Point the app at `url` (as a page run by AppTest reads it) from the project's folder."""
+    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    return Database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory) -> Path:
+    """The sample system loaded once into a SQLite file; each test works on a copy of it."""
+    from impact_data.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "impact.db"
+    db = Database(f"sqlite:///{path}")
+    load_demo(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_file, tmp_path, monkeypatch) -> Database:
+    """A copy of the sample system, opened by the page under test."""
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_file, path)
+    db = use_database(f"sqlite:///{path}", monkeypatch)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch) -> Database:
+    """An empty database (created on first use), opened by the page under test."""
+    db = use_database(f"sqlite:///{tmp_path / 'empty.db'}", monkeypatch)
+    yield db
+    db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import numpy as np
 from openpyxl import Workbook
@@ -44,8 +45,11 @@ def benchmark_workbook(
     shift: float = 0.0,
     extra_questions: int = 0,
     missing: dict[tuple[str, str], object] | None = None,
+    breakdowns: tuple[str, ...] = (),
 ) -> bytes:
     """A benchmark workbook: Notes, one sheet per group, a benchmark-groups list sheet.
+
+    `breakdowns` adds columns such as `equal_eth_summary_1` (a fraction per org and year).
 
     `missing` puts a marker ("-", "*", "<11", None) in a cell: {(org_code, column): marker}.
     `shift` moves every score (a later release restating earlier years).
@@ -63,6 +67,7 @@ def benchmark_workbook(
             columns += [f"{code}_{year}", f"{code}_n_{year}", f"{code}_sig_{year}"]
         columns += [f"response_rate_{year}", f"response_rate_n_{year}"]
         columns += [f"{q}_{year}" for q in questions]
+        columns += [f"{b}_{year}" for b in breakdowns]
     for sheet_name, orgs in orgs_per_sheet.items():
         ws = wb.create_sheet(sheet_name)
         ws.append(columns)
@@ -76,6 +81,7 @@ def benchmark_workbook(
                     row += [score, responses - int(rng.integers(0, 50)), "not significant"]
                 row += [round(float(rng.uniform(0.3, 0.7)), 4), responses]
                 row += [round(float(rng.uniform(0.4, 0.8)) + shift / 100, 4) for _ in questions]
+                row += [round(float(rng.uniform(0.1, 0.9)), 3) for _ in breakdowns]
             for (org, column), marker in (missing or {}).items():
                 if org == code:
                     row[columns.index(column)] = marker
@@ -99,20 +105,43 @@ AGREE_HEADERS = [
 ]
 
 
+FREQUENCY_HEADERS = ["% Never", "% Rarely", "% Sometimes", "% Often", "% Always"]
+SATISFACTION_HEADERS = [
+    "% Very dissatisfied",
+    "% Dissatisfied",
+    "% Neither satisfied nor dissatisfied",
+    "% Satisfied",
+    "% Very satisfied",
+]
+YES_NO_HEADERS = ["% Yes", "% No"]
+COUNT_HEADERS = ["% Never", "% 1-2", "% 3-5", "% 6-10", "% More than 10"]
+BASE = "Base (number of responses)"
+
+
 def detailed_workbook(
     orgs: list[tuple[str, str, str, str]],
     questions: dict[str, list[tuple[str, str]]],
     distributions: dict[tuple[str, str], list[float]] | None = None,
     *,
     seed: int = 2,
+    scales: dict[str, list[str]] | None = None,
+    regions: dict[str, str] | None = None,
+    weightings: tuple[str, ...] = ("Weighted",),
+    title: str = "NHS Staff Survey detailed spreadsheets: organisational results",
+    ics_header: str = "ICS",
 ) -> bytes:
     """Detailed spreadsheets: Notes, then section sheets with merged question labels in row 1
-    and the header on row 5. orgs: (ods code, name, benchmarking group, ICS)."""
+    and the header on row 5. orgs: (ods code, name, benchmarking group, ICS).
+
+    `scales` gives a question's answer columns when it is not on the agree scale (e.g.
+    FREQUENCY_HEADERS); `regions` a region per org ("-" for ICBs, CCGs, CSUs, social
+    enterprises); `weightings` one row per org per value (`Occupation Group`, `Unweighted`).
+    """
     rng = np.random.default_rng(seed)
     wb = Workbook()
     notes = wb.active
     notes.title = "Notes"
-    notes.append(["NHS Staff Survey detailed spreadsheets: organisational results"])
+    notes.append([title])
     for sheet_name, qs in questions.items():
         ws = wb.create_sheet(sheet_name)
         identity = [
@@ -120,34 +149,71 @@ def detailed_workbook(
             "Organisation name",
             "Benchmarking group",
             "Region",
-            "ICS",
+            ics_header,
             "Weighting",
         ]
         col = len(identity) + 1
-        for code, text in qs:
-            ws.cell(row=1, column=col, value=f"{code.upper()}. {text}")
-            ws.merge_cells(
-                start_row=1, start_column=col, end_row=1, end_column=col + len(AGREE_HEADERS) - 1
-            )
-            col += len(AGREE_HEADERS)
-        ws.cell(row=2, column=1, value="Percentages are of those who answered.")
         header = list(identity)
-        for _ in qs:
-            header += AGREE_HEADERS
+        for code, text in qs:
+            options = (scales or {}).get(code, AGREE_HEADERS[:-1])
+            ws.cell(row=1, column=col, value=f"{code.upper()}. {text}")
+            ws.merge_cells(start_row=1, start_column=col, end_row=1, end_column=col + len(options))
+            col += len(options) + 1
+            header += [*options, BASE]
+        ws.cell(row=2, column=1, value="Percentages are of those who answered.")
         for c, h in enumerate(header, start=1):
             ws.cell(row=5, column=c, value=h)
         r = 6
         for ods, name, group, ics in orgs:
-            row = [ods, name, group, "North East and Yorkshire", ics, "Weighted"]
-            for code, _ in qs:
-                dist = (distributions or {}).get((ods, code))
-                if dist is None:
-                    raw = rng.dirichlet([1, 2, 3, 5, 3]) * 100
-                    dist = [round(float(x), 1) for x in raw]
-                row += [*dist, int(rng.integers(200, 3000))]
-            for c, v in enumerate(row, start=1):
-                ws.cell(row=r, column=c, value=v)
-            r += 1
+            for weighting in weightings:
+                region = (regions or {}).get(ods, "North East and Yorkshire")
+                row = [ods, name, group, region, ics, weighting]
+                for code, _ in qs:
+                    options = (scales or {}).get(code, AGREE_HEADERS[:-1])
+                    dist = (distributions or {}).get((ods, code))
+                    if dist is None:
+                        raw = rng.dirichlet(np.arange(1, len(options) + 1)) * 100
+                        dist = [round(float(x), 1) for x in raw]
+                    row += [*dist, int(rng.integers(200, 3000))]
+                for c, v in enumerate(row, start=1):
+                    ws.cell(row=r, column=c, value=v)
+                r += 1
     buffer = io.BytesIO()
     wb.save(buffer)
+    return buffer.getvalue()
+
+
+def detailed_zip(
+    organisational: bytes, year: int = 25, *, extra: dict[str, bytes] | None = None
+) -> bytes:
+    """The published zip of detailed spreadsheets: national, organisation type and
+    organisational results workbooks (the first two hold no organisation rows)."""
+
+    def summary(label: str) -> bytes:
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "Notes"
+        ws.append([f"NHS Staff Survey 20{year} detailed spreadsheets: {label}"])
+        data = wb.create_sheet("YOUR JOB Q1-3")
+        data.append(["Q3F. I am able to make improvements happen in my area of work."])
+        data.append(["Group", "% Agree", BASE])
+        data.append(["All organisations", 55.0, 600000])
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        return buffer.getvalue()
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            f"NSS{year} detailed spreadsheets national results.xlsx", summary("national")
+        )
+        archive.writestr(
+            f"NSS{year} detailed spreadsheets organisation type results.xlsx",
+            summary("organisation type"),
+        )
+        archive.writestr(
+            f"NSS{year} detailed spreadsheets organisational results.xlsx", organisational
+        )
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
     return buffer.getvalue()

@@ -23,6 +23,7 @@ QUERY_MODULES = [
     "impact_data.measures.queries",
     "impact_data.measures.culture",
     "impact_data.measures.readiness",
+    "impact_data.measures.pdsa",
     "impact_data.measures.national",
     "impact_data.views.overview",
     "impact_data.views.readiness",

@@ -106,6 +106,9 @@ def test_sections_in_order_with_real_chart_images(sample, sample_pack):
     measure = compare.culture_measure()
     funnel = compare.funnel_frame(sample, LOCAL, measure)
     assert f"system value {funnel.attrs['system_value']:.1f}%" in funnels
+    # The limits are adjusted for over-dispersion by default, and the pack says so.
+    assert funnel.attrs["method"] == "additive"
+    assert "Limits widened for over-dispersion" in " ".join(funnels.split())
     # Charts are images, rendered from the page's Altair charts.
     images = [image for page in reader.pages for image in page.images]
     assert len(images) >= 10

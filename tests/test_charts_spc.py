@@ -108,13 +108,14 @@ def test_xmr_chart_draws_mean_dashed_limits_and_target(xmr_data):
     dash = reference["encoding"]["strokeDash"]["scale"]
     assert dash["range"][dash["domain"].index("Process limit")] == [6, 4]  # limits dashed
     assert dash["range"][dash["domain"].index("Mean")] == [1, 0]
-    # Each line is named in text at its end, not by colour or dash alone.
+    # Each line is named in text at its end, with its value, not by colour or dash alone:
+    # mean 147 / 11 = 13.36, limits 13.36 -+ 2.66 x 12 / 9 = 16.91 and 9.817.
     labels = [lay for lay in find(layer_list, "text") if lay["encoding"]["text"]["field"] == "text"]
     texts = [r["text"] for lay in labels for r in data_of(lay, spec)]
-    assert sorted(texts) == ["limit", "limit", "mean", "target"]
+    assert sorted(texts) == ["limit 16.91", "limit 9.817", "mean 13.36", "target 10"]
     # The target (10) sits next to the lower limit (9.82): one label is lifted clear.
     lifted = [lay for lay in labels if lay["mark"].get("dy", 0) < 0]
-    assert [r["text"] for lay in lifted for r in data_of(lay, spec)] == ["target"]
+    assert [r["text"] for lay in lifted for r in data_of(lay, spec)] == ["target 10"]
     assert_every_mark_has_a_tooltip(layer_list)
 
 
@@ -306,3 +307,48 @@ def test_decision_and_lived_experience_charts_label_their_bars():
     [text] = find(layer_list, "text")
     assert [r["text"] for r in data_of(text, spec)] == ["3 of 4", "0 of 2"]  # no projects: left out
     assert_every_mark_has_a_tooltip(layer_list)
+
+
+def test_line_labels_carry_their_values():
+    assert spc_charts.line_label("Mean", 13.3636) == "mean 13.36"
+    assert spc_charts.line_label("Process limit", 0.25713, percent=True) == "limit 25.7%"
+    assert spc_charts.line_label("Centre line", 12345.6) == "centre 12,346"
+
+
+def test_laney_p_chart_says_so_and_prints_its_limits():
+    rng = np.random.default_rng(2)
+    n = rng.integers(12000, 18000, 36)
+    numerators = rng.binomial(n, rng.normal(0.74, 0.03, 36))
+    dates = pd.date_range("2022-04-01", periods=36, freq="MS")
+    data = spc.p_chart(numerators, n, dates=dates, laney=True)
+    chart = spc_charts.p_chart(data, title="Four-hour standard")
+    spec = chart.to_dict()
+    assert any("Laney p' chart: limits widened by sigma_z" in s for s in spec["title"]["subtitle"])
+    layer_list, spec = layers(chart)
+    labels = [lay for lay in find(layer_list, "text") if lay["encoding"]["text"]["field"] == "text"]
+    texts = {r["text"] for lay in labels for r in data_of(lay, spec)}
+    last = data.iloc[-1]
+    assert f"limit {last['ucl']:.1%}" in texts and f"centre {last['centre']:.1%}" in texts
+
+
+def test_u_and_c_charts_draw_rates_and_counts_with_their_limits():
+    dates = pd.date_range("2024-01-01", periods=4, freq="MS")
+    u = spc.u_chart([2, 5, 3, 0], [1000, 2000, 1500, 500], dates=dates, multiplier=10_000)
+    u.attrs["rate_unit"] = "per 10,000 of exposure"
+    chart = spc_charts.u_chart(u, title="Infections", value_title="Per 10,000 bed days")
+    spec = chart.to_dict()
+    assert any("per 10,000 of exposure" in s for s in spec["title"]["subtitle"])
+    layer_list, spec = layers(chart)
+    [points] = find(layer_list, "point")
+    assert [r["value"] for r in data_of(points, spec)] == pytest.approx([20, 25, 20, 0])
+    tips = {t["field"] for t in points["encoding"]["tooltip"]}
+    assert {"count", "exposure"} <= tips
+    labels = [lay for lay in find(layer_list, "text") if lay["encoding"]["text"]["field"] == "text"]
+    texts = {r["text"] for lay in labels for r in data_of(lay, spec)}
+    assert {"centre 20", "limit 80", "limit 0"} <= texts  # last exposure 500: 20 + 60
+    assert_every_mark_has_a_tooltip(layer_list)
+    c = spc.c_chart([3, 5] * 6 + [15], dates=pd.date_range("2024-01-01", periods=13, freq="MS"))
+    layer_list, spec = layers(spc_charts.c_chart(c, title="Falls"))
+    labels = [lay for lay in find(layer_list, "text") if lay["encoding"]["text"]["field"] == "text"]
+    texts = {r["text"] for lay in labels for r in data_of(lay, spec)}
+    assert {"centre 4.846", "limit 11.45", "limit 0"} <= texts

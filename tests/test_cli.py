@@ -99,7 +99,13 @@ def test_demo_and_export(tmp_path):
     exported = run(tmp_path, "export", "--kind", "staff_survey", "--out", str(out))
     assert exported.returncode == 0, exported.stderr
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Org", "Team", "Staff Group", "About this export"]
+    assert wb.sheetnames == [
+        "Org",
+        "Team",
+        "Staff Group",
+        "Culture measure by year",
+        "About this export",
+    ]
     about = [row[1] for row in wb["About this export"].iter_rows(min_row=2, values_only=True)]
     assert "Groups with fewer than 11 responses are suppressed" in about[1]
     header = [c.value for c in wb["Team"][1]]

@@ -61,7 +61,7 @@ def system(db):
 
 
 def test_funnel_limits_and_positions_by_hand(system):
-    funnel = compare.funnel_frame(system, LOCAL, Q3F).set_index("org_code")
+    funnel = compare.funnel_frame(system, LOCAL, Q3F, overdispersion="none").set_index("org_code")
     # p0 = (200 + 248 + 38 + 752) / (400 + 400 + 100 + 1600) = 1238 / 2500 = 49.52%; limits
     # p0 -+ z sqrt(p0 (1 - p0) / n) with z 1.959964 (95%) and 3.090232 (99.8%).
     assert funnel.attrs["system_value"] == pytest.approx(49.52)
@@ -100,7 +100,7 @@ def test_suppressed_organisation_is_listed_but_never_used(system):
 
 
 def test_outside_limits_lists_the_outliers_in_order(system):
-    funnel = compare.funnel_frame(system, LOCAL, Q3F)
+    funnel = compare.funnel_frame(system, LOCAL, Q3F, overdispersion="none")
     outside = compare.outside_limits(funnel)
     assert outside["org_code"].tolist() == ["QB1", "QD1", "QC1"]
     assert compare.outside_limits(funnel, level="998")["org_code"].tolist() == ["QB1"]
@@ -110,6 +110,31 @@ def test_outside_limits_lists_the_outliers_in_order(system):
     assert "below the 95% limit only: Delta Hospitals, Gamma Community" in text
     assert "Alpha Hospitals: 50.0% of 400 responses, within the limits" in text
     assert "1 organisation suppressed" in text
+    assert "Limits: binomial limits, not adjusted for over-dispersion, as chosen" in text
+
+
+def test_funnel_limits_adjusted_for_overdispersion_by_default(system):
+    funnel = compare.funnel_frame(system, LOCAL, Q3F).set_index("org_code")
+    # p0 = 0.4952; s = sqrt(0.4952 * 0.5048 / n): 0.0249988 (n 400), 0.0499977 (100),
+    # 0.0124994 (1600). z: A 0.19201, B 4.99223, C -2.30411, D -2.01609. Linear 10th / 90th
+    # percentiles: -2.21770 and 3.55216; phi = (0.19201^2 + 3.55216^2 + 2.21770^2 + 2.01609^2)
+    # / 4 = 5.40939; w = 1600.15, 1600.15, 400.04, 6400.59: sum w - sum w^2 / sum w = 5376.50;
+    # tau2 = (4 * 5.40939 - 3) / 5376.50 = 0.00346649.
+    assert funnel.attrs["method"] == "additive"
+    assert funnel.attrs["phi"] == pytest.approx(5.40939, abs=1e-5)
+    assert funnel.attrs["tau2"] == pytest.approx(0.00346649, abs=1e-8)
+    # B (62% of 400): 99.8% limit 49.52 + 309.0232 * sqrt(0.0249988^2 + 0.00346649) = 69.286.
+    assert funnel.loc["QB1", "upper998"] == pytest.approx(69.286, abs=0.001)
+    assert (funnel.drop(index="QE1")["outside"] == "within").all()
+    text = compare.funnel_text(funnel.reset_index())
+    assert (
+        "Limits widened for over-dispersion (Spiegelhalter's additive random-effects method, "
+        "phi 5.41, tau² 0.0035): the organisations vary more than chance" in text
+    )
+    assert "4 organisations within the limits" in text
+    lines = compare.funnel_lines(funnel.reset_index(), points=5)
+    upper = lines[(lines["line"] == "99.8% limits") & (lines["side"] == "upper")]
+    assert (upper["value"] > 49.52 + 309.0232 * math.sqrt(0.00346649)).all()
 
 
 def test_peer_group_compares_like_with_like(system):
@@ -199,7 +224,7 @@ def learning(db):
 
 
 def test_learn_from_prefers_same_type_and_only_significant_peers(learning):
-    frame = compare.learn_from(learning, LOCAL, "QA1", Q3F)
+    frame = compare.learn_from(learning, LOCAL, "QA1", Q3F, overdispersion="none")
     # B (acute, +10 points) before C (community, +15 points); D's +1 point is chance.
     assert frame["org_code"].tolist() == ["QB1", "QC1"]
     assert frame["same_type"].tolist() == [True, False]
@@ -223,9 +248,25 @@ def test_learn_from_says_why_there_is_nothing(learning):
     assert best.empty and "No organisation is significantly better" in best.attrs["note"]
     hidden = compare.learn_from(learning, LOCAL, "QE1", Q3F)
     assert hidden.empty and "suppressed" in hidden.attrs["note"]
-    table = compare.learn_from_table(compare.learn_from(learning, LOCAL, "QD1", Q3F))
+    table = compare.learn_from_table(
+        compare.learn_from(learning, LOCAL, "QD1", Q3F, overdispersion="none")
+    )
     assert table["Code"].tolist() == ["QB1", "QC1"]
     assert table["Visit recorded"].tolist() == ["no", "no"]
+
+
+def test_learn_from_allows_for_the_ordinary_spread_between_organisations(learning):
+    # Four organisations of 1,000 at 50, 60, 65 and 51%: they differ far beyond chance
+    # (phi about 29), so a 15-point gap is within the ordinary spread between organisations.
+    frame = compare.learn_from(learning, LOCAL, "QA1", Q3F)
+    assert frame.empty and frame.attrs["method"] == "additive"
+    assert "additive random-effects method" in frame.attrs["note"]
+    tau2 = frame.attrs["tau2"]
+    # C against A: 0.15 / sqrt(2 * 0.5075 * 0.4925 / 1000 + 2 tau2).
+    z = 0.15 / math.sqrt(2 * 0.5075 * 0.4925 / 1000 + 2 * tau2)
+    assert z < 1.96
+    plain = compare.learn_from(learning, LOCAL, "QA1", Q3F, overdispersion="none")
+    assert "not adjusted for over-dispersion" in plain.attrs["note"]
 
 
 # --- trends with SPC icons -------------------------------------------------------------

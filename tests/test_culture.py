@@ -11,20 +11,19 @@ from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures.culture import (
     DEFAULT_DEFINITION,
     MeasureDefinition,
-    apply_suppression,
     change_sentence,
     culture_scores,
     current_version,
     export_definition,
     get_version,
     import_definition,
-    pulse_p_chart,
+    monthly_chart,
     save_version,
-    two_proportion_test,
     versions,
-    wilson_interval,
     year_on_year,
 )
+from impact_data.stats.disclosure import suppress
+from impact_data.stats.intervals import two_proportion_test, wilson_interval
 from tests.files import ORGS, csv_bytes
 
 LOCAL = Viewer.local()
@@ -101,29 +100,50 @@ def test_primary_and_secondary_suppression_of_teams(measured):
     db, version = measured
     teams = culture_scores(db, LOCAL, version=version, level="team")["questions"].set_index("team")
     assert teams.at["Team A", "suppression"] == "small number"
-    assert teams.at["Team C", "suppression"] == "secondary"  # smallest visible sibling
+    # The organisation's own q3c figure (100 people) counts 25 people with no team: the part
+    # of it no team shows is Team A's 5 and those 25, 30 people, so Team C need not be hidden
+    # (the old rule hid it on the sum of the teams alone).
+    assert teams.at["Team C", "suppression"] == ""
     assert teams.at["Team B", "suppression"] == ""
-    for team in ("Team A", "Team C"):
-        assert math.isnan(teams.at[team, "favourable_pct"]) and math.isnan(
-            teams.at[team, "responses"]
-        )
+    assert math.isnan(teams.at["Team A", "favourable_pct"])
+    assert math.isnan(teams.at["Team A", "responses"])
     assert teams.at["Team B", "favourable_pct"] == 55.0
+    assert 100 - teams["responses"].sum() == 30
     dims = culture_scores(db, LOCAL, version=version, level="team")["dimensions"].set_index("team")
     # Team A's only question is hidden, so its dimension is hidden too, never shown as a score.
     assert bool(dims.at["Team A", "suppressed"]) and math.isnan(dims.at["Team A", "score"])
-    hidden = {20.0, 5.0, 50.0, 30.0}
+    hidden = {20.0, 5.0}
     for frame in culture_scores(db, LOCAL, version=version, level="team").values():
         shown = set(frame.select_dtypes("number").stack().round(6).tolist())
-        assert not (hidden - {50.0}) & shown, "a hidden team's value or count leaked"
+        assert not hidden & shown, "a hidden team's value or count leaked"
 
 
-def test_apply_suppression_leaves_two_hidden_siblings_alone():
+def test_teams_that_make_up_the_whole_organisation_hide_a_second_team(db):
+    _load(db, ORGS, "orgs.csv", "organisations")
+    head = ["org_code", "year", "question_code", "responses", "positive_pct", "team"]
+    rows = [
+        head,
+        ["ZA1", 2023, "q3c", 75, 52, None],
+        ["ZA1", 2023, "q3c", 5, 20, "Team A"],
+        ["ZA1", 2023, "q3c", 40, 55, "Team B"],
+        ["ZA1", 2023, "q3c", 30, 50, "Team C"],
+    ]
+    _load(db, rows, "survey.csv")
+    teams = culture_scores(db, LOCAL, level="team")["questions"].set_index("team")
+    assert teams["suppression"].to_dict() == {
+        "Team A": "small number",
+        "Team B": "",
+        "Team C": "secondary",
+    }
+    assert 75 - teams["responses"].sum() == 35
+
+
+def test_two_hidden_siblings_that_are_safe_together_need_no_third():
     import pandas as pd
 
+    # 5 + 6 = 11 hidden people: the total minus the shown sibling gives no small group.
     frame = pd.DataFrame({"g": [1, 1, 1], "n": [5, 6, 40], "v": [1.0, 2.0, 3.0]})
-    out = apply_suppression(
-        frame, 11, n_column="n", value_columns=["v"], sibling_keys=["g"], breakdown="t"
-    )
+    out = suppress(frame, "n", ["v"], 11, sibling_keys=["g"])
     assert out["suppression"].tolist() == ["small number", "small number", ""]
 
 
@@ -216,7 +236,36 @@ def test_pulse_scores_and_p_chart(db):
     q = scores["questions"]
     assert q["favourable_pct"].tolist()[:1] == [60.0] and q["responses"].tolist()[0] == 20
     assert scores["overall"]["score"].tolist()[-1] == pytest.approx(90.0)
-    chart = pulse_p_chart(db, LOCAL, "ZA1")
+    chart = monthly_chart(scores["overall"])
     assert len(chart) == 12
+    assert chart["p"].tolist() == pytest.approx(scores["overall"]["score"].div(100).tolist())
     assert chart["centre"].iloc[0] == pytest.approx((6 * 12 + 6 * 18) / 240)
     assert chart.attrs["measure"] == "Improvement culture, version 1"
+
+
+def test_one_copy_of_each_statistic_and_of_the_improvement_directions():
+    import ast
+    from pathlib import Path
+
+    from impact_data.ingest import kinds
+    from impact_data.stats import intervals, spc
+
+    # Upload values are SPC's directions less "neutral" (a PDSA measure always has one).
+    assert kinds.IMPROVEMENT_DIRECTIONS == ("increase", "decrease")
+    assert set(kinds.IMPROVEMENT_DIRECTIONS) < set(spc.IMPROVEMENT_DIRECTIONS)
+    assert "neutral" in spc.IMPROVEMENT_DIRECTIONS
+    # Z95, Wilson and the two tests are defined once, in stats/intervals.py.
+    root = Path(intervals.__file__).resolve().parent.parent
+    names = {"Z95", "wilson_interval", "two_proportion_test", "difference_test"}
+    found: dict[str, list[str]] = {name: [] for name in names | {"IMPROVEMENT_DIRECTIONS"}}
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in found:
+                found[node.name].append(path.name)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and target.id in found:
+                        found[target.id].append(path.name)
+    assert {name: found[name] for name in names} == {name: ["intervals.py"] for name in names}
+    assert sorted(found["IMPROVEMENT_DIRECTIONS"]) == ["kinds.py", "spc.py"]

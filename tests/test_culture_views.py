@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 from impact_data.access import Viewer
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.ingest import commit_upload, prepare_upload
-from impact_data.measures import culture
 from impact_data.measures.culture import MeasureDefinition, save_version
 from impact_data.views import culture as views
 from tests.files import ORGS, csv_bytes
@@ -59,7 +58,8 @@ def survey(db):
             ["ZB1", 2024, "q3d", 120, 65, None],
             ["ZB1", 2024, "q9f", 90, 40, None],
             ["ZA1", 2023, "q3c", 5, 23.4, "Team A"],
-            ["ZA1", 2023, "q3c", 40, 55, "Team B"],
+            # Teams A-C make up all 100 of ZA1's q3c answers in 2023 (nobody without a team).
+            ["ZA1", 2023, "q3c", 65, 55, "Team B"],
             ["ZA1", 2023, "q3c", 30, 47.3, "Team C"],
         ],
         "survey.csv",
@@ -327,7 +327,7 @@ def test_pulse_p_chart_pools_only_visible_questions(pulse):
     assert table["favourable_pct"].tolist() == [60.0]
 
 
-def test_pulse_charts_agree_with_culture_p_chart_when_nothing_is_hidden(db):
+def test_pulse_charts_chart_the_monthly_scores_of_the_measure(db):
     _load(db, ORGS, "orgs.csv", "organisations")
     rows = [["org_code", "response_date", "q3c", "q9f"]]
     for month in range(1, 13):
@@ -336,15 +336,20 @@ def test_pulse_charts_agree_with_culture_p_chart_when_nothing_is_hidden(db):
             rows.append(["ZA1", f"2025-{month:02d}-{i + 1:02d}", 5 if agree else 2, 4])
     _load(db, rows, "pulse.csv", "pulse_survey")
     mine = views.pulse_charts(db, LOCAL)["ZA1"]
-    theirs = culture.pulse_p_chart(db, LOCAL, "ZA1")
-    assert mine["p"].tolist() == pytest.approx(theirs["p"].tolist())
-    assert mine["centre"].iloc[0] == pytest.approx(theirs["centre"].iloc[0])
-    assert mine["point_type"].tolist() == theirs["point_type"].tolist()
+    # The points are the measure's monthly overall scores (the mean of its two dimensions:
+    # q3c's 60% or 90% and q9f's 100%), over the 20 people behind each (not their 40
+    # answers: the same people answer both questions).
+    overall = views.org_scores(db, LOCAL, source="pulse")["overall"]
+    assert mine["p"].tolist() == pytest.approx((overall["score"] / 100).tolist())
+    assert mine["p"].tolist() == pytest.approx([0.8] * 5 + [0.95] * 7)
+    assert mine["denominator"].tolist() == [20.0] * 12
+    assert mine["centre"].iloc[0] == pytest.approx((5 * 16 + 7 * 19) / 240)
+    assert mine.attrs["chart"] == "p"
     reading = mine.attrs["reading"]
     assert reading["label"] == "Special cause variation: improvement (high)"
     assert reading["sentence"].endswith("a real change for the better.")
     summary = views.pulse_summary_table({"ZA1": mine})
-    assert summary.loc[0, "latest_pct"] == pytest.approx(95.0)  # (18 + 20) of 40 answers
+    assert summary.loc[0, "latest_pct"] == pytest.approx(95.0)  # (90 + 100) / 2
     only_leaders = views.pulse_charts(db, LOCAL, dimension="Compassionate leadership")["ZA1"]
     assert only_leaders["p"].tolist() == [1.0] * 12
     assert "common cause" in only_leaders.attrs["reading"]["sentence"]

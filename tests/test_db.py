@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -110,3 +111,35 @@ def test_same_file_committed_twice_at_once_loads_once(db):
         raise AssertionError("the second commit of the same file should be refused")
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM staff_survey_results")).scalar() == 1
+
+
+def test_schema_revision_is_the_alembic_head(db):
+    from alembic.script import ScriptDirectory
+
+    from impact_data.store.db import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config(db.url)).get_heads()
+    assert [db.schema_revision()] == heads
+
+
+@pytest.mark.postgres
+def test_pool_size_and_statement_timeout_come_from_the_environment(postgres_db, monkeypatch):
+    from impact_data.store.db import make_engine
+
+    monkeypatch.setenv("IMPACT_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("IMPACT_DB_MAX_OVERFLOW", "4")
+    monkeypatch.setenv("IMPACT_DB_STATEMENT_TIMEOUT_MS", "250")
+    engine = make_engine(postgres_db.url)
+    try:
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 4)
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar() == "250ms"
+            # The URL's own options (here the test schema's search_path) still apply.
+            assert conn.execute(text("SELECT current_schema()")).scalar().startswith("t_")
+            with pytest.raises(Exception, match="statement timeout"):
+                conn.execute(text("SELECT pg_sleep(1)"))
+    finally:
+        engine.dispose()
+    monkeypatch.setenv("IMPACT_DB_POOL_SIZE", "ten")
+    with pytest.raises(ValueError, match="IMPACT_DB_POOL_SIZE must be a whole number, found 'ten'"):
+        make_engine(postgres_db.url)

@@ -8,13 +8,16 @@ import math
 import pandas as pd
 import pytest
 
+from impact_data.ingest.columns import map_columns, without_note
 from impact_data.ingest.convert import (
+    choose_labels,
     convert,
     convert_likert,
     parse_date,
     parse_number,
 )
-from impact_data.ingest.kinds import get_kind
+from impact_data.ingest.kinds import AGREE_LABELS, KINDS, SOMEWHAT_LABELS, get_kind
+from impact_data.ingest.read import RawSheet
 
 
 @pytest.mark.parametrize(
@@ -161,3 +164,56 @@ def test_yes_no_and_codes():
     assert yes_no.bad.tolist() == [False, False, False, True]
     codes = convert(pd.Series([" za1 ", "RX 1"], dtype=object), _field("organisations", "org_code"))
     assert codes.values.tolist() == ["ZA1", "RX1"]
+
+
+# --- answer words read by their scale's labels (issue 14) --------------------------------
+
+
+def _column(*cells):
+    return pd.Series(list(cells), dtype=object)
+
+
+def test_words_decide_the_label_set_and_agree_differs_between_them():
+    both = (AGREE_LABELS, SOMEWHAT_LABELS)
+    published = choose_labels([_column("Agree", "Somewhat agree", None)], both)
+    assert published.labels is SOMEWHAT_LABELS and published.problem is None
+    assert convert_likert(_column("Agree"), words=published.words).values.tolist() == [5.0]
+    strongly = choose_labels([_column("Agree"), _column("Strongly agree", 2)], both)
+    assert strongly.labels is AGREE_LABELS
+    assert convert_likert(_column("Agree"), words=strongly.words).values.tolist() == [4.0]
+
+
+def test_words_that_fit_two_scales_differently_are_not_read():
+    choice = choose_labels(
+        [_column("Agree", "Neither agree nor disagree"), _column(" disagree ")],
+        (AGREE_LABELS, SOMEWHAT_LABELS),
+    )
+    assert choice.labels is None and choice.words == {}
+    assert '"Agree" is 4, "disagree" is 2' in choice.problem
+    assert '"Agree" is 5, "disagree" is 1' in choice.problem
+
+
+def test_neutral_words_and_numbers_fit_both_scales_alike():
+    choice = choose_labels(
+        [_column("Neither agree nor disagree", 4, "2", "")], (AGREE_LABELS, SOMEWHAT_LABELS)
+    )
+    assert choice.problem is None and choice.words_found == ("Neither agree nor disagree",)
+
+
+def test_base_with_its_unit_in_brackets_is_the_responses_column():
+    rows = [
+        ["ODS code", "Year", "Question", "Base (number of responses)", "% positive"],
+        ["ZA1", 2024, "q3f", 1804, 54.0],
+    ]
+    sheet = RawSheet("results", pd.DataFrame(rows, dtype=object))
+    mapping = map_columns(sheet, KINDS["staff_survey"].tables[0])
+    assert mapping.missing == []
+    assert mapping.fields["responses"] == 3
+    frame = mapping.as_frame().set_index("header")
+    assert frame.at["Base (number of responses)", "maps_to"] == "responses"
+    assert frame.at["Base (number of responses)", "how"] == (
+        'recognised as "Base" (the note in brackets set aside)'
+    )
+    assert without_note("Base (number of responses)") == "Base"
+    assert without_note("% positive (0-100) ") == "% positive"
+    assert without_note("Base") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +17,7 @@ from impact_data.ingest import (
     prepare_upload,
 )
 from impact_data.measures import queries
+from impact_data.measures.readiness import readiness_scores
 from impact_data.store.models import Base
 from tests.files import ORGS, csv_bytes, xlsx_bytes
 
@@ -85,10 +87,15 @@ def test_staff_survey_loads_and_reads_back_with_suppression(orgs):
         ["org_code", "year", "question_code", "responses", "positive_pct"]
     ].values.tolist() == [["ZA1", 2024, "q3f", 412, 61.5]]
     teams = queries.staff_survey_results(db, LOCAL, level="team").set_index("team")
-    # Ward 7 (9 responses) is hidden; so is Pharmacy, or Ward 7 could be worked out from
-    # the organisation's total.
-    assert teams["suppression"].to_dict() == {"Pharmacy": "secondary", "Ward 7": "small number"}
-    assert teams["positive_pct"].isna().all() and teams["responses"].isna().all()
+    # Ward 7 (9 responses) is hidden. Pharmacy can stay: the organisation's total (412) minus
+    # the teams shown (40) leaves 372 people, not Ward 7 alone.
+    assert teams["suppression"].to_dict() == {"Pharmacy": "", "Ward 7": "small number"}
+    assert pd.isna(teams.loc["Ward 7", "positive_pct"]) and pd.isna(
+        teams.loc["Ward 7", "responses"]
+    )
+    assert (
+        teams.loc["Pharmacy", "positive_pct"] == 70.0 and teams.loc["Pharmacy", "responses"] == 40
+    )
     groups = queries.staff_survey_results(db, LOCAL, level="staff_group")
     assert groups["staff_group"].tolist() == ["Nursing"]
 
@@ -152,20 +159,20 @@ def test_readiness_oric_inferred_and_scored(orgs):
     assert any("inferred" in n for n in prepared.notes)
     result = commit_upload(db, prepared)
     assert result.row_counts == {"readiness_responses": 12, "readiness_answers": 144}
-    scores = queries.readiness_scores(db, LOCAL).set_index("subscale")
+    scores = readiness_scores(db, LOCAL).set_index("subscale")
     assert scores.at["Change commitment", "n"] == 12
     assert scores.at["Change commitment", "mean"] == pytest.approx(4.5)
     # six 4s and six 5s: sample variance 12 * 0.25 / 11
-    assert scores.at["Change commitment", "variance"] == pytest.approx(3 / 11)
+    assert scores.at["Change commitment", "sd"] ** 2 == pytest.approx(3 / 11)
     assert scores.at["Change efficacy", "mean"] == pytest.approx(3.0)
-    assert scores.at["Change efficacy", "variance"] == pytest.approx(0.0)
+    assert scores.at["Change efficacy", "sd"] == pytest.approx(0.0)
 
 
 def test_readiness_answer_out_of_scale_is_an_error(orgs):
     rows = [["org_code", "assessment_date", "c1", "c2", "e1"], ["ZA1", "2025-02-01", 6, 3, 3]]
     prepared = prepare_upload(orgs, csv_bytes(rows), "r.csv", "readiness")
     assert [str(p) for p in prepared.problems] == [
-        "row 2, column c1: expected an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree) (found: 6)"
+        "row 2, column c1: expected an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree, or Disagree ... Somewhat agree ... Agree) (found: 6)"
     ]
 
 
@@ -461,3 +468,82 @@ def test_cross_field_checks_on_pdsa(orgs):
         "sheet 'Measures', row 2, column numerator: numerator is larger than denominator "
         "(found: '12 > 10')",
     ]
+
+
+FORMULA_LIKE = ["-5 days", "+44", "=SUM(A1)", "@home", "'quoted'", "it's fine"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_raw_export_round_trips_formula_like_text_exactly(orgs, tmp_path, suffix):
+    from impact_data.exports import export_tables, write_export
+    from impact_data.raw_export import raw_tables
+    from impact_data.store.db import Database
+
+    visits = [["from_org", "to_org", "visit_date", "theme", "learning"]] + [
+        ["ZA1", "ZB1", dt.date(2025, 1, 1 + i), text, f"{text} (learning)"]
+        for i, text in enumerate(FORMULA_LIKE)
+    ]
+    survey = [["org_code", "year", "question_code", "responses", "team", "staff_group"]] + [
+        ["ZA1", 2024, "q3f", 20 + i, text, text] for i, text in enumerate(FORMULA_LIKE)
+    ]
+    load(orgs, csv_bytes(visits), "visits.csv", "visits")
+    load(orgs, csv_bytes(survey), "survey.csv", "staff_survey")
+    fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        load(fresh, csv_bytes(ORGS), "orgs.csv", "organisations")
+        for kind in ("visits", "staff_survey"):
+            out = write_export(
+                export_tables(orgs, kind, LOCAL, raw=True), tmp_path / f"{kind}{suffix}"
+            )
+            load(fresh, out.read_bytes(), out.name, kind)
+            before = next(iter(raw_tables(orgs, kind).values()))
+            after = next(iter(raw_tables(fresh, kind).values()))
+            for column in ("theme", "learning") if kind == "visits" else ("team", "staff_group"):
+                assert sorted(after[column]) == sorted(before[column]), column
+            assert set(before["theme" if kind == "visits" else "team"]) == set(FORMULA_LIKE)
+    finally:
+        fresh.dispose()
+
+
+def test_a_team_member_cannot_replace_or_delete_an_upload_holding_other_orgs_rows(orgs):
+    from impact_data.access import AccessDenied
+    from impact_data.ingest.load import changeable_uploads
+
+    header = ["org_code", "year", "question_code", "responses"]
+    system_wide = load(
+        orgs,
+        csv_bytes([header, ["ZA1", 2024, "q3f", 100], ["ZB1", 2024, "q3f", 80]]),
+        "system.csv",
+        "staff_survey",
+    )
+    own = load(orgs, csv_bytes([header, ["ZA1", 2023, "q3f", 90]]), "own.csv", "staff_survey")
+    team = Viewer("ward@za1", "team_member", frozenset({"ZA1"}))
+    before = counts(orgs)
+    # The new file holds only the team's own organisation; the upload it replaces does not.
+    prepared = prepare_upload(
+        orgs,
+        csv_bytes([header, ["ZA1", 2024, "q3f", 1]]),
+        "mine.csv",
+        "staff_survey",
+        replace_upload_id=system_wide.upload_id,
+    )
+    assert prepared.ok, [str(p) for p in prepared.problems]
+    with pytest.raises(AccessDenied, match=r"upload \d+ holds rows of ZB1"):
+        commit_upload(orgs, prepared, viewer=team)
+    with pytest.raises(AccessDenied, match="ZB1"):
+        delete_upload(orgs, system_wide.upload_id, viewer=team)
+    assert counts(orgs) == before
+    # The Upload page offers replace and delete only for the team's own upload.
+    ids = [system_wide.upload_id, own.upload_id]
+    assert changeable_uploads(orgs, team, ids) == {own.upload_id}
+    assert changeable_uploads(orgs, LOCAL, ids) == set(ids)
+    assert changeable_uploads(orgs, Viewer("x", "facilitator"), ids) == set()
+    # Their own upload they may replace.
+    mine = prepare_upload(
+        orgs,
+        csv_bytes([header, ["ZA1", 2023, "q3f", 95]]),
+        "own fixed.csv",
+        "staff_survey",
+        replace_upload_id=own.upload_id,
+    )
+    assert commit_upload(orgs, mine, viewer=team).replaced_upload_id == own.upload_id

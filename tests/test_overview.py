@@ -16,6 +16,7 @@ from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import queries
 from impact_data.stats import spc
 from impact_data.store.db import Database
+from impact_data.store.settings import culture_target, set_culture_target
 from impact_data.views import overview
 from tests.files import csv_bytes, xlsx_bytes
 
@@ -65,7 +66,7 @@ def _pulse() -> list[list]:
     rows = [["org_code", "response_date", "q3c", "q3f", "q2a"]]
     for i, month in enumerate(_months("2024-12-01", 12)):
         for _ in range(12):
-            if i < 10:  # 1 of 2 culture answers positive: 50%
+            if i < 9:  # 1 of 2 culture answers positive: 50%
                 rows.append(["ZA1", month + dt.timedelta(days=4), 4, 2, 5])
             else:  # both positive: 100%
                 rows.append(["ZA1", month + dt.timedelta(days=4), 5, "Agree", 1])
@@ -173,10 +174,11 @@ def test_culture_by_month_from_pulse_respondents(system):
     assert len(za1) == 12
     assert za1["respondents"].tolist() == [12] * 12  # the one with no culture answer is left out
     assert za1["answers"].tolist() == [24.0] * 12
-    assert za1["positive_pct"].tolist() == [50.0] * 10 + [100.0] * 2
+    assert za1["positive_pct"].tolist() == [50.0] * 9 + [100.0] * 3
     assert za1["month"].iloc[0] == pd.Timestamp("2024-12-01")
-    expected = spc.p_chart([12] * 10 + [24] * 2, [24] * 12, improvement="increase")
-    assert za1["centre"].iloc[0] == pytest.approx(100 * 168 / 288)
+    # The p-chart counts people (12 a month), not their 24 answers: 90 of 144.
+    expected = spc.p_chart([6] * 9 + [12] * 3, [12] * 12, improvement="increase")
+    assert za1["centre"].iloc[0] == pytest.approx(100 * 90 / 144)
     assert za1["ucl"].to_numpy() == pytest.approx(100 * expected["ucl"].to_numpy())
     assert za1["point_type"].tolist() == expected["point_type"].tolist()
     assert za1["point_type"].iloc[-1] == "special_cause_improvement"
@@ -198,7 +200,7 @@ def test_pulse_month_under_the_threshold_is_suppressed_and_short_series_has_no_l
 def test_culture_icon_is_the_p_chart_summary(system):
     months = overview.culture_by_month(system, LOCAL, org_codes=["ZA1"])
     summary = overview.culture_month_summary(months)
-    expected = spc.p_chart_summary(spc.p_chart([12] * 10 + [24] * 2, [24] * 12))
+    expected = spc.p_chart_summary(spc.p_chart([6] * 9 + [12] * 3, [12] * 12))
     assert (summary["variation"], summary["variation_direction"]) == ("improvement", "high")
     assert summary["variation"] == expected["variation"]
     assert summary["label"] == spc.variation_icon_label(expected)
@@ -215,20 +217,20 @@ def test_readiness_pools_each_teams_latest_check_leaving_out_small_ones(system):
     assert za1["commitment"] == pytest.approx((12 * 5 + 11 * 2) / 23)
     assert za1["efficacy"] == pytest.approx((12 * 4 + 11 * 2) / 23)
     assert za1["n"] == 23 and za1["teams"] == 2
-    assert za1["latest_check"] == dt.date(2025, 6, 10)
+    assert za1["latest_check"] == dt.date(2025, 6, 1)  # a round is a month, as on the page
     assert bool(za1["suppressed"]) is False
     zb1 = frame.loc["ZB1"]
     assert bool(zb1["suppressed"]) is True and math.isnan(zb1["commitment"])
     assert zb1["n"] is pd.NA
 
 
-def test_readiness_by_check_date(system):
+def test_readiness_by_round_month_as_on_the_readiness_page(system):
     rounds = overview.readiness_by_round(system, LOCAL, org_codes=["ZA1"])
     assert rounds["assessment_date"].tolist() == [
-        dt.date(2025, 1, 10),
+        dt.date(2025, 1, 1),
         dt.date(2025, 3, 1),
         dt.date(2025, 4, 1),
-        dt.date(2025, 6, 10),
+        dt.date(2025, 6, 1),
     ]
     assert rounds["suppressed"].tolist() == [False, False, True, False]
     assert rounds["commitment"].tolist()[:2] == [4.0, 2.0]
@@ -240,7 +242,7 @@ def test_readiness_by_team_latest_check_with_suppression(system):
     assert list(teams.index) == ["ED", "Theatres", "Ward 1"]
     assert teams.at["Ward 1", "commitment"] == 5.0 and teams.at["Ward 1", "efficacy"] == 4.0
     assert teams.at["Ward 1", "rounds"] == 2 and teams.at["Ward 1", "n"] == 12
-    assert teams.at["Ward 1", "assessment_date"] == dt.date(2025, 6, 10)
+    assert teams.at["Ward 1", "assessment_date"] == dt.date(2025, 6, 1)
     assert bool(teams.at["Theatres", "suppressed"]) is True
     assert math.isnan(teams.at["Theatres", "commitment"]) and teams.at["Theatres", "n"] is pd.NA
 
@@ -311,7 +313,7 @@ def test_system_overview_one_row_per_org_with_hand_computed_figures(system):
     assert za1["readiness_n"] == 23 and za1["readiness_teams"] == 2
     assert za1["readiness_trend"] == [4.0, 2.0, 5.0]
     assert za1["readiness_variation"] == "too_few_points"
-    assert za1["readiness_variation_label"] == "Too few check dates for SPC (3 of 12)"
+    assert za1["readiness_variation_label"] == "Too few rounds for SPC (3 of 12)"
     assert za1["maturity_mean"] == 3.0 and za1["maturity_levels"] == [3, 3, 2, 4, 3]
     assert za1["maturity_trend"] == [2.0, 3.0]
     assert za1["maturity_date"] == dt.date(2025, 6, 1)
@@ -379,6 +381,37 @@ def test_overview_table_says_suppressed_and_no_data_in_words(system):
     assert table.at["ZA1", "Culture by year"] == pytest.approx([55.0, 62.5])
 
 
+def test_overview_table_shows_assurance_beside_variation_where_a_target_exists(system):
+    # No target: the variation icon alone.
+    frame = overview.system_overview(system, LOCAL, as_of=AS_OF).set_index("org_code")
+    assert frame.at["ZA1", "culture_assurance"] == "none"
+    assert frame.at["ZA1", "culture_assurance_label"] == ""
+    table = overview.overview_table(frame.reset_index()).set_index("Code")
+    assert "Assurance" not in table.at["ZA1", "Culture variation (monthly)"]
+    # ZA1's monthly p-chart (12 people a month, 90 of 144 favourable): centre 62.5%, limits
+    # 62.5 -+ 3 sqrt(0.625 x 0.375 / 12) = 20.6% to 100% (clipped). A 10% target is below the
+    # lower limit: it will consistently be met. A 50% target lies between the limits.
+    set_culture_target(system, LOCAL, 10)
+    assert culture_target(system) == 10.0
+    frame = overview.system_overview(system, LOCAL, as_of=AS_OF).set_index("org_code")
+    assert frame.at["ZA1", "culture_assurance"] == "pass"
+    table = overview.overview_table(frame.reset_index()).set_index("Code")
+    assert table.at["ZA1", "Culture variation (monthly)"] == (
+        "◆ Special cause variation: improvement (high)"
+        " · ✔ Assurance: the target will consistently be met"
+    )
+    # No icon without enough months: no assurance either.
+    assert "Assurance" not in table.at["ZB1", "Culture variation (monthly)"]
+    set_culture_target(system, LOCAL, 50)
+    detail = overview.org_detail(system, LOCAL, "ZA1", as_of=AS_OF)
+    assert detail.culture_month_summary["assurance"] == "hit_and_miss"
+    assert detail.culture_month_summary["variation"] == "improvement"
+    with pytest.raises(ValueError, match="0 to 100"):
+        set_culture_target(system, LOCAL, 120)
+    set_culture_target(system, LOCAL, None)
+    assert culture_target(system) is None
+
+
 def test_readable_writes_suppressed_not_blank(system):
     teams = overview.readiness_by_team(system, LOCAL, "ZA1")
     table = overview.readable(
@@ -394,11 +427,12 @@ def test_readable_writes_suppressed_not_blank(system):
 def test_org_detail(system):
     detail = overview.org_detail(system, LOCAL, "ZA1", as_of=AS_OF)
     assert detail.org_name == "Alpha Hospitals" and detail.can_see_team_detail
+    # The measure's own question rows (culture_scores): q3e in 2025 has no positive % and so
+    # is not part of the measure that year, as in the yearly figure.
     assert detail.culture_questions["question_code"].tolist() == [
         "q3c",
         "q3f",
         "q3c",
-        "q3e",
         "q3f",
         "q9f",
     ]
@@ -465,9 +499,13 @@ def test_sample_overview(sample):
     # ZB1 and ZF1 improve year on year, ZH1 declines (sample_data/README.md).
     assert frame.at["ZB1", "culture_trend"] == sorted(frame.at["ZB1", "culture_trend"])
     assert frame.at["ZH1", "culture_change_pp"] < 0
-    # ZC1 (from June) and ZF1 (from August) step up on the pulse survey.
-    assert frame.at["ZC1", "culture_variation"] == "improvement"
-    assert frame.at["ZF1", "culture_variation"] == "improvement"
+    # ZC1 (from June) and ZF1 (from August) step up on the pulse survey. The p-chart counts
+    # people (about 65 a month at ZC1), not their answers: ZC1's months after the step are
+    # flagged; ZF1's four months on about 45 people are not yet a signal.
+    zc1 = overview.culture_by_month(sample, LOCAL, org_codes=["ZC1"])
+    after = zc1[zc1["month"] >= pd.Timestamp("2025-06-01")]
+    assert (after["point_type"] == "special_cause_improvement").sum() >= 3
+    assert frame.at["ZC1", "culture_point_type"] == zc1["point_type"].iloc[-1]
     assert frame.at["ZA1", "culture_variation"] == "common_cause"
     # Readiness: ZC1's only check had 10 people, ZJ1's 4: suppressed, not zero.
     assert bool(frame.at["ZC1", "readiness_suppressed"]) and bool(

@@ -3,54 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Viewer
-from impact_data.demo import load_demo
 from impact_data.measures import queries
 from impact_data.store.db import Database
 from impact_data.views import compare
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "compare.py")
 LOCAL = Viewer.local()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    """The sample data loaded once into a SQLite file; each test works on a copy."""
-    path = tmp_path_factory.mktemp("demo") / "impact.db"
-    db = Database(f"sqlite:///{path}")
-    load_demo(db)
-    db.dispose()
-    return path
-
-
-@pytest.fixture
-def demo_db(demo_file, tmp_path, monkeypatch) -> Database:
-    path = tmp_path / "impact.db"
-    shutil.copy(demo_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def empty_db(tmp_path, monkeypatch) -> Database:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    db = Database(url)
-    yield db
-    db.dispose()
 
 
 def run_page() -> AppTest:
@@ -64,21 +29,26 @@ def widget(elements, label: str):
     return found
 
 
-# Each table on the page, by a column only it has (and its place among those that have it).
+# Each table on the page, by a column only it (and the funnel's two tables) has.
 TABLES = {
-    "funnel_outside": ("Where it falls", 0),
-    "funnel_all": ("Where it falls", 1),
-    "trend_table": ("Variation (SPC)", 0),
-    "learn_table": ("Evidence", 0),
-    "reach_table": ("Stands out", 0),
-    "visits_log": ("What was learned", 0),
+    "funnel_outside": "Where it falls",
+    "trend_table": "Variation (SPC)",
+    "learn_table": "Evidence",
+    "reach_table": "Stands out",
+    "visits_log": "What was learned",
 }
+EVERY_ORGANISATION = "Every organisation in the funnel plot"
 
 
 def screen(at: AppTest, name: str) -> pd.DataFrame:
-    column, nth = TABLES[name]
-    frames = [d.value for d in at.dataframe if column in d.value.columns]
-    return frames[nth].reset_index(drop=True)
+    """A table on the page, by name."""
+    if name == "funnel_all":
+        [box] = [e for e in at.expander if e.label == EVERY_ORGANISATION]
+        return box.dataframe[0].value.reset_index(drop=True)
+    frames = [d.value for d in at.dataframe if TABLES[name] in d.value.columns]
+    if name == "funnel_outside":
+        frames = frames[:-1]  # the last is every organisation's, in its expander
+    return frames[0].reset_index(drop=True)
 
 
 def first_org(db: Database) -> str:
@@ -106,11 +76,14 @@ def test_page_renders_the_sample_and_shows_the_data_layer_numbers(demo_db):
     assert any(system in c.value for c in at.caption)
     outside = screen(at, "funnel_outside")
     assert outside["Code"].tolist() == compare.outside_limits(funnel)["org_code"].tolist()
-    # Who could we learn from, for the chosen organisation.
+    # Who could we learn from, for the chosen organisation (limits adjusted as on the funnel).
     suggestions = compare.learn_from(
         demo_db, LOCAL, org, compare.measure_options(demo_db, LOCAL)[0]
     )
-    assert screen(at, "learn_table")["Code"].tolist() == suggestions["org_code"].tolist()
+    if suggestions.empty:
+        assert any("No organisation is significantly better" in i.value for i in at.info)
+    else:
+        assert screen(at, "learn_table")["Code"].tolist() == suggestions["org_code"].tolist()
     # The learning visits log, and who stands out.
     assert len(screen(at, "visits_log")) == len(queries.visits(demo_db, LOCAL))
     warning = " ".join(w.value for w in at.warning)
@@ -123,6 +96,28 @@ def test_page_renders_the_sample_and_shows_the_data_layer_numbers(demo_db):
     labels = [b.label for b in at.get("download_button")]
     assert "Download board pack (PDF)" in labels
     assert labels.count("Download CSV") == labels.count("Download Excel") >= 7
+
+
+def test_funnel_caption_names_the_method_and_an_analyst_can_switch_it_off(demo_db):
+    at = run_page()
+    measure = compare.measure_options(demo_db, LOCAL, statistic="proportion")[0]
+    adjusted = compare.funnel_frame(demo_db, LOCAL, measure)
+    # The sample system's organisations differ beyond chance, as real trusts do.
+    assert adjusted.attrs["method"] == "additive" and adjusted.attrs["phi"] > 5
+    captions = " ".join(c.value for c in at.caption)
+    assert "Limits widened for over-dispersion" in captions
+    assert "additive random-effects method" in captions
+    assert f"phi {adjusted.attrs['phi']:.2f}" in captions
+    assert at.radio(key="funnel_limits").value == "auto"
+    at.radio(key="funnel_limits").set_value("none").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "binomial limits, not adjusted for over-dispersion, as chosen" in captions
+    unadjusted = compare.funnel_frame(demo_db, LOCAL, measure, overdispersion="none")
+    expected = compare.funnel_table(compare.outside_limits(unadjusted))
+    assert screen(at, "funnel_outside")["Code"].tolist() == expected["Code"].tolist()
+    # Unadjusted binomial limits flag more organisations than the adjusted ones.
+    assert len(compare.outside_limits(unadjusted)) > len(compare.outside_limits(adjusted))
 
 
 def test_peer_group_limits_the_comparison(demo_db):

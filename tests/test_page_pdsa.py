@@ -3,53 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data import Viewer
-from impact_data.demo import load_demo
+from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import queries
 from impact_data.store.db import Database
+from tests.conftest import ROOT
+from tests.files import xlsx_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "pdsa.py")  # AppTest resolves a relative path from this file
 LOCAL = Viewer.local()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    """The sample data loaded once into a SQLite file; each test works on a copy."""
-    path = tmp_path_factory.mktemp("demo") / "impact.db"
-    db = Database(f"sqlite:///{path}")
-    load_demo(db)
-    db.dispose()
-    return path
-
-
-@pytest.fixture
-def demo_db(demo_file, tmp_path, monkeypatch) -> Database:
-    path = tmp_path / "impact.db"
-    shutil.copy(demo_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def empty_db(tmp_path, monkeypatch) -> Database:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    db = Database(url)
-    yield db
-    db.dispose()
 
 
 def run_page() -> AppTest:
@@ -94,7 +60,11 @@ def test_registry_filters_by_organisation(demo_db):
 def test_chart_choices_and_limit_options_render(demo_db):
     at = run_page()
     chart = widget(at.radio, "Chart")
-    assert chart.options == ["XmR chart", "Run chart", "p-chart"]
+    # The sample's first measure is a proportion varying about as binomial noise allows.
+    assert chart.options == ["XmR chart", "Run chart", "p-chart (recommended)", "p' chart (Laney)"]
+    assert chart.value == "p"
+    assert any(c.value.startswith("Recommended: p-chart") for c in at.caption)
+    chart.set_value("xmr").run()
     widget(at.toggle, "Show near-limit lines").set_value(True).run()
     widget(at.selectbox, "Fix limits from the first points (baseline)").set_value(12).run()
     assert not at.exception
@@ -108,6 +78,56 @@ def test_chart_choices_and_limit_options_render(demo_db):
     assert not at.exception
     assert any("Median" in m.value for m in at.markdown)
     widget(at.radio, "Chart").set_value("p").run()
+    assert not at.exception and not at.warning
+    widget(at.radio, "Chart").set_value("p'").run()
+    assert not at.exception and not at.warning
+    assert any("Laney p' chart: the limits are widened" in m.value for m in at.markdown)
+
+
+def test_a_measure_with_an_exposure_column_is_offered_and_recommended_a_u_chart(demo_db):
+    projects = [
+        ["project_id", "org_code", "title", "aim", "start_date", "measure_name"]
+        + ["improvement_direction"],
+        ["ZA1-900", "ZA1", "Fewer line infections", "Halve CLABSI by March", "2024-01-01"]
+        + ["Line infections", "decrease"],
+    ]
+    # Infections and occupied bed days ("count" and "bed days" are header synonyms).
+    counts = [4, 6, 3, 5, 7, 2, 4, 5, 3, 6, 4, 1, 2, 1]
+    bed_days = [2100, 2400, 1900, 2300, 2500, 2000, 2200, 2350, 2050, 2450, 2150, 2000, 1950, 2100]
+    months = pd.date_range("2024-01-01", periods=14, freq="MS")
+    measures = [["project_id", "date", "count", "bed days"]] + [
+        ["ZA1-900", d.date(), c, b] for d, c, b in zip(months, counts, bed_days, strict=True)
+    ]
+    prepared = prepare_upload(
+        demo_db,
+        xlsx_bytes(
+            {
+                "Projects": projects,
+                "Cycles": [["project_id", "cycle_no", "start_date"]],
+                "Measures": measures,
+            }
+        ),
+        "infections.xlsx",
+        "pdsa",
+    )
+    assert prepared.ok, [str(p) for p in prepared.problems]
+    commit_upload(demo_db, prepared)
+    stored = queries.pdsa_measures(demo_db, LOCAL, project_ids=["ZA1-900"])
+    assert stored["exposure"].tolist() == bed_days
+    at = run_page()
+    widget(at.selectbox, "Project to look at").set_value("ZA1-900").run()
+    assert not at.exception
+    chart = widget(at.radio, "Chart")
+    assert "u-chart (recommended)" in chart.options and chart.value == "u"
+    assert "c-chart" in chart.options
+    assert not any(o.startswith("p") for o in chart.options)  # no proportions here
+    assert any(c.value.startswith("Recommended: u-chart") for c in at.caption)
+    # 53 infections in 30,450 bed days: 1.74 per 1,000 bed days (the smallest power of ten
+    # that puts the rate at 1 or more); the latest, 1 in 2,100: 0.48.
+    reading = " ".join(m.value for m in at.markdown)
+    assert "Rates are per 1,000 of exposure" in reading
+    assert "centre line of 1.74" in reading and "The latest point (0.48, 1 Feb 2025)" in reading
+    chart.set_value("c").run()
     assert not at.exception and not at.warning
 
 

@@ -3,12 +3,9 @@ equal to the data layer's, suppression, filters, and the NHS IMPACT self-assessm
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from impact_data import Database
 from impact_data.access import Viewer
-from impact_data.demo import load_demo
 from impact_data.measures import readiness
 from impact_data.views import readiness as views
 from tests.conftest import ROOT
@@ -16,34 +13,6 @@ from tests.conftest import ROOT
 PAGE = ROOT / "pages" / "readiness.py"
 LOCAL = Viewer.local()
 ED = ("ZA1", "Emergency Department")
-
-
-@pytest.fixture(scope="module")
-def sample_url(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('readiness_page') / 'sample.db'}"
-    database = Database(url)
-    load_demo(database)
-    database.dispose()
-    return url
-
-
-@pytest.fixture
-def sample(sample_url, monkeypatch) -> Database:
-    monkeypatch.setenv("IMPACT_DATABASE_URL", sample_url)
-    monkeypatch.chdir(ROOT)
-    database = Database(sample_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def empty(tmp_path, monkeypatch) -> Database:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    database = Database(url)
-    yield database
-    database.dispose()
 
 
 def _page() -> AppTest:
@@ -65,7 +34,7 @@ def _scores_table(at: AppTest):
     return _table(at, "Organisation", "Team", "Programme", "Round")
 
 
-def test_renders_the_sample_with_every_section(sample):
+def test_renders_the_sample_with_every_section(demo_db):
     at = _page()
     assert at.title[0].value == "Readiness"
     assert [t.label for t in at.tabs] == [
@@ -80,10 +49,10 @@ def test_renders_the_sample_with_every_section(sample):
     assert not at.error and not at.warning
 
 
-def test_a_known_teams_numbers_equal_the_data_layer(sample):
+def test_a_known_teams_numbers_equal_the_data_layer(demo_db):
     at = _page()
     table = _scores_table(at)
-    scores = readiness.readiness_scores(sample, LOCAL, org_codes=["ZA1"])
+    scores = readiness.readiness_scores(demo_db, LOCAL, org_codes=["ZA1"])
     expected = scores[
         (scores["team"] == "Emergency Department") & (scores["subscale"] == "Change commitment")
     ].iloc[0]
@@ -102,10 +71,10 @@ def test_a_known_teams_numbers_equal_the_data_layer(sample):
     assert row["Why"].startswith(f"{expected['level'].capitalize()} readiness (mean ")
 
 
-def test_suppressed_teams_show_suppressed(sample):
+def test_suppressed_teams_show_suppressed(demo_db):
     at = _page()
     table = _scores_table(at)
-    scores = readiness.readiness_scores(sample, LOCAL)
+    scores = readiness.readiness_scores(demo_db, LOCAL)
     hidden_teams = set(scores.loc[scores["suppressed"], "team"])
     assert hidden_teams  # the sample has teams under 11
     for team in hidden_teams:
@@ -117,7 +86,7 @@ def test_suppressed_teams_show_suppressed(sample):
     assert any("suppressed" in c.value for c in at.caption)
 
 
-def test_filters_narrow_every_table(sample):
+def test_filters_narrow_every_table(demo_db):
     at = _page()
     at.multiselect(key="readiness_teams").set_value([ED])
     at.run()
@@ -125,32 +94,32 @@ def test_filters_narrow_every_table(sample):
     table = _scores_table(at)
     assert set(table["Team"]) == {"Emergency Department"}
     items = _table(at, "Item", "Statement")
-    answers = views.item_answers(sample, LOCAL, teams=(ED,), instrument_code="oric")
+    answers = views.item_answers(demo_db, LOCAL, teams=(ED,), instrument_code="oric")
     totals = views.item_totals(answers).set_index("item_code")
     assert items.set_index("Item").at["c1", "Answers"] == f"{totals.at['c1', 'n']:.0f}"
 
     at.multiselect(key="readiness_rounds").set_value(
-        [views.filter_options(sample, LOCAL)["rounds"][0]]
+        [views.filter_options(demo_db, LOCAL)["rounds"][0]]
     )
     at.run()
     assert not at.exception
     assert "No readiness scores match these filters" in " ".join(i.value for i in at.info)
 
 
-def test_organisation_totals(sample):
+def test_organisation_totals(demo_db):
     at = _page()
     at.radio[0].set_value("Organisations (all teams of a programme pooled)")
     at.run()
     assert not at.exception
     table = _table(at, "Organisation", "Programme", "Round")
-    expected = readiness.readiness_scores(sample, LOCAL, by_team=False, org_codes=["ZH1"])
+    expected = readiness.readiness_scores(demo_db, LOCAL, by_team=False, org_codes=["ZH1"])
     row = table[table["Programme"] == "Hear and treat"].iloc[0]
     assert row["Mean"] == f"{expected.iloc[0]['mean']:.2f}"
 
 
-def test_change_over_rounds_in_words(sample):
+def test_change_over_rounds_in_words(demo_db):
     at = _page()
-    change = readiness.change_over_rounds(sample, LOCAL)
+    change = readiness.change_over_rounds(demo_db, LOCAL)
     table = _table(at, "Organisation", "Team", "Programme", "Subscale")
     assert len(table) == len(change)
     sentences = " ".join(m.value for m in at.markdown)
@@ -158,22 +127,22 @@ def test_change_over_rounds_in_words(sample):
         assert sentence in sentences
 
 
-def test_impact_self_assessment_beside_evidence(sample):
+def test_impact_self_assessment_beside_evidence(demo_db):
     at = _page()
     at.selectbox(key="readiness_impact_org").set_value("ZB1")
     at.run()
     assert not at.exception
     evidence = _table(at, "Component", "Level", "Level label")
-    maturity = readiness.impact_maturity(sample, LOCAL, org_codes=["ZB1"])
+    maturity = readiness.impact_maturity(demo_db, LOCAL, org_codes=["ZB1"])
     assert evidence["Level"].tolist() == [str(v) for v in maturity["level"]]
     assert evidence["Evidence"].tolist() == maturity["evidence"].tolist()
     assert evidence["Next step"].tolist() == maturity["next_step"].tolist()
 
 
-def test_level_labels_from_settings_show_on_the_page(sample):
-    before = readiness.level_labels(sample)
+def test_level_labels_from_settings_show_on_the_page(demo_db):
+    before = readiness.level_labels(demo_db)
     readiness.set_level_labels(
-        sample, LOCAL, ["Emerging", "Developing", "Established", "Embedded", "Leading"]
+        demo_db, LOCAL, ["Emerging", "Developing", "Established", "Embedded", "Leading"]
     )
     try:
         at = _page()
@@ -187,10 +156,10 @@ def test_level_labels_from_settings_show_on_the_page(sample):
         }
         assert any("1 Emerging" in c.value for c in at.caption)
     finally:
-        readiness.set_level_labels(sample, LOCAL, before)
+        readiness.set_level_labels(demo_db, LOCAL, before)
 
 
-def test_renders_an_empty_database_with_plain_messages(empty):
+def test_renders_an_empty_database_with_plain_messages(empty_db):
     at = _page()
     infos = " ".join(i.value for i in at.info)
     assert "No readiness checks have been uploaded yet" in infos

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from impact_data.demo import load_demo
-from impact_data.store.db import Database
 from impact_data.users import audit_log
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'settings.db'}"
-    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
-def test_settings_page_renders_and_saves_threshold(app_db):
-    load_demo(app_db)
+def test_settings_page_renders_and_saves_threshold(empty_db):
+    load_demo(empty_db)
     at = AppTest.from_file(str(ROOT / "pages" / "settings.py"), default_timeout=60).run()
     assert not at.exception
     assert [t.label for t in at.tabs][:2] == ["Organisations", "Suppression"]
@@ -30,14 +19,14 @@ def test_settings_page_renders_and_saves_threshold(app_db):
     save = next(b for b in at.button if b.label == "Save threshold")
     save.click().run()
     assert not at.exception
-    assert app_db.suppression_threshold() == 12
+    assert empty_db.suppression_threshold() == 12
     assert any("fewer than 12" in s.value for s in at.success)
     from impact_data.access import Viewer
 
-    assert audit_log(app_db, Viewer.local())["action"].iloc[0] == "setting_changed"
+    assert audit_log(empty_db, Viewer.local())["action"].iloc[0] == "setting_changed"
 
 
-def test_settings_page_on_an_empty_database(app_db):
+def test_settings_page_on_an_empty_database(empty_db):
     at = AppTest.from_file(str(ROOT / "pages" / "settings.py"), default_timeout=60).run()
     assert not at.exception
     assert any("No organisations yet" in m.value for m in at.markdown)

@@ -17,6 +17,7 @@ from impact_data.workshop import (
     counts,
     create_session,
     get_session,
+    ideas_board,
     join,
     my_answers,
     post_idea,
@@ -156,7 +157,8 @@ def test_save_a_readiness_session_as_a_round(db):
 
 def test_presentation_mode_one_slide_at_a_time(db):
     session = create_session(db, LOCAL, "impact_rating", "Big screen")
-    submit_answers(db, session.code, join(db, session.code), {"component_1": 4})
+    for _ in range(3):
+        submit_answers(db, session.code, join(db, session.code), {"component_1": 4})
     at = facilitator(session=session.code, present="1")
     assert "1 of 7" in texts(at.markdown)  # join slide, 5 components, all together
     assert any(session.code in h.proto.body for h in at.get("html"))
@@ -165,7 +167,13 @@ def test_presentation_mode_one_slide_at_a_time(db):
     run(at)
     assert "2 of 7" in texts(at.markdown)
     assert len(at.get("vega_lite_chart")) == 1
-    assert metric(at, "Joined") == "1"
+    assert metric(at, "Joined") == "3"
+    at.button(key="ws_next").click()
+    run(at)  # component 2: nobody answered it, so no breakdown of it
+    assert not at.get("vega_lite_chart")
+    assert any("Fewer than 3 people answered this question" in m for m in texts(at.markdown))
+    at.button(key="ws_prev").click()
+    run(at)
     at.button(key="ws_prev").click()
     run(at)
     at.button(key="ws_prev").click()
@@ -178,19 +186,27 @@ def test_presentation_mode_one_slide_at_a_time(db):
 
 def test_ideas_board_for_the_facilitator(db):
     session = create_session(db, LOCAL, "ideas", "Ideas")
-    a, b = join(db, session.code), join(db, session.code)
+    a, b, c = join(db, session.code), join(db, session.code), join(db, session.code)
     idea = post_idea(db, session.code, a, "Huddle at 9am")
-    post_idea(db, session.code, b, "Discharge lounge")
+    other = post_idea(db, session.code, b, "Discharge lounge")
     toggle_vote(db, session.code, b, idea)
     at = facilitator(session=session.code)
     assert metric(at, "Posted or voted") == "2"
+    # One voter so far: the votes are not shown (they would be that person's), the ideas are.
+    assert at.dataframe[0].value.values.tolist() == [["Huddle at 9am"], ["Discharge lounge"]]
+    assert any("at least 3 people" in i for i in texts(at.info))
+    toggle_vote(db, session.code, a, idea)
+    toggle_vote(db, session.code, c, other)
+    run(at)
     table = at.dataframe[0].value  # the live board, before the list of sessions
-    assert table.values.tolist() == [["Huddle at 9am", 1], ["Discharge lounge", 0]]
+    assert table.values.tolist() == [["Huddle at 9am", 2], ["Discharge lounge", 1]]
 
 
 def test_ideas_on_the_big_screen(db):
     session = create_session(db, LOCAL, "ideas", "Ideas")
-    post_idea(db, session.code, join(db, session.code), "Huddle at 9am")
+    idea = post_idea(db, session.code, join(db, session.code), "Huddle at 9am")
+    for _ in range(3):
+        toggle_vote(db, session.code, join(db, session.code), idea)
     at = facilitator(session=session.code, present="1")
     assert "1 of 2" in texts(at.markdown)
     at.button(key="ws_next").click()
@@ -212,7 +228,7 @@ def test_join_by_link_answer_and_thank_you(db):
     token = at.query_params["p"]
     assert at.query_params["code"] == session.code
     assert at.session_state[f"workshop_token_{session.code}"] == token
-    assert counts(db, session.code) == {"joined": 1, "answered": 0}
+    assert counts(db, LOCAL, session.code) == {"joined": 1, "answered": 0}
     assert len(at.radio) == 5
     assert at.radio[0].options == ["Level 1", "Level 2", "Level 3", "Level 4", "Level 5"]
     for radio, value in zip(at.radio, (1, 2, 3, 4, 5), strict=True):
@@ -220,7 +236,7 @@ def test_join_by_link_answer_and_thank_you(db):
     submit(at)
     assert texts(at.success) == ["Thank you, your answers are in."]
     assert my_answers(db, session.code, token) == {f"component_{k}": k for k in range(1, 6)}
-    assert counts(db, session.code) == {"joined": 1, "answered": 1}
+    assert counts(db, LOCAL, session.code) == {"joined": 1, "answered": 1}
 
 
 def test_likert_labels_and_partial_answers(db):
@@ -248,7 +264,7 @@ def test_a_reload_keeps_the_token_and_answers_can_change(db):
     params = dict(first.query_params)
     again = participant(**params)  # the same URL in a fresh browser session
     assert texts(again.success) == ["Thank you, your answers are in."]
-    assert counts(db, session.code) == {"joined": 1, "answered": 1}
+    assert counts(db, LOCAL, session.code) == {"joined": 1, "answered": 1}
     again.button(key="change_answers").click()
     run(again)
     assert again.radio[0].value == 2  # the previous answer, ready to change
@@ -256,7 +272,7 @@ def test_a_reload_keeps_the_token_and_answers_can_change(db):
     again.radio[1].set_value(3)
     submit(again)
     assert my_answers(db, session.code, params["p"]) == {"c1": 4, "c2": 3}
-    assert results(db, session.code).set_index("item_code").at["c1", "n"] == 1  # replaced
+    assert counts(db, LOCAL, session.code) == {"joined": 1, "answered": 1}  # replaced, not added
 
 
 def test_the_token_goes_back_into_the_url(db):
@@ -266,7 +282,7 @@ def test_the_token_goes_back_into_the_url(db):
     del at.query_params["p"]  # e.g. the address bar edited by hand
     run(at)
     assert at.query_params["p"] == token
-    assert counts(db, session.code)["joined"] == 1
+    assert counts(db, LOCAL, session.code)["joined"] == 1
 
 
 def test_wrong_code_is_said_plainly(db):
@@ -284,7 +300,7 @@ def test_typing_the_code(db):
     at.button[0].click()
     run(at)
     assert at.query_params["code"] == session.code and at.query_params["p"]
-    assert counts(db, session.code)["joined"] == 1
+    assert counts(db, LOCAL, session.code)["joined"] == 1
 
 
 def test_closed_session_says_so(db):
@@ -295,7 +311,7 @@ def test_closed_session_says_so(db):
     set_status(db, LOCAL, session.code, "closed")
     newcomer = participant(code=session.code)
     assert texts(newcomer.warning) == [CLOSED]
-    assert counts(db, session.code)["joined"] == 1  # nobody joins a closed session
+    assert counts(db, LOCAL, session.code)["joined"] == 1  # nobody joins a closed session
     run(answered)
     assert texts(answered.success) == ["Thank you, your answers are in."]
     assert CLOSED in texts(answered.info)
@@ -309,7 +325,7 @@ def test_answers_sent_after_closing_are_refused(db):
     set_status(db, LOCAL, session.code, "closed")
     submit(at)
     assert CLOSED in texts(at.info) and not at.radio  # the form is gone, the reason given
-    assert counts(db, session.code)["answered"] == 0
+    assert counts(db, LOCAL, session.code)["answered"] == 0
 
 
 def test_results_only_when_shared_and_never_individual(db):
@@ -320,7 +336,11 @@ def test_results_only_when_shared_and_never_individual(db):
     assert not at.get("vega_lite_chart") and "Results so far" not in texts(at.subheader)
     set_show_results(db, LOCAL, session.code, True)
     run(at)
-    assert "Results so far" in texts(at.subheader)
+    # Shared, but only two have answered: a third person would read the other two's answers.
+    assert "Results so far" in texts(at.subheader) and not at.get("vega_lite_chart")
+    assert any("at least 3 people have answered (2 so far)" in i for i in texts(at.info))
+    submit_answers(db, session.code, join(db, session.code), {"c1": 3})
+    run(at)
     assert len(at.get("vega_lite_chart")) == 1
     assert not at.get("arrow_data_frame") and not at.dataframe  # totals only, no table
 
@@ -337,18 +357,27 @@ def test_ideas_post_vote_and_take_back(db):
     # Ideas are plain text (never Markdown or HTML), in the order posted while votes are hidden.
     assert texts(at.text) == ["Discharge lounge", "Huddle <b>at</b> 9am [x](http://x.y)"]
     assert not any("vote" in m and "**" in m for m in texts(at.markdown))
-    first = results(db, session.code).sort_values("idea_id")["idea_id"].iloc[0]
+    first = results(db, LOCAL, session.code).sort_values("idea_id")["idea_id"].iloc[0]
     at.button(key=f"vote_{first}").click()
     run(at)
     assert at.button(key=f"vote_{first}").label == "Voted (tap to take back)"
-    assert results(db, session.code).set_index("idea_id").at[first, "votes"] == 1
+    mine = ideas_board(db, session.code, at.query_params["p"]).set_index("idea_id")["mine"]
+    assert mine[first]
     at.button(key=f"vote_{first}").click()
     run(at)
     assert at.button(key=f"vote_{first}").label == "Vote"
-    assert results(db, session.code).set_index("idea_id").at[first, "votes"] == 0
+    assert (
+        not ideas_board(db, session.code, at.query_params["p"])
+        .set_index("idea_id")
+        .at[first, "mine"]
+    )
     set_show_results(db, LOCAL, session.code, True)
     run(at)
-    assert "**0** votes" in texts(at.markdown)
+    assert not any("vote" in m for m in texts(at.markdown))  # nobody has voted: nothing shown
+    for token in (other, join(db, session.code), join(db, session.code)):
+        toggle_vote(db, session.code, token, int(first))
+    run(at)
+    assert "**3** votes" in texts(at.markdown) and "**0** votes" in texts(at.markdown)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -397,11 +426,17 @@ def test_qr_code_is_a_local_png():
     assert zlib.decompress(b"".join(chunks))
 
 
-def test_plain_text_cannot_become_markdown():
-    assert wv.plain("[click](http://x) ![i](http://y) <b>*hi*</b>") == (
-        r"\[click\](http://x) \!\[i\](http://y) \<b\>\*hi\*\</b\>"
-    )
-    assert wv.plain("1. Not a list") == r"1\. Not a list"
-    assert wv.plain("- nor this") == r"\- nor this"
-    assert wv.plain("People are (very) committed.") == "People are (very) committed."
-    assert wv.plain("  two\n lines ") == "two lines"
+def test_workshop_screens_escape_through_the_one_path():
+    """Titles and questions go through ui.safe.md like every other page (no second escaper)."""
+    assert not hasattr(wv, "plain")
+    source = (ROOT / "pages" / "join.py").read_text() + (ROOT / "pages" / "workshop.py").read_text()
+    assert "from ui.safe import md" in source
+
+
+def test_another_facilitators_session_does_not_open(db, monkeypatch):
+    session = create_session(db, Viewer("alice@nhs.net", "facilitator"), "readiness", "Alice's")
+    monkeypatch.setattr("ui.state.viewer", lambda: Viewer("ben@nhs.net", "facilitator"))
+    at = facilitator(session=session.code)
+    assert any("opened by another facilitator" in w for w in texts(at.warning))
+    assert not [b for b in at.button if b.key in ("ws_close", "ws_reopen", "ws_save")]
+    assert not at.metric and get_session(db, session.code).is_open

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -224,8 +225,12 @@ def test_project_detail_has_aim_measure_change_ideas_and_chart_choices(projects)
     assert p1["aim"] == "Raise the score from 11 to 15 by June 2025"
     assert p1["change_ideas"] == "Huddles; bay tagging"
     assert p1["target"] == 10.0 and p1["improvement_direction"] == "increase"
-    assert p1["charts"] == ["xmr", "run"] and p1["can_log"] is True
-    assert pdsa.project_detail(projects, LOCAL, "P3")["charts"] == ["xmr", "run", "p"]
+    # P1's values are whole numbers, so a c-chart is offered too; XmR is recommended.
+    assert p1["charts"] == ["xmr", "run", "c"] and p1["can_log"] is True
+    assert p1["recommended_chart"] == "xmr"
+    p3 = pdsa.project_detail(projects, LOCAL, "P3")
+    assert p3["charts"] == ["xmr", "run", "p", "p'"]
+    assert p3["recommended_chart"] in ("p", "p'")
     assert pdsa.project_detail(projects, LOCAL, "P9") is None
 
 
@@ -516,3 +521,52 @@ def test_proportion_scale_reads_the_units_of_the_values():
 def test_a_refusal_without_a_problem_list_still_says_why():
     refused = pdsa.EntryRefused("the cycle was not saved: someone else added it a moment ago")
     assert refused.messages() == ["the cycle was not saved: someone else added it a moment ago"]
+
+
+# --- chart choice: what the data allow and which one is recommended ---------------------
+
+
+def _measure_frame(values, numerators=None, denominators=None, exposures=None):
+    n = len(values)
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n, freq="MS"),
+            "value": values,
+            "numerator": numerators if numerators is not None else [None] * n,
+            "denominator": denominators if denominators is not None else [None] * n,
+            "exposure": exposures if exposures is not None else [None] * n,
+        }
+    )
+
+
+def test_an_exposure_column_offers_and_recommends_the_u_chart():
+    frame = _measure_frame([4, 6, 3], exposures=[2100, 2400, 1900])
+    assert pdsa.available_charts(frame) == ["xmr", "run", "u", "c"]
+    chart, why = pdsa.recommend_chart(frame)
+    assert chart == "u" and why.startswith("Recommended: u-chart")
+    # 13 infections in 6,400 bed days = 0.00203 a day: per 1,000 bed days puts it at 2.03.
+    counts, exposure = pdsa.rate_data(frame)
+    assert pdsa.rate_multiplier(frame["value"].astype(float), counts, exposure) == 1_000
+    # Values already given as rates per 10,000 keep their own scale.
+    rates = counts / exposure * 10_000
+    assert pdsa.rate_multiplier(rates, counts, exposure) == 10_000
+
+
+def test_proportions_recommend_p_or_laney_p_prime_by_sigma_z():
+    rng = np.random.default_rng(2)
+    n = rng.integers(12000, 18000, 36)
+    numerators = rng.binomial(n, rng.normal(0.74, 0.03, 36))
+    wandering = _measure_frame(100 * numerators / n, numerators, n)
+    assert pdsa.available_charts(wandering) == ["xmr", "run", "p", "p'"]
+    chart, why = pdsa.recommend_chart(wandering)
+    assert chart == "p'" and "p' chart (Laney)" in why
+    steady = _measure_frame([50.0, 52.0, 49.0], [50, 52, 49], [100, 100, 100])
+    assert pdsa.recommend_chart(steady)[0] == "p"  # too few points to judge sigma_z
+    # A numerator within its denominator is a proportion, never offered as a u-chart.
+    assert "u" not in pdsa.available_charts(steady)
+
+
+def test_plain_values_recommend_xmr_and_fractions_are_not_counts():
+    frame = _measure_frame([11.5, 12.25, 10.0])
+    assert pdsa.available_charts(frame) == ["xmr", "run"]
+    assert pdsa.recommend_chart(frame)[0] == "xmr"

@@ -33,9 +33,3 @@ def test_requirements_are_pinned():
             assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[0-9][^ ]*$", line), (
                 f"{name}: {line!r} is not pinned"
             )
-
-
-def test_data_layer_never_imports_streamlit():
-    for path in (ROOT / "impact_data").rglob("*.py"):
-        text = path.read_text()
-        assert not re.search(r"^\s*(import|from)\s+streamlit", text, re.M), path

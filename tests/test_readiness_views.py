@@ -57,6 +57,12 @@ def build_system(db):
     return db
 
 
+def _rwg_j(item_variance: float, items: int) -> float:
+    """r_wg(J) of a 1-5 scale subscale whose items all have the same variance, by hand."""
+    ratio = item_variance / 2
+    return items * (1 - ratio) / (items * (1 - ratio) + ratio)
+
+
 @pytest.fixture
 def system(db):
     return build_system(db)
@@ -73,13 +79,15 @@ def test_team_scores_equal_hand_computed_values(system):
     half = 2.228139 * sd / math.sqrt(11)  # t(0.975, 10)
     assert ward["ci_low"] == pytest.approx(mean - half, abs=1e-5)
     assert ward["ci_high"] == pytest.approx(mean + half, abs=1e-5)
-    # every item has the same answers as the person's score: r_wg = 1 - s^2 / 2
-    assert ward["rwg"] == pytest.approx(1 - statistics.variance(WARD_MARCH) / 2)
+    # every item has the same answers as the person's score, so each of the 5 items has
+    # s^2 = 0.2727 against a null of 2: r_wg(J) = 5 (1 - s^2 / 2) / (5 (1 - s^2 / 2) + s^2 / 2)
+    assert ward["rwg"] == pytest.approx(_rwg_j(statistics.variance(WARD_MARCH), 5))
+    assert ward["rwg"] == pytest.approx(0.969388, abs=1e-6)
     assert (ward["level"], ward["agreement"]) == ("high", "strong")
     assert ward["advice"].startswith("Ready to start")
     assert ward["why"] == (
         f"High readiness (mean {49 / 11:.2f} on a 1-5 scale); strong agreement "
-        f"(r_wg {1 - statistics.variance(WARD_MARCH) / 2:.2f})."
+        f"(r_wg {_rwg_j(statistics.variance(WARD_MARCH), 5):.2f})."
     )
     assert ward["org_name"] == "Vale Community Health"
     assert ward["group"] == "Ward (ZB1), Mar 2025"
@@ -152,7 +160,7 @@ def test_chart_frame_carries_no_figures_for_suppressed_groups(system):
     assert set(hidden["status"]) == {"suppressed"} and set(hidden["mean_text"]) == {"suppressed"}
     ward = frame[(frame["group"] == "Ward (ZB1), Mar 2025")].set_index("subscale")
     assert ward.at["Change commitment", "mean_text"] == f"{49 / 11:.2f} (high)"
-    rwg = 1 - statistics.variance(WARD_MARCH) / 2
+    rwg = _rwg_j(statistics.variance(WARD_MARCH), 5)
     assert ward.at["Change commitment", "rwg_text"] == f"r_wg {rwg:.2f} strong"
 
 

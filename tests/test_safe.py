@@ -8,7 +8,7 @@ import string
 import pandas as pd
 import pytest
 
-from ui.safe import md, md_columns, md_join, md_list
+from ui.safe import WORD_JOINER, html_text, md, md_columns, md_join, md_list, plain_text
 
 HOSTILE = [
     "![x](http://127.0.0.1:9/x.png)",
@@ -53,7 +53,6 @@ PLAIN = [
     "response_date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24",
     "'Org cde' → org_code",
     "64% favourable; 95% interval 61.2% to 66.8%.",
-    "first.last@nhs.net",
     "Ward 10. Theatres",
     "100% of 3 teams: r_wg 0.71",
     "Code: use 2-40 letters, digits or _ starting with a letter (e.g. musiq)",
@@ -63,8 +62,9 @@ PUNCTUATION = set(string.punctuation)
 
 
 def _unescape(text: str) -> str:
-    """What Markdown shows for text that only has backslash escapes in it."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+    """What Markdown shows for text that only has backslash escapes in it (and, invisible, the
+    word joiners that keep autolinks from forming)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text).replace(WORD_JOINER, "")
 
 
 def _unescaped(text: str, char: str) -> list[int]:
@@ -182,7 +182,7 @@ def _inline_kinds(tokens) -> set[str]:
 def _text(tokens) -> str:
     return "".join(
         t.content if t.type in ("text", "code_inline") else _text(t.children or []) for t in tokens
-    )
+    ).replace(WORD_JOINER, "")
 
 
 @pytest.mark.parametrize("text", HOSTILE + PLAIN)
@@ -224,3 +224,43 @@ def test_the_hostile_strings_really_are_markup_when_not_escaped():
     parser = _parser()
     html = parser.render("\n\n".join(HOSTILE[:4]))
     assert "<img" in html and '<a href="http://127.0.0.1:9/"' in html
+
+
+# --- autolinks (issue 16): bare URLs and addresses never become links ---------------------
+
+AUTOLINKS = [
+    "http://127.0.0.1:9/z",
+    "see https://evil.example/x?y=1 now",
+    "www.evil.example",
+    "(WWW.evil.example)",
+    "mail first.last@nhs.net",
+    "mailto:first.last@nhs.net",
+    "ftp://files.example/x",
+]
+
+
+@pytest.mark.parametrize("text", AUTOLINKS)
+def test_bare_urls_and_addresses_get_an_invisible_word_joiner(text):
+    out = md(text)
+    assert WORD_JOINER in out
+    assert not re.search(r"(?i)[a-z]://|(?<![a-z0-9])www\.|\w@\w", out), out
+    assert _unescape(out) == text  # reads exactly as written
+
+
+def test_words_next_to_www_and_at_are_left_alone():
+    assert md("awww.x") == "awww.x"
+    assert md("x@ y and @team") == "x@ y and @team"
+
+
+def test_plain_text_is_one_clean_line_within_a_limit():
+    assert plain_text("a\n# b\x00\u202e c") == "a # b c"
+    assert plain_text("x" * 10, limit=5) == "xxxx…"
+    assert plain_text(None) == "" and plain_text(float("nan")) == ""
+    assert plain_text("![x](http://h/x.png)") == "![x](http://h/x.png)"  # shown as it is
+
+
+def test_html_text_is_never_a_tag_or_an_entity():
+    assert html_text('<img src=http://h/y onerror="x">') == (
+        "&lt;img src=http://h/y onerror=&quot;x&quot;&gt;"
+    )
+    assert html_text("&lt; & 'q'") == "&amp;lt; &amp; &#x27;q&#x27;"

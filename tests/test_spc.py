@@ -17,18 +17,27 @@ from impact_data.stats.spc import (
     anhoej_critical_values,
     assurance,
     assurance_icon_label,
+    c_chart,
+    c_chart_summary,
     funnel,
     funnel_curve,
+    funnel_difference_test,
     funnel_limits,
+    funnel_method_label,
+    funnel_overdispersion,
+    laney_sigma_z,
     mean_moving_range,
     p_chart,
     p_chart_summary,
     points_outside_limits,
+    prefer_laney,
     run_chart,
     seven_point_shift,
     seven_point_trend,
     special_cause,
     two_in_three,
+    u_chart,
+    u_chart_summary,
     variation_icon_label,
     xmr,
     xmr_summary,
@@ -693,7 +702,7 @@ def test_funnel_limits_by_hand():
 
 def test_funnel_classifies_each_organisation():
     # Five organisations of 100: p0 = 100/500 = 0.2, so the limits above apply to all.
-    result = funnel([35, 28, 20, 12, 5], [100] * 5, ["A", "B", "C", "D", "E"])
+    result = funnel([35, 28, 20, 12, 5], [100] * 5, list("ABCDE"), overdispersion="none")
     assert result["p0"].tolist() == pytest.approx([0.2] * 5)
     assert result["outside"].tolist() == [
         "above_998",
@@ -713,11 +722,14 @@ def test_funnel_classifies_each_organisation():
         "lower998",
         "upper998",
         "outside",
+        "phi",
+        "tau2",
+        "method",
     ]
 
 
 def test_funnel_limits_narrow_as_the_denominator_grows():
-    result = funnel([30, 10, 5, 55], [100, 100, 50, 250], ["A", "B", "C", "D"])
+    result = funnel([30, 10, 5, 55], [100, 100, 50, 250], list("ABCD"), overdispersion="none")
     # p0 = 100/500 = 0.2. n = 50: 95% limits 0.2 -+ 1.959964 * sqrt(0.16 / 50) = 0.0891277,
     # 0.3108723; n = 250: 0.1504164, 0.2495836.
     assert result["lower95"].iloc[2] == pytest.approx(0.0891277, abs=1e-7)
@@ -741,3 +753,284 @@ def test_funnel_rejects_bad_input():
         funnel_limits(10, 1.5)
     with pytest.raises(ValueError, match="n_min"):
         funnel_curve(0.2, 100, 10)
+
+
+# --- Funnel plots adjusted for over-dispersion (Spiegelhalter 2005).
+
+
+def test_overdispersion_by_hand():
+    # p0 = 0.2, s = 0.04 for all five; z = 3.75, 2, 0, -2, -3.75. Linear 10th and 90th
+    # percentiles: -3.75 + 0.4 * 1.75 = -3.05 and 3.05, so the z-scores become 3.05, 2, 0, -2,
+    # -3.05 and phi = (2 * 9.3025 + 2 * 4) / 5 = 5.321. w = 625 each: sum w - sum w^2 / sum w
+    # = 3125 - 625 = 2500, so tau2 = (5 * 5.321 - 4) / 2500 = 0.009042.
+    spread = funnel_overdispersion([35, 28, 20, 12, 5], [100] * 5)
+    assert spread["p0"] == pytest.approx(0.2)
+    assert spread["phi"] == pytest.approx(5.321)
+    assert spread["tau2"] == pytest.approx(0.009042)
+
+
+def test_additive_limits_are_the_default():
+    result = funnel([35, 28, 20, 12, 5], [100] * 5, list("ABCDE"))
+    # sqrt(0.0016 + 0.009042) = 0.1031601; 0.2 + 3.090232 * 0.1031601 = 0.5187886; the lower
+    # 95% limit 0.2 - 1.959964 * 0.1031601 < 0 is clipped to 0.
+    assert set(result["method"]) == {"additive"}
+    assert result["phi"].iloc[0] == pytest.approx(5.321)
+    assert result["tau2"].iloc[0] == pytest.approx(0.009042)
+    assert result["upper998"].iloc[0] == pytest.approx(0.5187886, abs=1e-7)
+    assert result["lower95"].iloc[0] == 0
+    assert (result["outside"] == "within").all()
+    assert result.attrs["method"] == "additive" and result.attrs["overdispersion"] == "auto"
+
+
+def test_multiplicative_limits_scale_by_root_phi():
+    result = funnel([35, 28, 20, 12, 5], [100] * 5, list("ABCDE"), overdispersion="multiplicative")
+    # sqrt(5.321) * 0.04 = 0.0922681; 99.8%: 0.2 + 3.090232 * 0.0922681 = 0.4851332;
+    # 95%: 0.2 - 1.959964 * 0.0922681 = 0.0191557. D (0.12) and B (0.28) are now within.
+    assert set(result["method"]) == {"multiplicative"}
+    assert result["upper998"].iloc[0] == pytest.approx(0.4851332, abs=1e-7)
+    assert result["lower95"].iloc[0] == pytest.approx(0.0191557, abs=1e-7)
+    assert (result["outside"] == "within").all()
+
+
+def test_phi_below_one_leaves_the_limits_unadjusted():
+    # z = 0, 0.25, -0.25, 0, 0: percentiles -+0.15, so phi = 2 * 0.0225 / 5 = 0.009 and
+    # tau2 = max(0, (5 * 0.009 - 4) / 2500) = 0: neither method changes the binomial limits.
+    plain = funnel([20, 21, 19, 20, 20], [100] * 5, list("ABCDE"), overdispersion="none")
+    for method in ("auto", "additive", "multiplicative"):
+        result = funnel([20, 21, 19, 20, 20], [100] * 5, list("ABCDE"), overdispersion=method)
+        assert result["phi"].iloc[0] == pytest.approx(0.009)
+        assert result["tau2"].iloc[0] == 0
+        assert set(result["method"]) == {"none"}
+        assert result["upper998"].tolist() == pytest.approx(plain["upper998"].tolist())
+        assert result["upper998"].iloc[0] == pytest.approx(0.3236093, abs=1e-7)
+
+
+def test_a_single_organisation_has_no_overdispersion():
+    result = funnel([30], [100], ["A"])
+    assert (result["phi"].iloc[0], result["tau2"].iloc[0], result["method"].iloc[0]) == (
+        0.0,
+        0.0,
+        "none",
+    )
+    assert result["outside"].iloc[0] == "within"
+    assert result["upper998"].iloc[0] == pytest.approx(0.3 + 3.090232 * math.sqrt(0.21 / 100))
+
+
+def test_zero_and_full_proportions():
+    # p0 = 0.5, s = 0.05; z = -10, 0, 10; percentiles -+8; phi = 128 / 3 = 42.6667;
+    # w = 400 each: denominator 1200 - 400 = 800; tau2 = (128 - 2) / 800 = 0.1575, so the
+    # standard error is sqrt(0.0025 + 0.1575) = 0.4 and every limit is clipped to 0 or 1.
+    result = funnel([0, 50, 100], [100] * 3, list("ABC"))
+    assert result["phi"].iloc[0] == pytest.approx(128 / 3)
+    assert result["tau2"].iloc[0] == pytest.approx(0.1575)
+    assert result["lower95"].tolist() == [0, 0, 0] and result["upper95"].tolist() == [1, 1, 1]
+    assert (result["outside"] == "within").all()
+    unadjusted = funnel([0, 50, 100], [100] * 3, list("ABC"), overdispersion="none")
+    assert unadjusted["outside"].tolist() == ["below_998", "within", "above_998"]
+    # Everyone at 0 (or 1): nothing varies, no adjustment, nothing outside.
+    for numerators in ([0, 0], [10, 20]):
+        flat = funnel(numerators, [10, 20], ["A", "B"])
+        assert flat["phi"].tolist() == [0, 0] and set(flat["method"]) == {"none"}
+        assert (flat["outside"] == "within").all()
+
+
+def test_very_large_denominators():
+    # n = 10 million each, p = 0.50 and 0.51: p0 = 0.505, s = sqrt(0.505 * 0.495 / 1e7)
+    # = 0.000158106, z = -+31.6246; percentiles -+25.2997, phi = 640.064; w = 1 / s^2 =
+    # 40,004,000.4: tau2 = (2 * 640.064 - 1) / 40,004,000.4 = 3.19750e-5; standard error
+    # sqrt(2.49975e-8 + 3.19750e-5) = 0.00565685; 95% limits 0.505 -+ 0.0110872.
+    result = funnel([5_000_000, 5_100_000], [10_000_000] * 2, ["A", "B"])
+    assert result["phi"].iloc[0] == pytest.approx(640.064, abs=1e-3)
+    assert result["tau2"].iloc[0] == pytest.approx(3.19750e-5, rel=1e-5)
+    assert result["upper95"].iloc[0] == pytest.approx(0.5160872, abs=1e-7)
+    assert (result["outside"] == "within").all()
+    unadjusted = funnel([5_000_000, 5_100_000], [10_000_000] * 2, ["A", "B"], overdispersion="none")
+    assert unadjusted["outside"].tolist() == ["below_998", "above_998"]
+
+
+def generated_staff_survey_funnel() -> tuple[np.ndarray, np.ndarray]:
+    """120 organisations of 1,000-6,000 respondents whose true proportions differ (sd 4 points)."""
+    rng = np.random.default_rng(2)
+    n = rng.integers(1000, 6000, 120)
+    return rng.binomial(n, rng.normal(0.56, 0.04, 120)), n
+
+
+def test_a_real_shaped_funnel_leaves_few_outside_the_adjusted_limits():
+    numerators, n = generated_staff_survey_funnel()
+    labels = [f"R{i:03d}" for i in range(120)]
+    outside = ["above_998", "below_998"]
+    unadjusted = funnel(numerators, n, labels, overdispersion="none")
+    adjusted = funnel(numerators, n, labels)
+    multiplicative = funnel(numerators, n, labels, overdispersion="multiplicative")
+    # Like the real q3f: phi about 13, and the binomial funnel calls half the trusts outliers.
+    assert 11 < adjusted["phi"].iloc[0] < 15
+    assert unadjusted["outside"].isin(outside).sum() > 50
+    assert adjusted["outside"].isin(outside).sum() <= 3
+    assert multiplicative["outside"].isin(outside).sum() <= 6
+
+
+def test_funnel_curve_and_limits_carry_the_same_adjustment():
+    result = funnel([35, 28, 20, 12, 5], [100] * 5, list("ABCDE"))
+    phi, tau2 = result["phi"].iloc[0], result["tau2"].iloc[0]
+    curve = funnel_curve(0.2, 10, 1000, points=3, overdispersion="additive", phi=phi, tau2=tau2)
+    limits = funnel_limits(100, 0.2, overdispersion="additive", tau2=tau2)
+    assert curve["upper998"].iloc[1] == pytest.approx(result["upper998"].iloc[0])
+    assert limits["upper998"].iloc[0] == pytest.approx(result["upper998"].iloc[0])
+    multiplied = funnel_limits(100, 0.2, overdispersion="multiplicative", phi=4.0)
+    assert multiplied["upper95"].iloc[0] == pytest.approx(0.2 + 1.959964 * 0.08, abs=1e-6)
+    # phi below 1 never narrows the limits.
+    assert funnel_limits(100, 0.2, overdispersion="multiplicative", phi=0.5)["upper998"].iloc[
+        0
+    ] == pytest.approx(0.3236093, abs=1e-7)
+    with pytest.raises(ValueError, match="need tau2"):
+        funnel_limits(100, 0.2, overdispersion="additive")
+    with pytest.raises(ValueError, match="need phi"):
+        funnel_curve(0.2, 10, 100, overdispersion="multiplicative")
+    with pytest.raises(ValueError, match="overdispersion must be one of"):
+        funnel([1], [10], ["A"], overdispersion="laney")
+    with pytest.raises(ValueError, match="overdispersion must be one of"):
+        funnel_limits(10, 0.2, overdispersion="auto")
+
+
+def test_difference_of_two_organisations_under_the_funnel_limits():
+    # p0 = 0.5, n = 1000 each: s^2 = 0.00025 each. Additive, tau2 = 0.001: se = sqrt(0.0005 +
+    # 0.002) = 0.05, so 0.6 - 0.5 is z = 2.0, p = 0.0455. Multiplicative, phi = 4: se =
+    # 2 sqrt(0.0005) = 0.0447214, z = 2.23607. Binomial: se = 0.0223607, z = 4.47214.
+    additive = funnel_difference_test(
+        0.5, 1000, 0.6, 1000, p0=0.5, overdispersion="additive", tau2=0.001
+    )
+    assert additive[0] == pytest.approx(2.0)
+    assert additive[1] == pytest.approx(0.0455003, abs=1e-7)
+    multiplied = funnel_difference_test(
+        0.5, 1000, 0.6, 1000, p0=0.5, overdispersion="multiplicative", phi=4.0
+    )
+    assert multiplied[0] == pytest.approx(2.236068, abs=1e-6)
+    assert funnel_difference_test(0.5, 1000, 0.6, 1000, p0=0.5)[0] == pytest.approx(4.472136)
+    assert math.isnan(funnel_difference_test(0.5, 0, 0.6, 1000, p0=0.5)[0])
+
+
+def test_funnel_method_labels():
+    assert funnel_method_label("none") == "binomial limits, not adjusted for over-dispersion"
+    assert "additive" in funnel_method_label("additive", 13.04, 0.0021)
+    assert "phi 13.04" in funnel_method_label("additive", 13.04, 0.0021)
+    assert "multiplicative" in funnel_method_label("multiplicative", 2.5)
+
+
+# --- Laney p' chart.
+
+
+def test_laney_p_chart_by_hand():
+    result = p_chart([10, 20, 29, 1], [100, 100, 190, 10], laney=True)
+    # Centre 0.15; sigma 0.0357071 (n = 100), 0.0259048 (n = 190), 0.1129159 (n = 10).
+    # z = -1.400280, 1.400280, 0.101587, -0.442807; moving ranges 2.800560, 1.298693,
+    # 0.544394, mean 1.547882; sigma_z = 1.547882 / 1.128 = 1.372236.
+    # n = 100: 0.15 -+ 3 * 0.0357071 * 1.372236 = 0.0030040, 0.2969960.
+    assert result.attrs["chart"] == "p'"
+    assert result["sigma_z"].iloc[0] == pytest.approx(1.372236, abs=1e-6)
+    assert result["lcl"].iloc[0] == pytest.approx(0.0030040, abs=1e-7)
+    assert result["ucl"].iloc[0] == pytest.approx(0.2969960, abs=1e-7)
+    assert result["near_ucl"].iloc[0] == pytest.approx(0.15 + 2 * 0.0357071 * 1.372236, abs=1e-6)
+    assert result["lcl"].iloc[3] == 0  # 0.15 - 3 * 0.1129159 * 1.372236 < 0: clipped
+    assert laney_sigma_z([10, 20, 29, 1], [100, 100, 190, 10]) == pytest.approx(1.372236, abs=1e-6)
+    # The plain p-chart reports sigma_z too, but its limits do not use it.
+    plain = p_chart([10, 20, 29, 1], [100, 100, 190, 10])
+    assert plain.attrs["chart"] == "p"
+    assert plain["ucl"].iloc[0] == pytest.approx(0.2571214, abs=1e-7)
+    summary = p_chart_summary(result)
+    assert summary["chart"] == "p'" and summary["ucl"] == pytest.approx(0.6148421, abs=1e-6)
+
+
+def generated_four_hour_series() -> tuple[np.ndarray, np.ndarray]:
+    """36 months of 12,000-18,000 attendances whose true 4-hour proportion wanders (sd 3 points)."""
+    rng = np.random.default_rng(2)
+    n = rng.integers(12000, 18000, 36)
+    return rng.binomial(n, rng.normal(0.74, 0.03, 36)), n
+
+
+def test_large_denominators_flag_most_points_on_p_and_few_on_p_prime():
+    numerators, n = generated_four_hour_series()
+    dates = pd.date_range("2022-04-01", periods=36, freq="MS")
+    plain = p_chart(numerators, n, dates=dates)
+    laney = p_chart(numerators, n, dates=dates, laney=True)
+    assert (plain["rule"] == "outside_limits").sum() >= 20
+    assert (laney["rule"] != "").sum() <= 2
+    sigma_z = laney["sigma_z"].iloc[0]
+    assert sigma_z > 5
+    assert prefer_laney(sigma_z, 36)
+
+
+def test_prefer_laney_rule():
+    assert not prefer_laney(1.15, 36) and not prefer_laney(1.2, 36)
+    assert prefer_laney(1.25, 12) and prefer_laney(4.0, 24)
+    # Under-dispersion never narrows the limits: p stays.
+    assert not prefer_laney(0.7, 24) and not prefer_laney(0.2, 36)
+    assert not prefer_laney(3.0, 11)  # too few points to judge sigma_z
+    assert not prefer_laney(float("nan"), 36)
+
+
+def test_laney_with_one_point_keeps_the_binomial_limits():
+    result = p_chart([10], [100], laney=True)
+    assert math.isnan(result["sigma_z"].iloc[0])
+    assert result["ucl"].iloc[0] == pytest.approx(0.1 + 3 * math.sqrt(0.09 / 100))
+
+
+# --- u-chart and c-chart.
+
+
+def test_u_chart_by_hand():
+    result = u_chart([2, 5, 3, 0], [1000, 2000, 1500, 500], multiplier=10_000)
+    # u_bar = 10 / 5000 = 0.002, 20 per 10,000 bed days. Exposure 1000: sigma
+    # sqrt(0.002 / 1000) = 0.00141421, upper 0.002 + 0.00424264 = 62.4264 per 10,000; lower
+    # below 0, clipped. Exposure 2000: sigma 0.001, upper 50. Exposure 500: sigma 0.002, upper 80.
+    assert result["u"].tolist() == pytest.approx([20, 25, 20, 0])
+    assert result["centre"].tolist() == pytest.approx([20] * 4)
+    assert result["ucl"].tolist() == pytest.approx([62.42641, 50, 54.64102, 80], abs=1e-5)
+    assert result["lcl"].tolist() == [0, 0, 0, 0]
+    assert (result["point_type"] == "common_cause").all()
+    assert list(result.columns[:5]) == ["x", "count", "exposure", "u", "centre"]
+    assert {"lcl", "ucl", "point_type"} <= set(result.columns)
+    assert result.attrs["chart"] == "u" and result.attrs["multiplier"] == 10_000
+
+
+def test_u_chart_flags_a_high_rate_and_lower_is_better():
+    counts = [8, 16] * 6 + [40]
+    result = u_chart(counts, [1000] * 13, improvement="decrease")
+    # u_bar = 184 / 13000 = 0.0141538; sigma sqrt(0.0141538 / 1000) = 0.00376216; limits
+    # 0.0028674 and 0.0254403: 0.04 is above, a concern when lower is better; 0.008 and 0.016
+    # alternate about the centre.
+    assert result["ucl"].iloc[0] == pytest.approx(0.0254403, abs=1e-7)
+    assert result["lcl"].iloc[0] == pytest.approx(0.0028674, abs=1e-7)
+    assert flagged(result) == {12: ("special_cause_concern", "outside_limits")}
+    summary = u_chart_summary(result, target=0.01)
+    assert summary["variation"] == "concern" and summary["assurance"] == "hit_and_miss"
+
+
+def test_u_chart_missing_and_bad_input():
+    result = u_chart([1, np.nan, 0], [10, 10, 0])
+    assert result["u"].isna().tolist() == [False, True, True]
+    assert result["centre"].iloc[0] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="exposure of 0"):
+        u_chart([1], [0])
+    with pytest.raises(ValueError, match="negative"):
+        u_chart([-1], [10])
+    with pytest.raises(ValueError, match="differ in length"):
+        u_chart([1, 2], [10])
+    with pytest.raises(ValueError, match="multiplier"):
+        u_chart([1], [10], multiplier=0)
+
+
+def test_c_chart_by_hand():
+    result = c_chart([3, 5] * 6 + [15])
+    # c_bar = 63 / 13 = 4.846154, sigma sqrt(4.846154) = 2.201398; limits 11.450348 and
+    # 4.846154 - 6.604194 < 0, clipped to 0. Only the 15 is flagged.
+    assert result["centre"].iloc[0] == pytest.approx(4.846154, abs=1e-6)
+    assert result["ucl"].iloc[0] == pytest.approx(11.450348, abs=1e-6)
+    assert result["lcl"].iloc[0] == 0
+    assert flagged(result) == {12: ("special_cause_improvement", "outside_limits")}
+    assert list(result.columns[:5]) == ["x", "c", "centre", "sigma", "lcl"]
+    assert c_chart_summary(result)["latest_value"] == 15
+    small = c_chart([4, 4, 4, 4])
+    # c_bar 4: limits 4 -+ 6, lower clipped; near-limit lines 4 -+ 4.
+    assert (small["lcl"].iloc[0], small["ucl"].iloc[0], small["near_ucl"].iloc[0]) == (0, 10, 8)
+    with pytest.raises(ValueError, match="negative"):
+        c_chart([1, -2])

@@ -56,6 +56,9 @@ MARKUP = [
     r"\*\*bold\*\*",
 ]
 UNESCAPED = re.compile("|".join(f"(?<!\\\\){m}" for m in MARKUP))
+# A bare URL would become a link (GitHub-style autolinks): ui.safe.md puts an invisible word
+# joiner between the scheme and "://" (issue 16).
+BARE_URL = re.compile("(?<!\u2060)://127\\.0\\.0\\.1:9")
 
 
 def _load(db: Database, data: bytes, name: str, kind: str, **options) -> None:
@@ -218,13 +221,14 @@ def _assert_inert(at: AppTest, *, expect: list[str]) -> str:
     texts = _markdown_texts(at)
     for text in texts:
         assert not UNESCAPED.search(text), text
+        assert not BARE_URL.search(text), text
     joined = "\n".join(texts)
     for fragment in expect:
         assert fragment in joined, (fragment, joined[:3000])
     return joined
 
 
-ESCAPED_IMAGE = r"!\[x\]\(http://127.0.0.1:9/x.png)"
+ESCAPED_IMAGE = "!\\[x\\]\\(http\u2060://127.0.0.1:9/x.png)"
 ESCAPED_HTML = r"\<img src=x onerror=alert(1)\>"
 
 
@@ -290,9 +294,9 @@ def test_upload_shows_hostile_file_contents_literally(hostile_db):
     at.radio(key="upload_kind").set_value("pulse_survey")
     at.file_uploader(key="upload_files").set_value([(name, csv_bytes(rows), "text/csv")])
     _run(at)
-    joined = _assert_inert(at, expect=[r"\# !\[x\]\(http://127.0.0.1:9/x.png).csv"])
+    joined = _assert_inert(at, expect=["\\# " + ESCAPED_IMAGE + ".csv"])
     assert ESCAPED_HTML in joined  # the bad date, quoted in the problem list
-    assert r"Column “!\[x\]\(http://127.0.0.1:9/x.png)”" in [s.label for s in at.selectbox]
+    assert f"Column “{ESCAPED_IMAGE}”" in [s.label for s in at.selectbox]
 
 
 def test_settings_shows_the_hostile_organisations_only_in_tables(hostile_db):
@@ -300,3 +304,24 @@ def test_settings_shows_the_hostile_organisations_only_in_tables(hostile_db):
     _assert_inert(at, expect=[])
     table = at.dataframe[0].value
     assert ORG_NAME in table["org_name"].tolist()  # tables show the text as it is, safely
+
+
+def test_compare_shows_the_hostile_organisation_literally(hostile_db):
+    """On today's main, "Who could we learn from?" put the organisation's name into Markdown
+    as it was: its image was fetched by every viewer's browser (issue 16)."""
+    at = _page("compare")
+    at.selectbox(key="compare_org").set_value("ZX1")
+    _run(at)
+    joined = _assert_inert(at, expect=["Evil Trust " + ESCAPED_IMAGE])
+    assert "significantly better** than Evil Trust !\\[x\\]" in joined
+
+
+def test_the_board_pack_prints_hostile_text_and_fetches_nothing(hostile_db):
+    """ReportLab reads paragraph text as markup: unescaped, `<img src=...>` in a name makes it
+    try to load that address, and the pack fails (the title page's peer group and measure
+    label were not escaped on today's main)."""
+    from ui.board_pack import board_pack_pdf
+
+    tag = '<img src="http://127.0.0.1:9/y.png" width="10" height="10"/>'
+    pdf = board_pack_pdf(hostile_db, Viewer.local(), peer_group=f"Acute {tag}")
+    assert pdf.startswith(b"%PDF")

@@ -29,6 +29,7 @@ from impact_data.views import culture as culture_views
 from ui.charts import compare as compare_charts
 from ui.charts import culture as culture_charts
 from ui.charts import pdsa as pdsa_charts
+from ui.safe import html_text
 
 FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -76,8 +77,9 @@ class PackFacts:
     def suppression_rule(self) -> str:
         return (
             f"Suppression rule: any group with fewer than {self.threshold} responses is not "
-            "shown (marked 'suppressed'), in every chart and table; where a hidden figure "
-            "could be worked out from a total and the other parts, one more is hidden."
+            "shown (marked 'suppressed'), in every chart and table; where groups are parts of "
+            "a published total, more are hidden until the total minus the groups shown is 0 "
+            f"or at least {self.threshold}, so no hidden group can be worked out."
         )
 
     @property
@@ -221,18 +223,18 @@ def _title_page(facts: PackFacts, styles: dict) -> list[Any]:
     from reportlab.platypus import Paragraph, Spacer
 
     national_line = (
-        f"National NHS Staff Survey data: {facts.national_source}."
+        f"National NHS Staff Survey data: {_escape(facts.national_source)}."
         if facts.national_source
         else "National NHS Staff Survey data: not used (none loaded)."
     )
     lines = [
-        f"<b>{facts.data_date}.</b> {facts.as_of_note}",
-        f"<b>Culture measure:</b> {facts.measure_label}"
+        f"<b>{_escape(facts.data_date)}.</b> {_escape(facts.as_of_note)}",
+        f"<b>Culture measure:</b> {_escape(facts.measure_label)}"
         + (f" ({_escape(facts.measure_note)})" if facts.measure_note else "")
         + ".",
-        f"<b>{facts.suppression_rule}</b>",
+        f"<b>{_escape(facts.suppression_rule)}</b>",
         national_line,
-        f"<b>Comparisons:</b> {facts.peer_group}.",
+        f"<b>Comparisons:</b> {_escape(facts.peer_group)}.",
         f"Produced on {overview.format_date(facts.produced)} by the IMPACT dashboard.",
     ]
     story: list[Any] = [
@@ -253,7 +255,10 @@ def _title_page(facts: PackFacts, styles: dict) -> list[Any]:
         Paragraph(
             "How to read the statistics: organisations' proportions are compared on funnel "
             "plots, whose 95% and 99.8% limits narrow as the number of responses grows (outside "
-            "the 99.8% limits is unlikely to be chance); means are shown with 95% intervals. "
+            "the 99.8% limits is unlikely to be chance); the limits are widened for "
+            "over-dispersion (Spiegelhalter 2005) where organisations differ more than chance "
+            "alone would make them, and each funnel names its method. Means are shown with 95% "
+            "intervals. "
             "Trends use statistical process control (Making Data Count): with fewer than 12 "
             "points there is no icon, which does not mean stable. No table here is a league "
             "table: read every figure with its interval or limits.",
@@ -286,8 +291,8 @@ def _culture_section(
 ) -> list[Any]:
 
     story: list[Any] = []
-    scores = culture_views.org_scores(db, viewer)
-    over_time = culture_views.over_time(scores)
+    figures = culture_pack_figures(db, viewer, peer_group=facts_peer(facts))
+    over_time = figures["by_year"]
     if over_time.empty or over_time["suppressed"].all():
         story.append(_para("No staff survey results for the culture measure yet.", styles))
     else:
@@ -299,15 +304,27 @@ def _culture_section(
             )
         )
         story.append(_image(render_png(culture_charts.over_time_chart(over_time, columns=5)), 140))
-    pulse = compare.culture_measure(compare.OVERALL, source="pulse")
-    if compare.has_culture_data(db, "pulse"):
-        trends = compare.trends(db, viewer, pulse, peer_group=facts_peer(facts))
-        if not trends.empty:
-            story += _page_break()
-            story.append(_heading("Culture measure by month: SPC per organisation", styles, 2))
-            story.append(_para(compare.trends_text(trends), styles))
-            story.append(_image(render_png(compare_charts.trends_chart(trends, columns=5)), 140))
+    trends = figures["by_month"]
+    if trends is not None and not trends.empty:
+        story += _page_break()
+        story.append(_heading("Culture measure by month: SPC per organisation", styles, 2))
+        story.append(_para(compare.trends_text(trends), styles))
+        story.append(_image(render_png(compare_charts.trends_chart(trends, columns=5)), 140))
     return story
+
+
+def culture_pack_figures(
+    db: Database, viewer: Viewer, *, peer_group: str | None = None
+) -> dict[str, pd.DataFrame | None]:
+    """The culture figures the pack draws: "by_year" (the Culture page's overall measure per
+    survey year) and "by_month" (Compare's pulse trends, None without pulse data); both come
+    from `impact_data.measures.culture.culture_scores`, as on every screen."""
+    by_year = culture_views.over_time(culture_views.org_scores(db, viewer))
+    by_month = None
+    if compare.has_culture_data(db, "pulse"):
+        pulse = compare.culture_measure(compare.OVERALL, source="pulse")
+        by_month = compare.trends(db, viewer, pulse, peer_group=peer_group)
+    return {"by_year": by_year, "by_month": by_month}
 
 
 def _readiness_section(
@@ -489,7 +506,9 @@ def _colour(hex_colour: str):
 
 
 def _escape(text: object) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # ReportLab reads paragraph text as markup (<img src=...> would fetch an image): the one
+    # escaping path for user text, as on screen.
+    return html_text(text)
 
 
 def _para(text: str, styles: dict, style: str = "body"):

@@ -10,10 +10,21 @@ such an element; tables (st.dataframe), st.text, st.code and charts show text sa
 `md` escapes what Markdown (CommonMark, GitHub's extensions and Streamlit's own: LaTeX between
 ``$``, ``:color[...]`` directives) could read as markup, and leaves ordinary prose alone, so
 that names such as "St Mary's & St John's – Café_2" read (and compare) exactly as written.
+GitHub's autolinks are switched off too: a bare ``http://host/x``, ``www.host`` or
+``name@host`` would become a link, so an invisible word joiner (U+2060) is put where the
+autolink would start ("http⁠://", "www⁠.", "name@⁠host"): it reads the same, links nowhere.
+
+This module is the one escaping path for user text on screen and on paper:
+- `md` for everything that renders Markdown (see above);
+- `html_text` for HTML (st.html) and for the board pack's ReportLab paragraphs, whose
+  mini-markup would otherwise read ``<img src=...>`` as an image to fetch;
+- `plain_text` for places that show text as it is but should get it on one line, without
+  control characters and within a length: Altair titles, tooltips and labels, alt text.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable
@@ -33,6 +44,11 @@ _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]
 # At the start of a line these begin a heading, list, thematic break or setext underline.
 _LEADING_MARK = frozenset("#+-=")
 _LEADING_NUMBER = re.compile(r"\d{1,9}(?=[.)](?:\s|$))")
+# GitHub-flavoured autolinks (as remark-gfm finds them): a scheme's "://", "www." and an email
+# address's "@". A word joiner after the scheme name, after "www" or after the "@" keeps them
+# from being recognised, and shows nothing.
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=(?<![A-Za-z0-9])www)(?=\.)|(?<=\w@)(?=\w)", re.I)
 
 
 def _is_missing(value: object) -> bool:
@@ -74,8 +90,26 @@ def md(text: object) -> str:
     if match := _LEADING_NUMBER.match(raw):
         # "1. Trust" or "2) Team" at the start of a line would be a numbered list.
         end = match.end()
-        return "".join(out[:end]) + "\\" + "".join(out[end:])
-    return "".join(out)
+        out.insert(end, "\\")
+    return _AUTOLINK.sub(WORD_JOINER, "".join(out))
+
+
+def plain_text(text: object, *, limit: int | None = None) -> str:
+    """`text` (None and NaN give "") on one line, without control characters, cut to `limit`
+    characters with an ellipsis: for chart titles, tooltips, labels and alt text, which show
+    text as it is."""
+    if _is_missing(text):
+        return ""
+    raw = _CONTROL.sub("", _NEWLINES.sub(" ", str(text))).strip()
+    if limit is not None and len(raw) > limit:
+        raw = raw[: max(limit - 1, 0)].rstrip() + "…"
+    return raw
+
+
+def html_text(text: object) -> str:
+    """`text` (None and NaN give "") escaped for HTML and for ReportLab's paragraph markup:
+    shown literally, never a tag, an entity or an attribute."""
+    return html.escape(plain_text(text), quote=True)
 
 
 def md_list(items: Iterable[object]) -> str:
@@ -98,4 +132,4 @@ def md_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return out
 
 
-__all__ = ["md", "md_columns", "md_join", "md_list"]
+__all__ = ["WORD_JOINER", "html_text", "md", "md_columns", "md_join", "md_list", "plain_text"]

@@ -49,21 +49,23 @@ def _current_viewer() -> Viewer:
     user = st.user
     if not getattr(user, "is_logged_in", False):
         return Viewer("signed out", "none")
-    from impact_data.users import sign_in, viewer_for
+    from impact_data.users import Identity, sign_in, viewer_for_identity
 
-    email = str(user.get("email") or user.get("preferred_username") or "")
-    if st.session_state.get("_signed_in_as") != email:
+    # Who signed in is the provider's issuer + subject; the email only counts when verified.
+    identity = Identity.from_claims(user.to_dict())
+    key = (identity.issuer, identity.subject)
+    if st.session_state.get("_signed_in_as") != key:
         # First run of this browser session after signing in: record it once.
         from impact_data.access import AccessDenied
 
         try:
-            who = sign_in(database(), email, user.get("name"))
+            who = sign_in(database(), identity)
         except AccessDenied as exc:
-            st.error(f"Signed in, but {exc}. Ask your admin to check the sign-in set-up.")
+            st.error(f"Signed in, but {md(exc)}. Ask your admin to check the sign-in set-up.")
             st.stop()
-        st.session_state["_signed_in_as"] = email
+        st.session_state["_signed_in_as"] = key
         return who
-    return viewer_for(database(), email)
+    return viewer_for_identity(database(), *key)
 
 
 def require_sign_in() -> Viewer:

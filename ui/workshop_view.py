@@ -9,10 +9,8 @@ URL contract (the join page is registered with `url_path="join"`):
 
 from __future__ import annotations
 
-import html
 import io
 import os
-import re
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
@@ -22,6 +20,7 @@ import streamlit as st
 from impact_data.views.readiness import answer_label
 from impact_data.workshop import Session
 from ui.charts import workshop as charts
+from ui.safe import html_text, md, plain_text
 
 JOIN_PATH = "join"
 WORKSHOP_PATH = "workshop"
@@ -33,6 +32,26 @@ PUBLIC_URL_ENV = "IMPACT_PUBLIC_URL"
 LIVE_REFRESH_SECONDS = 1.5
 PARTICIPANT_REFRESH_SECONDS = 5
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+IDEAS_PER_PAGE = 20
+DEVICE_KEY = "impact-workshop-device"
+
+# The browser's device id: made once per browser (random, 128 bits) and kept in its
+# localStorage, so that joining again from this browser finds its own ballot. getRandomValues,
+# not randomUUID: phones often open the app over plain http on the local network.
+DEVICE_JS = f"""
+export default function (component) {{
+  const {{ setStateValue }} = component;
+  let id = null;
+  try {{ id = window.localStorage.getItem("{DEVICE_KEY}"); }} catch (e) {{}}
+  if (!id) {{
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    try {{ window.localStorage.setItem("{DEVICE_KEY}", id); }} catch (e) {{}}
+  }}
+  setStateValue("device", id);
+}}
+"""
+_device_component = None
 
 # Participants' phones: no menu, big touch targets, type large enough that phones do not zoom.
 PHONE_CSS = """
@@ -119,11 +138,6 @@ def is_presentation_view() -> bool:
     return st.query_params.get(PRESENT_PARAM) == "1"
 
 
-def hides_navigation() -> bool:
-    """True when app.py should hide the navigation and the local-mode notice."""
-    return is_participant_view() or is_presentation_view()
-
-
 # --- the join link and QR code ----------------------------------------------------------------
 
 
@@ -173,13 +187,13 @@ def qr_png(url: str, *, scale: int = 10) -> bytes:
 
 def show_code(code: str, size: str = "") -> None:
     """The join code in very large letters (the code's alphabet is letters and digits only)."""
-    st.html(f'<div class="ws-code {size}" aria-label="Join code">{html.escape(code)}</div>')
+    st.html(f'<div class="ws-code {size}" aria-label="Join code">{html_text(code)}</div>')
 
 
 def show_link(url: str, *, small: bool = False) -> None:
     """The join link in large type for the projector."""
     size = " ws-link-small" if small else ""
-    st.html(f'<div class="ws-link{size}">{html.escape(url)}</div>')
+    st.html(f'<div class="ws-link{size}">{html_text(url)}</div>')
 
 
 # --- the participant's token ------------------------------------------------------------------
@@ -202,6 +216,26 @@ def remember_token(code: str, token: str) -> None:
     st.query_params[TOKEN_PARAM] = token
 
 
+def device_id() -> str | None:
+    """This browser's device id (None on the very first run, before the browser has sent it,
+    and where no JavaScript runs)."""
+    global _device_component
+    if _device_component is None:
+        _device_component = st.components.v2.component("impact_workshop_device", js=DEVICE_JS)
+    result = _device_component(key="workshop_device", on_device_change=lambda: None)
+    device = getattr(result, "device", None)
+    return str(device) if device else None
+
+
+def in_browser() -> bool:
+    """True when a browser runs this page (its JavaScript can send the device id); False for
+    scripts and AppTest."""
+    try:
+        return bool(st.context.url)
+    except Exception:  # noqa: BLE001 - no browser context
+        return False
+
+
 def forget_token(code: str) -> None:
     st.session_state.pop(_token_key(code), None)
     if TOKEN_PARAM in st.query_params:
@@ -209,19 +243,6 @@ def forget_token(code: str) -> None:
 
 
 # --- words ------------------------------------------------------------------------------------
-
-# Characters that could make Markdown into a link, an image, HTML, emphasis or a table; and a
-# block marker (heading, list, quote) at the start. Ordinary punctuation is left alone, so the
-# words read the same to a screen reader (widget labels are also their aria-labels).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
-_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
-
-
-def plain(text: object) -> str:
-    """Text made safe to pass to a Markdown element: it can never become a link, an image or
-    HTML, and shows exactly as typed."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
 
 
 def sentence(error: Exception) -> str:
@@ -261,9 +282,30 @@ def sorted_ideas(ideas: pd.DataFrame, *, by_votes: bool) -> pd.DataFrame:
     nothing away)."""
     if ideas.empty:
         return ideas
-    if by_votes:
+    if by_votes and ideas["votes"].notna().all():
         return ideas.sort_values(["votes", "idea_id"], ascending=[False, True])
     return ideas.sort_values("idea_id")
+
+
+def waiting_note(results: pd.DataFrame) -> str | None:
+    """Why results are not shown yet (too few people), or None when they are."""
+    if not results.attrs.get("hidden"):
+        return None
+    need, have = results.attrs.get("min_answers", 3), results.attrs.get("took_part", 0)
+    return (
+        f"Results appear once at least {need} people have answered ({have} so far), so that "
+        "nobody's own answers can be read off the totals."
+    )
+
+
+def shown_items(results: pd.DataFrame) -> pd.DataFrame:
+    """The questions with enough answers to show (each one's breakdown covers at least the
+    session's minimum of people)."""
+    if results.empty or "suppressed" not in results.columns:
+        return results
+    shown = results[~results["suppressed"].astype(bool)].copy()
+    shown.attrs.update(results.attrs)
+    return shown
 
 
 def draw_results(
@@ -274,13 +316,27 @@ def draw_results(
     key: str,
     table: bool = True,
 ) -> None:
-    """The aggregated results (never anyone's own answers) as a chart with a text alternative."""
+    """The aggregated results (never anyone's own answers) as a chart with a text alternative;
+    nothing but a note while too few people have answered."""
     if session.activity == "ideas":
         if results.empty:
             st.info("No ideas posted yet.")
             return
-        st.altair_chart(charts.ideas_ranked(results), width="stretch", key=f"{key}-chart")
-        st.caption(plain(charts.ideas_summary(results)))
+        if note := waiting_note(results):
+            st.info(f"{len(results)} ideas posted. Votes: {note}", icon=":material/groups:")
+            if table:
+                st.dataframe(
+                    results[["text"]],
+                    hide_index=True,
+                    width="stretch",
+                    column_config={"text": st.column_config.TextColumn("Idea", width="large")},
+                    key=f"{key}-table",
+                )
+            return
+        st.altair_chart(
+            charts.ideas_ranked(results, top=IDEAS_PER_PAGE), width="stretch", key=f"{key}-chart"
+        )
+        st.caption(md(charts.ideas_summary(results)))
         if table:
             st.dataframe(
                 sorted_ideas(results, by_votes=True)[["text", "votes"]],
@@ -293,6 +349,16 @@ def draw_results(
                 key=f"{key}-table",
             )
         return
+    if note := waiting_note(results):
+        st.info(note, icon=":material/groups:")
+        return
+    hidden_items = int(results["suppressed"].sum()) if "suppressed" in results.columns else 0
+    results = shown_items(results)
+    if hidden_items:
+        st.caption(
+            f"{hidden_items} question{'s' if hidden_items != 1 else ''} with fewer than "
+            f"{results.attrs.get('min_answers', 3)} answers not shown."
+        )
     if results.empty or int(results["n"].sum()) == 0:
         st.info("No answers yet.")
         return
@@ -303,7 +369,7 @@ def draw_results(
     )
     with st.expander("The same results as text"):
         for sentence in charts.distribution_summary(results, labels):
-            st.text(sentence)
+            st.text(plain_text(sentence))
         if table:
             shown = results[["item_code", "text", "n", "mean"]].copy()
             for value, label in labels.items():

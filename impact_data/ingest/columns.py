@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from impact_data.ingest.kinds import TableSpec, normalise_header, question_code_from_header
 from impact_data.ingest.read import RawSheet
+
+__all__ = [
+    "BRACKETED_NOTE",
+    "HEADER_SEARCH_ROWS",
+    "IGNORE",
+    "ColumnMapping",
+    "find_header",
+    "header_score",
+    "map_columns",
+    "without_note",
+]
 
 HEADER_SEARCH_ROWS = 30
 IGNORE = ""
@@ -29,6 +41,9 @@ class ColumnMapping:
     ignored: list[int] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields with no column
     by_hand: dict[str, str] = field(default_factory=dict)  # header -> target chosen by a user
+    # column position -> how it was read, where that needs saying (a header recognised
+    # without its note in brackets, a published item number, a 0-1 proportion).
+    explained: dict[int, str] = field(default_factory=dict)
 
     def target_of(self, position: int) -> str:
         """The field or item a column feeds, or "" when ignored."""
@@ -47,6 +62,8 @@ class ColumnMapping:
             target = self.target_of(pos)
             if header in self.by_hand:
                 how = "chosen by you"
+            elif pos in self.explained:
+                how = self.explained[pos]
             elif target in self.items:
                 how = "question/item column"
             elif target:
@@ -94,6 +111,16 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+# A known header followed by a unit or note in brackets: "Base (number of responses)".
+BRACKETED_NOTE = re.compile(r"^(?P<header>.*?\S)\s*[\(\[][^\(\)\[\]]*[\)\]]\s*$")
+
+
+def without_note(header: str) -> str | None:
+    """The header before a trailing note in brackets, or None when there is no such note."""
+    m = BRACKETED_NOTE.match(header or "")
+    return m.group("header").strip() if m else None
+
+
 def _field_index(table: TableSpec) -> tuple[dict[str, str], dict[str, list[str]]]:
     canonical = {normalise_header(f.name): f.name for f in table.fields}
     synonyms: dict[str, list[str]] = {}
@@ -114,6 +141,9 @@ def header_score(row: list[str], table: TableSpec) -> tuple[int, int]:
         if not norm:
             continue
         names = [canonical[norm]] if norm in canonical else synonyms.get(norm, [])
+        if not names and (short := without_note(text)):
+            key = normalise_header(short)
+            names = [canonical[key]] if key in canonical else synonyms.get(key, [])
         if names:
             found.add(names[0])
         elif table.item_columns and question_code_from_header(text):
@@ -184,6 +214,17 @@ def map_columns(
         for name in synonyms.get(normalise_header(header), []):
             if name not in mapping.fields:
                 mapping.fields[name] = pos
+                taken.add(pos)
+                break
+    for pos, header in mapping.headers.items():
+        short = without_note(header)
+        if pos in taken or not short:
+            continue
+        key = normalise_header(short)
+        for name in [canonical[key]] if key in canonical else synonyms.get(key, []):
+            if name not in mapping.fields:
+                mapping.fields[name] = pos
+                mapping.explained[pos] = f'recognised as "{short}" (the note in brackets set aside)'
                 taken.add(pos)
                 break
     for pos, header in mapping.headers.items():

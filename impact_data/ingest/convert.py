@@ -10,13 +10,52 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from impact_data.ingest.kinds import IMPACT_COMPONENTS, LIKERT_WORDS, Field, normalise_header
+from impact_data.ingest.kinds import (
+    AGREE_LABELS,
+    IMPACT_COMPONENTS,
+    AnswerLabels,
+    Field,
+    normalise_header,
+)
+
+__all__ = [
+    "COMPONENT_EXPECTED",
+    "CONVERTERS",
+    "DATE_EXPECTED",
+    "LIKERT_EXPECTED",
+    "Converted",
+    "LabelChoice",
+    "Parsed",
+    "answer_words",
+    "blank_mask",
+    "choose_labels",
+    "convert",
+    "convert_bool",
+    "convert_code",
+    "convert_component",
+    "convert_date",
+    "convert_enum",
+    "convert_float",
+    "convert_int",
+    "convert_likert",
+    "convert_question",
+    "convert_text",
+    "convert_year",
+    "is_blank",
+    "parse_date",
+    "parse_number",
+    "range_text",
+    "text_of",
+    "protect_formula_text",
+    "unprotect_formula_text",
+    "FORMULA_PREFIXES",
+]
 
 Parsed = tuple[object, str | None]  # (value or None, problem or None)
 
@@ -48,16 +87,6 @@ def _factorize(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct cells); code -1 (a missing cell) indexes the extra last slot."""
     codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
     return codes, np.asarray(uniques, dtype=object)
-
-
-def per_unique(raw: pd.Series, fn: Callable[[object], object]) -> np.ndarray:
-    """fn applied to each distinct cell once, broadcast back to every row."""
-    codes, uniques = _factorize(raw)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    for i, u in enumerate(uniques):
-        mapped[i] = fn(u)
-    mapped[-1] = fn(None)
-    return mapped[codes]
 
 
 def blank_mask(raw: pd.Series) -> pd.Series:
@@ -179,15 +208,43 @@ def convert_year(raw: pd.Series, spec: Field) -> Converted:
 # --- text and codes --------------------------------------------------------------------
 
 
+# A text cell starting with one of these would run as a formula in a spreadsheet; exports
+# prefix it with "'" (see `protect_formula_text`) and loading takes that "'" off again.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PROTECTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+
+
+def protect_formula_text(value: object) -> object:
+    """Text a spreadsheet would run as a formula, with one "'" in front so it stays text.
+
+    Text that already starts with "'"s before such a character gets one more, so that
+    `unprotect_formula_text` gives back exactly what was protected.
+    """
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_PREFIXES) or _PROTECTED_FORMULA.match(value)
+    ):
+        return "'" + value
+    return value
+
+
+def unprotect_formula_text(text: str) -> str:
+    """The inverse of `protect_formula_text`: "'=SUM(A1)" is read back as "=SUM(A1)"."""
+    return text[1:] if _PROTECTED_FORMULA.match(text) else text
+
+
 def text_of(value: object) -> str:
-    """A cell as text: whole numbers without ".0", dates as ISO."""
+    """A cell as text: whole numbers without ".0", dates as ISO, an export's formula
+    protection ("'" before = + - @) taken off."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return " ".join(str(value).split()) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        return unprotect_formula_text(text) if text.startswith("'") else text
+    return str(value)
 
 
 def convert_text(raw: pd.Series, spec: Field | None = None) -> Converted:
@@ -280,20 +337,90 @@ def convert_date(raw: pd.Series, spec: Field | None = None) -> Converted:
 LIKERT_EXPECTED = "an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree)"
 
 
-def convert_likert(
-    raw: pd.Series, scale_min: int = 1, scale_max: int = 5, words: bool = True
-) -> Converted:
-    """Answers on a scale (1-5 by default); Likert words map to 1-5; blank is not answered."""
-    expected = (
-        LIKERT_EXPECTED
-        if (scale_min, scale_max) == (1, 5) and words
-        else f"a whole number {scale_min}-{scale_max}"
+@dataclass
+class LabelChoice:
+    """Which label set a file's answer words are read on, or why none could be chosen."""
+
+    labels: AnswerLabels | None
+    words: dict[str, int]  # normalised word -> scale point
+    problem: str | None = None  # set when the words fit two sets that read them differently
+    words_found: tuple[str, ...] = ()
+
+
+def answer_words(columns: Sequence[pd.Series]) -> dict[str, str]:
+    """Normalised word -> the word as first written, for every text answer that is not a number."""
+    found: dict[str, str] = {}
+    for raw in columns:
+        _codes, uniques = _factorize(raw)
+        for value in uniques:
+            if is_blank(value) or parse_number(value) is not None:
+                continue
+            found.setdefault(normalise_header(value), " ".join(str(value).split()))
+    return found
+
+
+def choose_labels(
+    columns: Sequence[pd.Series], label_sets: Sequence[AnswerLabels], scale_min: int = 1
+) -> LabelChoice:
+    """The label set the answer words of a whole file are read on.
+
+    A word read the same by every set that fits all the words ("Neither agree nor
+    disagree") is unambiguous; a word that fits two sets with different values ("Agree": 4
+    on Strongly disagree ... Strongly agree, 5 on Disagree ... Agree) is decided by the other
+    words in the file, and if they do not decide it the choice says so, naming both readings.
+    """
+    if not label_sets:
+        return LabelChoice(None, {})
+    found = answer_words(columns)
+    lookups = [s.values(scale_min) for s in label_sets]
+    fitting = [i for i, lookup in enumerate(lookups) if set(found) <= set(lookup)]
+    if not fitting:
+        # No set holds every word: read on the set that holds most; the rest are bad cells.
+        best = max(range(len(lookups)), key=lambda i: (len(set(found) & set(lookups[i])), -i))
+        return LabelChoice(label_sets[best], lookups[best], words_found=tuple(found.values()))
+    first = fitting[0]
+    clashing = [i for i in fitting[1:] if any(lookups[i][w] != lookups[first][w] for w in found)]
+    if not clashing:
+        return LabelChoice(label_sets[first], lookups[first], words_found=tuple(found.values()))
+    other = clashing[0]
+    differ = [w for w in found if lookups[other][w] != lookups[first][w]]
+    readings = "; ".join(
+        f"on {label_sets[i].name} " + ", ".join(f'"{found[w]}" is {lookups[i][w]}' for w in differ)
+        for i in (first, other)
     )
+    problem = (
+        "the answer words fit two scales that score them differently ("
+        + readings
+        + "); nothing in the file says which scale was used, so no answer was read. "
+        "Answer with numbers, or use the words of one scale "
+        f'(e.g. "{label_sets[first].words[-1]}" or "{label_sets[other].words[-2]}") '
+        "so the scale is clear"
+    )
+    return LabelChoice(None, {}, problem, tuple(found.values()))
+
+
+def convert_likert(
+    raw: pd.Series,
+    scale_min: int = 1,
+    scale_max: int = 5,
+    words: bool | dict[str, int] = True,
+    expected_words: str | None = None,
+) -> Converted:
+    """Answers on a scale (1-5 by default); words are read by `words` (normalised word ->
+    value; True: the standard agreement scale); blank is not answered. `expected_words` says
+    which words the scale takes, for the message on a bad cell."""
+    lookup = AGREE_LABELS.values(scale_min) if words is True else (words or {})
+    if expected_words:
+        expected = f"an answer {scale_min}-{scale_max} or {expected_words}"
+    elif lookup and (scale_min, scale_max) == (1, 5) and words is True:
+        expected = LIKERT_EXPECTED
+    else:
+        expected = f"a whole number {scale_min}-{scale_max}"
 
     def parse(value: object) -> Parsed:
         number = parse_number(value)
-        if number is None and words:
-            number = LIKERT_WORDS.get(normalise_header(value))
+        if number is None and lookup:
+            number = lookup.get(normalise_header(value))
         if number is None or not float(number).is_integer() or not scale_min <= number <= scale_max:
             return None, f"expected {expected}"
         return float(number), None

@@ -10,6 +10,36 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from impact_data.stats import spc
+
+__all__ = [
+    "AGREE_LABELS",
+    "IMPACT_COMPONENTS",
+    "IMPROVEMENT_DIRECTIONS",
+    "KINDS",
+    "LIKERT_WORDS",
+    "NATIONAL_KINDS",
+    "ORGANISATIONS_TABLE",
+    "ORG_CODE",
+    "ORG_TYPES",
+    "ORG_TYPE_SYNONYMS",
+    "PDSA_DECISIONS",
+    "PDSA_STATUSES",
+    "QUESTION_CODE",
+    "SOMEWHAT_LABELS",
+    "STAFF_GROUP",
+    "TEAM",
+    "UPLOAD_KINDS",
+    "WORD_VARIANTS",
+    "AnswerLabels",
+    "Field",
+    "TableSpec",
+    "UploadKind",
+    "get_kind",
+    "normalise_header",
+    "question_code_from_header",
+]
+
 ORG_TYPES: dict[str, str] = {
     "acute": "Acute trust (including acute and community)",
     "community": "Community trust",
@@ -60,20 +90,12 @@ IMPACT_COMPONENTS: dict[int, str] = {
     5: "Embedding improvement into management systems and processes",
 }
 
-LIKERT_WORDS: dict[str, int] = {
-    "stronglydisagree": 1,
-    "disagree": 2,
-    "neither": 3,
-    "neitheragreenordisagree": 3,
-    "neitheragreeordisagree": 3,
-    "neutral": 3,
-    "agree": 4,
-    "stronglyagree": 5,
-}
 
 PDSA_DECISIONS = ("adopt", "adapt", "abandon")
 PDSA_STATUSES = ("active", "completed", "paused", "stopped")
-IMPROVEMENT_DIRECTIONS = ("increase", "decrease")
+# The directions a PDSA measure may be uploaded with: SPC's own directions, less "neutral"
+# (a project's measure always has a direction to improve in).
+IMPROVEMENT_DIRECTIONS = tuple(d for d in spc.IMPROVEMENT_DIRECTIONS if d != "neutral")
 
 
 def normalise_header(text: object) -> str:
@@ -81,6 +103,54 @@ def normalise_header(text: object) -> str:
     if text is None:
         return ""
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+@dataclass(frozen=True)
+class AnswerLabels:
+    """The words of each point of an answer scale, lowest first (one label set of a scale)."""
+
+    name: str
+    words: tuple[str, ...]
+
+    def values(self, scale_min: int = 1) -> dict[str, int]:
+        """Normalised word (and its usual variants) -> the scale point it stands for."""
+        out: dict[str, int] = {}
+        for value, word in enumerate(self.words, start=scale_min):
+            key = normalise_header(word)
+            out[key] = value
+            for variant in WORD_VARIANTS.get(key, ()):
+                out[variant] = value
+        return out
+
+    def as_json(self) -> dict[str, object]:
+        """{"name", "words"} as stored on an instrument."""
+        return {"name": self.name, "words": list(self.words)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> AnswerLabels:
+        """A label set as stored on an instrument."""
+        return cls(str(data["name"]), tuple(str(w) for w in data["words"]))
+
+
+# Other spellings people write for a scale point (normalised).
+WORD_VARIANTS: dict[str, tuple[str, ...]] = {
+    "neitheragreenordisagree": ("neither", "neitheragreeordisagree", "neutral"),
+}
+
+# The agreement scale of the NHS Staff Survey and the templates (Strongly disagree = 1).
+AGREE_LABELS = AnswerLabels(
+    "Strongly disagree ... Strongly agree",
+    ("Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"),
+)
+# ORIC as published (Shea et al. 2014): Disagree = 1 ... Agree = 5, with "Somewhat".
+SOMEWHAT_LABELS = AnswerLabels(
+    "Disagree ... Somewhat agree ... Agree",
+    ("Disagree", "Somewhat disagree", "Neither agree nor disagree", "Somewhat agree", "Agree"),
+)
+
+# Kept for callers that read the standard agreement words; answers are read by the label
+# sets of their instrument or kind (see convert.choose_labels), never by this table alone.
+LIKERT_WORDS: dict[str, int] = AGREE_LABELS.values()
 
 
 @dataclass(frozen=True)
@@ -248,7 +318,9 @@ _register(
     UploadKind(
         "staff_survey",
         "NHS Staff Survey results",
-        "One question's result for one organisation (and optionally team or staff group) in one year.",
+        "One question's result for one organisation (and optionally team or staff group) in one "
+        "year. Your survey contractor's positive-scoring export (Year, QuestionNumber, DimName, "
+        "DimValue, BaseSize, Score) loads as it is: you choose the organisation at upload.",
         (
             TableSpec(
                 "staff_survey",
@@ -386,7 +458,9 @@ _register(
     UploadKind(
         "readiness",
         "Readiness check responses",
-        "One respondent's readiness check (e.g. ORIC items c1-c5, e1-e7) per row.",
+        "One respondent's readiness check per row: e.g. ORIC items c1-c5 and e1-e7, or OR1-OR12 "
+        "as published, answered 1-5 or in words (Strongly disagree ... Strongly agree, or "
+        "Disagree ... Somewhat agree ... Agree).",
         (
             TableSpec(
                 "readiness",
@@ -736,6 +810,21 @@ _register(
                     ),
                     Field("numerator", "float", synonyms=("num",), minimum=0),
                     Field("denominator", "float", synonyms=("denom", "den"), minimum=0),
+                    Field(
+                        "exposure",
+                        "float",
+                        synonyms=(
+                            "n",
+                            "days",
+                            "bed days",
+                            "occupied bed days",
+                            "patient days",
+                            "exposure days",
+                            "opportunities",
+                        ),
+                        minimum=0,
+                        description="What a count is per, e.g. bed days (for a u-chart).",
+                    ),
                     Field("note", "text", synonyms=("notes", "comment", "annotation")),
                 ),
                 sheet_names=("measures", "measure", "data", "measure data"),
@@ -843,7 +932,8 @@ NATIONAL_KINDS: dict[str, UploadKind] = {
     "nss_detailed": UploadKind(
         "nss_detailed",
         "NHS Staff Survey detailed spreadsheets (national)",
-        "The national detailed spreadsheets of organisational results as published, one year.",
+        "The national detailed spreadsheets of organisational results as published, one year: "
+        "the workbook, or the published zip of three workbooks as downloaded.",
         (),
         shown_on="Culture",
     ),

@@ -8,16 +8,18 @@ COPY on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 
 from impact_data.access import AccessDenied, Viewer
-from impact_data.ingest.prepare import PreparedUpload
+from impact_data.ingest.prepare import PreparedUpload, already_loaded_problems
+from impact_data.ingest.problems import Problem
 from impact_data.ingest.validate import ROW, as_python
 from impact_data.store.db import Database, bump_data_version
 from impact_data.store.models import (
@@ -38,6 +40,20 @@ from impact_data.store.models import (
     Visit,
 )
 from impact_data.users import audit
+
+__all__ = [
+    "UPLOAD_TABLES",
+    "DeleteRefused",
+    "Progress",
+    "UploadRefused",
+    "UploadResult",
+    "bulk_insert",
+    "changeable_uploads",
+    "upload_org_codes",
+    "commit_upload",
+    "delete_upload",
+    "encode_answers",
+]
 
 Progress = Callable[[float, str], None]
 
@@ -104,19 +120,138 @@ def commit_upload(
         )
     report = progress or (lambda _f, _m: None)
     report(0.05, "Starting")
+    # Bulk rows go in through the driver (executemany, COPY), so its own IntegrityError too.
+    clashes = (IntegrityError, db.engine.dialect.loaded_dbapi.IntegrityError)
     try:
         return _commit(db, prepared, uploaded_by, report, viewer, codes)
-    except IntegrityError as exc:
+    except clashes as exc:
         # Another writer committed the same file or the same rows between prepare and commit;
-        # the database's constraints caught it and the whole transaction was rolled back.
-        if "sha256" in str(exc).lower() or "uq_uploads_kind" in str(exc):
-            message = f"{prepared.file_name} was loaded by someone else a moment ago"
-        else:
-            message = (
-                f"{prepared.file_name} clashes with data another upload added a moment ago "
-                f"({str(exc.orig).splitlines()[0]})"
-            )
-        raise UploadRefused(message + "; nothing was loaded") from exc
+        # the database's unique keys caught it and the whole transaction was rolled back.
+        raise _refusal_after_clash(db, prepared, exc) from exc
+
+
+def _refusal_after_clash(db: Database, prepared: PreparedUpload, exc: Exception) -> UploadRefused:
+    """The refusal a sequential upload would have had, for a clash found while writing."""
+    text = str(exc).lower()
+    if "uploads.kind" in text or "uq_uploads_kind" in text:
+        with db.connect() as conn:
+            existing = conn.execute(
+                select(Upload.id).where(
+                    Upload.kind == prepared.kind.name, Upload.sha256 == prepared.sha256
+                )
+            ).scalar()
+        problem = Problem(
+            f"this file was already loaded as upload {existing}; the same file is not loaded twice",
+            category="duplicate_file",
+        )
+        return UploadRefused(
+            f"{prepared.file_name} was loaded by someone else a moment ago: {problem.message}",
+            [problem],
+        )
+    if "replaces_upload_id" in text:
+        return UploadRefused(
+            f"upload {prepared.replace_upload_id} was replaced by someone else a moment ago; "
+            f"nothing from {prepared.file_name} was loaded"
+        )
+    problems = already_loaded_problems(db, prepared)
+    if problems:
+        return UploadRefused(
+            f"{prepared.file_name} has {len(problems)} row(s) already loaded by another upload; "
+            "nothing was loaded",
+            problems,
+        )
+    first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
+    return UploadRefused(
+        f"{prepared.file_name} clashes with data another upload added a moment ago "
+        f"({first_line}); nothing was loaded"
+    )
+
+
+def upload_org_codes(conn: Connection, upload_ids: Sequence[int]) -> dict[int, set[str]]:
+    """Every organisation whose rows each upload holds, or that it names or created."""
+    held: dict[int, set[str]] = {int(i): set() for i in upload_ids}
+    if not held:
+        return held
+    ids = sorted(held)
+    org = Organisation.__table__
+    parts = [
+        select(model.upload_id, org.c.org_code)
+        .join(org, org.c.id == getattr(model, column))
+        .where(model.upload_id.in_(ids))
+        .distinct()
+        for model, column in (
+            (StaffSurveyResult, "org_id"),
+            (PulseRespondent, "org_id"),
+            (ReadinessResponse, "org_id"),
+            (ImpactSelfAssessment, "org_id"),
+            (PdsaProject, "org_id"),
+            (NssValue, "org_id"),
+            (NssQuestionResult, "org_id"),
+            (Visit, "from_org_id"),
+            (Visit, "to_org_id"),
+        )
+    ]
+    parts += [
+        select(model.upload_id, org.c.org_code)
+        .join(PdsaProject, PdsaProject.id == model.project_id)
+        .join(org, org.c.id == PdsaProject.org_id)
+        .where(model.upload_id.in_(ids))
+        .distinct()
+        for model in (PdsaCycle, PdsaMeasure)
+    ]
+    parts.append(select(org.c.upload_id, org.c.org_code).where(org.c.upload_id.in_(ids)))
+    for upload_id, code in conn.execute(union(*parts)).all():
+        held[int(upload_id)].add(code)
+    for upload_id, codes in conn.execute(
+        select(Upload.id, Upload.org_codes).where(Upload.id.in_(ids))
+    ).all():
+        held[int(upload_id)] |= set(codes or [])
+    return held
+
+
+def changeable_uploads(db: Database, viewer: Viewer, upload_ids: Sequence[int]) -> set[int]:
+    """The uploads among `upload_ids` this viewer may replace or delete: those whose every
+    row belongs to organisations the viewer may load data for."""
+    if viewer.is_admin:
+        return {int(i) for i in upload_ids}
+    if not viewer.can_upload:
+        return set()
+    with db.connect() as conn:
+        held = upload_org_codes(conn, upload_ids)
+    return {i for i, codes in held.items() if viewer.can_upload_for(codes)}
+
+
+def _check_may_change(conn: Connection, upload_id: int, viewer: Viewer, action: str) -> None:
+    """Refuse to replace or delete an upload holding rows of organisations not the viewer's."""
+    held = upload_org_codes(conn, [upload_id])[upload_id]
+    if not viewer.can_upload_for(held):
+        others = sorted(held - viewer.org_codes) if not viewer.is_admin else sorted(held)
+        raise AccessDenied(
+            f"you can {action} only uploads whose rows are all of your own organisations; "
+            f"upload {upload_id} holds rows of "
+            + (", ".join(others[:10]) or "no organisation")
+            + (f" and {len(others) - 10} more" if len(others) > 10 else "")
+        )
+
+
+def _lock_upload_to_replace(conn: Connection, prepared: PreparedUpload, viewer: Viewer) -> None:
+    """Take the upload being replaced for this transaction (a row lock on PostgreSQL; SQLite's
+    writers are serialised already), refusing if it is gone or not the viewer's to replace."""
+    upload_id = prepared.replace_upload_id
+    found = conn.execute(
+        select(Upload.id, Upload.kind).where(Upload.id == upload_id).with_for_update()
+    ).first()
+    if found is None:
+        raise UploadRefused(
+            f"upload {upload_id} was replaced or deleted by someone else a moment ago; "
+            f"nothing from {prepared.file_name} was loaded"
+        )
+    if found.kind != prepared.kind.name:
+        raise UploadRefused(
+            f"upload {upload_id} is a {found.kind} upload; it cannot be replaced by a "
+            f"{prepared.kind.name} file"
+        )
+    _check_may_change(conn, upload_id, viewer, "replace")
 
 
 def _commit(
@@ -130,6 +265,7 @@ def _commit(
     with db.session() as session:
         conn = session.connection()
         if prepared.replace_upload_id is not None:
+            _lock_upload_to_replace(conn, prepared, viewer)
             report(0.1, f"Removing upload {prepared.replace_upload_id}")
             _delete_upload_rows(conn, prepared.replace_upload_id, replacing=True)
         upload_id = conn.execute(
@@ -443,7 +579,11 @@ def _write_pdsa(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
                 "decision",
             ],
         ),
-        ("measures", PdsaMeasure, ["date", "value", "numerator", "denominator", "note"]),
+        (
+            "measures",
+            PdsaMeasure,
+            ["date", "value", "numerator", "denominator", "exposure", "note"],
+        ),
     ):
         table = prepared.tables.get(name)
         if table is None or table.frame.empty:
@@ -482,6 +622,8 @@ def _write_national(conn, prepared, upload_id, org_ids, report) -> dict[str, int
                     "org_code": rec["org_code"],
                     "org_type": rec["org_type"],
                     "upload_id": upload_id,
+                    # Every row names every column: one executemany, blanks as NULL.
+                    **dict.fromkeys(("org_name", "benchmark_group", "region", "system")),
                     **values,
                 }
             )
@@ -517,7 +659,11 @@ def _write_national(conn, prepared, upload_id, org_ids, report) -> dict[str, int
             "value",
             "n",
             "benchmark_group",
+            "higher_is_better",
         ]
+        if "higher_is_better" not in frame.columns:
+            frame["higher_is_better"] = None
+        frame["higher_is_better"] = frame["higher_is_better"].astype(object)
         bulk_insert(conn, NssValue.__table__, cols, _tuples(frame, cols))
     else:
         frame["responses"] = frame["responses"].round().astype("Int64")
@@ -535,7 +681,20 @@ def _write_national(conn, prepared, upload_id, org_ids, report) -> dict[str, int
             "pct_agree",
             "pct_strongly_agree",
             "positive_pct",
+            "answer_scale",
+            "reported_option",
+            "higher_is_better",
+            "favourable_pct",
+            "distribution",
         ]
+        for col in cols[-5:]:
+            if col not in frame.columns:
+                frame[col] = None
+        frame["higher_is_better"] = frame["higher_is_better"].astype(object)
+        # JSON as text: the same on SQLite (executemany) and PostgreSQL (COPY into json).
+        frame["distribution"] = frame["distribution"].map(
+            lambda d: json.dumps(d) if isinstance(d, dict) else None
+        )
         bulk_insert(conn, NssQuestionResult.__table__, cols, _tuples(frame, cols))
     report(0.9, "National values written")
     counts = {table: len(frame)}
@@ -603,14 +762,13 @@ def delete_upload(db: Database, upload_id: int, *, viewer: Viewer | None = None)
     with db.session() as session:
         conn = session.connection()
         upload = conn.execute(
-            select(Upload.id, Upload.file_name, Upload.kind, Upload.org_codes).where(
-                Upload.id == upload_id
-            )
+            select(Upload.id, Upload.file_name, Upload.kind, Upload.org_codes)
+            .where(Upload.id == upload_id)
+            .with_for_update()
         ).first()
         if upload is None:
             raise DeleteRefused(f"there is no upload {upload_id}")
-        if not viewer.can_upload_for(set(upload.org_codes or [])):
-            raise AccessDenied("you can delete only uploads of your own organisations")
+        _check_may_change(conn, upload_id, viewer, "delete")
         counts = _delete_upload_rows(conn, upload_id)
         audit(
             session,

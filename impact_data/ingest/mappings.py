@@ -222,6 +222,7 @@ def prepare_remembering(
     replace_upload_id: int | None = None,
     system: str | None = None,
     survey_year: int | None = None,
+    org_code: str | None = None,
 ) -> tuple[PreparedUpload, Overrides]:
     """`prepare_upload` with the mappings remembered for the file's organisation applied.
 
@@ -234,6 +235,7 @@ def prepare_remembering(
         "replace_upload_id": replace_upload_id,
         "system": system,
         "survey_year": survey_year,
+        "org_code": org_code,
     }
     try:
         sheets = read_file(data, file_name)

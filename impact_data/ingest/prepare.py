@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from impact_data.ingest.columns import ColumnMapping, find_header, map_columns
 from impact_data.ingest.kinds import (
+    AGREE_LABELS,
     NATIONAL_KINDS,
     ORGANISATIONS_TABLE,
+    AnswerLabels,
     TableSpec,
     UploadKind,
     get_kind,
@@ -87,6 +89,10 @@ class PreparedUpload:
     release_year: int | None = None
     # National files: stored values this release restates differently (shown before commit).
     release_changes: pd.DataFrame | None = None
+    # The workbook read from a zip of workbooks (the published detailed spreadsheets).
+    source_workbook: str | None = None
+    # How answer words were read (e.g. "Disagree ... Somewhat agree ... Agree").
+    answer_scale: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -95,13 +101,6 @@ class PreparedUpload:
     @property
     def row_counts(self) -> dict[str, int]:
         return {name: t.n_rows for name, t in self.tables.items()}
-
-    def problems_frame(self) -> pd.DataFrame:
-        """The validation report as a table (sheet, row, column, message, found, category)."""
-        return pd.DataFrame(
-            [p.as_dict() for p in self.problems],
-            columns=["sheet", "row", "column", "message", "found", "category"],
-        )
 
 
 def sha256_of(data: bytes) -> str:
@@ -120,19 +119,36 @@ def prepare_upload(
     system: str | None = None,
     survey_year: int | None = None,
     sheets: list[RawSheet] | None = None,
+    org_code: str | None = None,
 ) -> PreparedUpload:
     """Read, map and validate a file of `kind` against the database, without writing.
 
     For the national Staff Survey kinds, `system` limits the import to one system's
-    organisations and `survey_year` gives a detailed file's year when its name does not.
+    organisations and `survey_year` gives a detailed file's year when its name does not;
+    the published zip of workbooks is opened and the right workbook read. `org_code` names
+    the organisation of a file that has no organisation column (a contractor's export).
     """
     upload_kind = get_kind(kind)
     prepared = PreparedUpload(
         upload_kind, file_name, sha256_of(data), replace_upload_id=replace_upload_id
     )
+    org_code = org_code.strip().upper() if org_code and org_code.strip() else None
     try:
+        read_name = file_name
+        if sheets is None and kind in NATIONAL_KINDS:
+            from impact_data.ingest import national
+
+            if national.is_zip_of_workbooks(data):
+                data, read_name = national.workbook_from_zip(data, file_name, kind)
+                prepared.source_workbook = read_name
+                prepared.notes.append(
+                    f"{file_name} is a zip of workbooks: read {read_name!r}, the organisational "
+                    "results (the national and organisation-type workbooks hold no organisation rows)"
+                    if kind == "nss_detailed"
+                    else f"{file_name} is a zip of workbooks: read {read_name!r}"
+                )
         # A caller re-preparing the same file with other choices can pass the sheets it read.
-        sheets = sheets if sheets is not None else read_file(data, file_name)
+        sheets = sheets if sheets is not None else read_file(data, read_name)
     except UnreadableFile as exc:
         prepared.problems.append(Problem(str(exc), category="unreadable"))
         return prepared
@@ -184,7 +200,31 @@ def prepare_upload(
         if table.item_columns == "items":
             instrument = choose_instrument(db, sheet, mapping, prepared)
             prepared.instrument = instrument
-        frame, problems = validate_sheet(sheet, mapping, instrument)
+        given = {}
+        if org_code and any(f.name == "org_code" for f in table.fields):
+            if "org_code" in mapping.fields:
+                prepared.notes.append(
+                    f"the file has its own organisation column "
+                    f"({mapping.headers[mapping.fields['org_code']]!r}); "
+                    f"it is used rather than {org_code}"
+                )
+            else:
+                given["org_code"] = org_code
+                prepared.notes.append(
+                    f"the file has no organisation column: every row is for {org_code}, "
+                    "as named at upload"
+                )
+        sheet_notes: list[str] = []
+        frame, problems = validate_sheet(sheet, mapping, instrument, given=given, notes=sheet_notes)
+        prepared.notes += sheet_notes
+        for note in sheet_notes:
+            if note.startswith("answers read on the scale "):
+                prepared.answer_scale = note.removeprefix("answers read on the scale ")
+        for pos, how in mapping.explained.items():
+            if how.startswith("recognised as"):
+                prepared.notes.append(
+                    f"column {mapping.headers[pos]!r} read as {mapping.target_of(pos)}: {how}"
+                )
         items = [c for c in mapping.items if c in frame.columns]
         prepared.problems += problems
         _note_ignored(mapping, prepared.notes)
@@ -293,13 +333,27 @@ def load_instruments(db: Database) -> dict[str, InstrumentSpec]:
         instruments = session.scalars(select(Instrument)).all()
         items = session.scalars(select(InstrumentItem).order_by(InstrumentItem.position)).all()
         specs = {
-            i.code: InstrumentSpec(i.code, i.name, i.scale_min, i.scale_max, {})
+            i.code: InstrumentSpec(
+                i.code, i.name, i.scale_min, i.scale_max, {}, instrument_labels(i)
+            )
             for i in instruments
         }
         for item in items:
             if item.instrument_code in specs:
                 specs[item.instrument_code].items[item.item_code] = item.subscale
+                if item.alias:
+                    specs[item.instrument_code].aliases[item.alias.lower()] = item.item_code
     return specs
+
+
+def instrument_labels(instrument: Instrument) -> tuple[AnswerLabels, ...]:
+    """The label sets an instrument's answers are read on: its own, else (for a 1-5 scale)
+    Strongly disagree ... Strongly agree."""
+    if instrument.labels:
+        return tuple(AnswerLabels.from_json(d) for d in instrument.labels)
+    if (instrument.scale_min, instrument.scale_max) == (1, 5):
+        return (AGREE_LABELS,)
+    return ()
 
 
 def choose_instrument(
@@ -337,14 +391,19 @@ def choose_instrument(
         spec = instruments[codes.pop()]
     else:
         columns = set(mapping.items)
+
+        def known(s: InstrumentSpec) -> set[str]:
+            return set(s.items) | set(s.aliases)
+
         ranked = sorted(
-            instruments.values(), key=lambda s: (-len(columns & set(s.items)), s.code != "oric")
+            instruments.values(), key=lambda s: (-len(columns & known(s)), s.code != "oric")
         )
-        if not ranked or not columns & set(ranked[0].items):
+        if not ranked or not columns & known(ranked[0]):
             prepared.problems.append(
                 Problem(
                     "no item columns of a known readiness instrument found "
-                    f"(ORIC uses c1-c5 and e1-e7); columns found: {', '.join(sorted(columns)) or 'none'}",
+                    "(ORIC uses c1-c5 and e1-e7, or OR1-OR12 as published); columns found: "
+                    f"{', '.join(sorted(columns)) or 'none'}",
                     row=mapping.header_row,
                     category="missing_column",
                 )
@@ -352,6 +411,8 @@ def choose_instrument(
             return None
         spec = ranked[0]
         prepared.notes.append(f"instrument inferred from the item columns: {spec.name}")
+    if not _use_published_numbering(spec, mapping, prepared):
+        return None
     extra = [c for c in mapping.items if c not in spec.items]
     if extra:
         prepared.notes.append(
@@ -361,6 +422,36 @@ def choose_instrument(
     if absent:
         prepared.notes.append(f"{spec.name} items not in the file: {', '.join(absent)}")
     return spec
+
+
+def _use_published_numbering(
+    spec: InstrumentSpec, mapping: ColumnMapping, prepared: PreparedUpload
+) -> bool:
+    """Read item columns numbered as published (ORIC's OR1-OR12) as the instrument's items;
+    False (with a problem) when a file carries both numberings of one item."""
+    aliased = {code: spec.aliases[code] for code in mapping.items if code in spec.aliases}
+    if not aliased:
+        return True
+    both = sorted(f"{a.upper()} and {c}" for a, c in aliased.items() if c in mapping.items)
+    if both:
+        prepared.problems.append(
+            Problem(
+                "the file has the same item twice, in both numberings: " + ", ".join(both),
+                row=mapping.header_row,
+                category="duplicate_column",
+            )
+        )
+        return False
+    for alias, code in aliased.items():
+        pos = mapping.items.pop(alias)
+        mapping.items[code] = pos
+        mapping.item_texts[code] = mapping.item_texts.pop(alias, None)
+        mapping.explained[pos] = f"item {code} ({alias.upper()} in the published numbering)"
+    pairs = ", ".join(f"{a.upper()}={c}" for a, c in sorted(aliased.items(), key=lambda t: t[1]))
+    prepared.notes.append(
+        f"item columns numbered as published ({spec.name}) read as its items: {pairs}"
+    )
+    return True
 
 
 def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs: bool) -> None:
@@ -404,7 +495,39 @@ def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs:
                 )
     if prepared.kind.name == "pdsa":
         _check_pdsa(db, prepared)
-    _check_overlaps(db, prepared)
+    prepared.problems += overlap_problems(db, prepared)
+
+
+def already_loaded_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
+    """Rows of this upload that another upload already holds: the same problems whether the
+    other upload was committed before this file was checked or a moment before it was written."""
+    return project_clash_problems(db, prepared) + overlap_problems(db, prepared)
+
+
+def project_clash_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
+    """PDSA projects of this upload whose project_id another upload already holds."""
+    projects = prepared.tables.get("projects")
+    if projects is None or projects.frame.empty:
+        return []
+    with db.connect() as conn:
+        stored = dict(conn.execute(select(PdsaProject.project_ref, PdsaProject.upload_id)).all())
+    clash = projects.frame["project_id"].isin(
+        [ref for ref, up in stored.items() if up != prepared.replace_upload_id]
+    )
+    return [
+        Problem(
+            f"this project_id was already loaded in upload {stored[ref]}; "
+            "replace that upload to correct it, or use a new project_id",
+            row=int(row),
+            column="project_id",
+            found=ref,
+            sheet=projects.sheet_label,
+            category="already_loaded",
+        )
+        for row, ref in zip(
+            projects.frame.loc[clash, ROW], projects.frame.loc[clash, "project_id"], strict=True
+        )
+    ]
 
 
 def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
@@ -412,24 +535,7 @@ def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
     in_file = set(projects.frame["project_id"].dropna()) if projects is not None else set()
     with db.connect() as conn:
         stored = dict(conn.execute(select(PdsaProject.project_ref, PdsaProject.upload_id)).all())
-    if projects is not None:
-        clash = projects.frame["project_id"].isin(
-            [ref for ref, up in stored.items() if up != prepared.replace_upload_id]
-        )
-        for row, ref in zip(
-            projects.frame.loc[clash, ROW], projects.frame.loc[clash, "project_id"], strict=True
-        ):
-            prepared.problems.append(
-                Problem(
-                    f"this project_id was already loaded in upload {stored[ref]}; "
-                    "replace that upload to correct it, or use a new project_id",
-                    row=int(row),
-                    column="project_id",
-                    found=ref,
-                    sheet=projects.sheet_label,
-                    category="already_loaded",
-                )
-            )
+    prepared.problems += project_clash_problems(db, prepared)
     replaced_refs = {ref for ref, up in stored.items() if up == prepared.replace_upload_id}
     available = in_file | (set(stored) - replaced_refs)
     for name in ("cycles", "measures"):
@@ -452,8 +558,10 @@ def _check_pdsa(db: Database, prepared: PreparedUpload) -> None:
             )
 
 
-def _check_overlaps(db: Database, prepared: PreparedUpload) -> None:
-    """Rows that another upload already holds: refuse rather than double-count."""
+def overlap_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
+    """Rows with the natural key of a row another upload already holds: refused rather than
+    double-counted (the database's unique keys enforce the same under concurrent uploads)."""
+    problems: list[Problem] = []
     checks = {
         "staff_survey": (
             StaffSurveyResult,
@@ -478,7 +586,7 @@ def _check_overlaps(db: Database, prepared: PreparedUpload) -> None:
         for idx in frame.index:
             k = tuple(_norm_key(frame.at[idx, c]) for c in key)
             if k in existing:
-                prepared.problems.append(
+                problems.append(
                     Problem(
                         f"already loaded in upload {existing[k]}: the same "
                         f"{', '.join(key)}; replace that upload to correct it",
@@ -488,6 +596,7 @@ def _check_overlaps(db: Database, prepared: PreparedUpload) -> None:
                         category="already_loaded",
                     )
                 )
+    return problems
 
 
 def _norm_key(value: object) -> object:
@@ -533,11 +642,17 @@ def _existing_keys(db: Database, model, key: tuple[str, ...], replacing: int | N
 
 
 __all__ = [
+    "already_loaded_problems",
+    "overlap_problems",
+    "project_clash_problems",
     "PreparedTable",
     "PreparedUpload",
     "prepare_upload",
     "sha256_of",
     "load_instruments",
+    "instrument_labels",
+    "choose_instrument",
+    "prepare_national",
 ]
 
 
@@ -560,7 +675,13 @@ def prepare_national(
         release = max(years) if years else None
         label_kind = "benchmark data"
     else:
-        year = survey_year or national.survey_year_from(prepared.file_name, sheets)
+        year = (
+            survey_year
+            or (
+                prepared.source_workbook and national.survey_year_from(prepared.source_workbook, [])
+            )
+            or national.survey_year_from(prepared.file_name, sheets)
+        )
         if year is None:
             prepared.problems.append(
                 Problem(
@@ -581,11 +702,9 @@ def prepare_national(
             )
         )
         return
+    orgs = national.complete_identity(orgs.drop_duplicates("org_code"), prepared.problems)
+    values = values[values["org_code"].isin(set(orgs["org_code"]))]
     orgs, values = national.apply_scope(db, orgs, values, system, prepared.problems, prepared.notes)
-    orgs = orgs.drop_duplicates("org_code")
-    orgs = orgs.assign(
-        org_type=orgs["benchmark_group"].map(lambda g: national.org_type_for_group(g or ""))
-    )
     prepared.release_year = release
     prepared.tables["nss_organisations"] = PreparedTable(
         national.NSS_ORGS_TABLE, "", None, orgs.reset_index(drop=True)

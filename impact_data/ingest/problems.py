@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# How many rows of one problem (same column, same message) are listed before summarising.
-MAX_ROWS_PER_PROBLEM = 200
+__all__ = [
+    "Problem",
+    "format_found",
+]
 
 
 @dataclass(frozen=True)
@@ -59,27 +61,3 @@ def format_found(value: object) -> str:
         except ValueError:
             return repr(text)
     return text
-
-
-def summarise(problems: list[Problem]) -> list[Problem]:
-    """Cap each repeated problem at MAX_ROWS_PER_PROBLEM rows, adding a count of the rest."""
-    seen: dict[tuple, int] = {}
-    out: list[Problem] = []
-    extra: dict[tuple, int] = {}
-    for p in problems:
-        key = (p.sheet, p.column, p.message)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] <= MAX_ROWS_PER_PROBLEM:
-            out.append(p)
-        else:
-            extra[key] = extra.get(key, 0) + 1
-    for (sheet, column, message), count in extra.items():
-        out.append(
-            Problem(
-                f"{count:,} more rows with the same problem: {message}",
-                column=column,
-                sheet=sheet,
-                category="more",
-            )
-        )
-    return out

@@ -18,6 +18,25 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from impact_data.ingest.kinds import IMPACT_COMPONENTS, Field, TableSpec, UploadKind, get_kind
 
+__all__ = [
+    "DATE_MAX",
+    "DATE_MIN",
+    "FALLBACK_DESCRIPTIONS",
+    "FALLBACK_EXAMPLES",
+    "INSTRUCTIONS_SHEET",
+    "LAST_ROW",
+    "LIKERT_LABELS",
+    "ORIC_ITEMS",
+    "PULSE_TEMPLATE_QUESTIONS",
+    "WIDE_FIELDS",
+    "allowed_values",
+    "build_template",
+    "field_validation",
+    "item_columns",
+    "template_filename",
+    "template_headers",
+]
+
 INSTRUCTIONS_SHEET = "Instructions"
 
 LIKERT_LABELS: tuple[str, ...] = (
@@ -334,6 +353,14 @@ def _write_instructions(ws: Worksheet, kind: UploadKind) -> None:
                     "Readiness items (ORIC, Shea et al. 2014): how far do you agree with each statement "
                     "about the people who work here? 1 = Strongly disagree, 2 = Disagree, "
                     "3 = Neither agree nor disagree, 4 = Agree, 5 = Strongly agree. Blank = not answered."
+                ]
+            )
+            ws.append(
+                [
+                    "ORIC as published answers Disagree = 1, Somewhat disagree = 2, Neither agree nor "
+                    "disagree = 3, Somewhat agree = 4, Agree = 5, and numbers its items OR1-OR12: "
+                    "both are accepted. Use the words of one scale throughout the file (or numbers), "
+                    "so it is clear whether Agree means 4 or 5."
                 ]
             )
             ws.append(

@@ -7,23 +7,45 @@ organisations, rows already loaded) live in `prepare`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from impact_data.ingest.columns import ColumnMapping
-from impact_data.ingest.convert import Converted, blank_mask, convert, convert_likert
+from impact_data.ingest.convert import (
+    Converted,
+    blank_mask,
+    choose_labels,
+    convert,
+    convert_likert,
+)
+from impact_data.ingest.kinds import AGREE_LABELS, AnswerLabels
 from impact_data.ingest.problems import Problem, format_found
 from impact_data.ingest.read import MAX_HEADER_CHARS, RawSheet
 
+__all__ = [
+    "FIELD_LIMITS",
+    "ORG_CODE_LENGTH",
+    "ROW",
+    "InstrumentSpec",
+    "as_python",
+    "data_rows",
+    "rows_without_answers",
+    "validate_sheet",
+]
+
 ROW = "_row"
+
+# organisations.org_code holds this many characters (merged CCG codes such as
+# 04Y/05D/05G/05Q/05V/05W are 23).
+ORG_CODE_LENGTH = 100
 
 # Longest text each field's database column takes (fields not listed are free text).
 FIELD_LIMITS = {
-    "org_code": 20,
-    "from_org": 20,
-    "to_org": 20,
+    "org_code": ORG_CODE_LENGTH,
+    "from_org": ORG_CODE_LENGTH,
+    "to_org": ORG_CODE_LENGTH,
     "org_name": 300,
     "org_type": 40,
     "system": 200,
@@ -52,6 +74,10 @@ class InstrumentSpec:
     scale_min: int
     scale_max: int
     items: dict[str, str]  # item code -> subscale
+    # The words of each scale point; a file's words are read on the set they all fit.
+    labels: tuple[AnswerLabels, ...] = ()
+    # Other published numberings of the items: alias (e.g. "or2") -> item code ("c1").
+    aliases: dict[str, str] = field(default_factory=dict)
 
 
 def data_rows(sheet: RawSheet, mapping: ColumnMapping) -> pd.DataFrame:
@@ -75,12 +101,23 @@ def validate_sheet(
     sheet: RawSheet,
     mapping: ColumnMapping,
     instrument: InstrumentSpec | None = None,
+    *,
+    given: dict[str, object] | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Typed rows of one sheet and every problem found in its cells."""
+    """Typed rows of one sheet and every problem found in its cells.
+
+    `given` holds values named at upload time for fields the file has no column for (e.g.
+    the organisation of a contractor's export); `notes` receives how answers were read.
+    """
     table = mapping.table
     problems: list[Problem] = []
+    notes = notes if notes is not None else []
+    given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
     sheet_label = sheet.name if sheet.named_in_messages else None
     for name in mapping.missing:
+        if name in given:
+            continue
         closest = mapping.closest_header(name)
         hint = f'; the closest header found is "{closest}"' if closest else ""
         problems.append(
@@ -107,10 +144,16 @@ def validate_sheet(
     rows = body[ROW]
     typed = pd.DataFrame({ROW: rows.to_numpy()}, index=body.index)
 
+    from impact_data.ingest.contractor import is_positive_scoring
+
+    # A contractor's Score is a 0-1 proportion, checked as such by the contractor reader.
+    proportion_score = table.name == "staff_survey" and is_positive_scoring(mapping)
     for spec in table.fields:
         if spec.name not in mapping.fields:
-            typed[spec.name] = None
+            typed[spec.name] = given.get(spec.name)
             continue
+        if proportion_score and spec.name == "score":
+            spec = replace(spec, maximum=None)
         raw = body[mapping.fields[spec.name]]
         result = convert(raw, spec)
         typed[spec.name] = result.values
@@ -155,7 +198,12 @@ def validate_sheet(
                 )
 
     problems += _cross_field_checks(typed, table.name, sheet_label)
-    problems += _validate_items(body, mapping, typed, instrument, sheet_label)
+    problems += _validate_items(body, mapping, typed, instrument, sheet_label, notes)
+    if table.name == "staff_survey":
+        from impact_data.ingest.contractor import read_positive_scoring
+
+        typed, more = read_positive_scoring(sheet, mapping, typed, sheet_label, notes)
+        problems += more
     problems += _duplicates(typed, table.unique_key, table, sheet_label)
     return typed, problems
 
@@ -213,15 +261,46 @@ def _validate_items(
     typed: pd.DataFrame,
     instrument: InstrumentSpec | None,
     sheet_label: str | None,
+    notes: list[str],
 ) -> list[Problem]:
     problems: list[Problem] = []
     if not mapping.table.item_columns:
         return problems
     scale = (instrument.scale_min, instrument.scale_max) if instrument else (1, 5)
     codes = [c for c in mapping.items if instrument is None or c in instrument.items]
+    # Words are read by the scale's own labels, decided from every answer in the file.
+    label_sets = (
+        tuple(s for s in instrument.labels if len(s.words) == scale[1] - scale[0] + 1)
+        if instrument is not None
+        else (AGREE_LABELS,)
+    )
+    choice = choose_labels([body[mapping.items[c]] for c in codes], label_sets, scale[0])
+    if choice.problem:
+        problems.append(
+            Problem(
+                choice.problem,
+                row=mapping.header_row,
+                column=", ".join(codes[:3]) + (" ..." if len(codes) > 3 else ""),
+                found=", ".join(choice.words_found[:6]),
+                sheet=sheet_label,
+                category="ambiguous_scale",
+            )
+        )
+        return problems
+    if choice.labels is not None and choice.words_found:
+        values = ", ".join(
+            f"{word} = {value}" for value, word in enumerate(choice.labels.words, start=scale[0])
+        )
+        notes.append(f"answers read on the scale {choice.labels.name} ({values})")
+    if choice.labels is not None and choice.words_found:
+        expected_words = "one of: " + " / ".join(choice.labels.words)
+    elif label_sets:
+        expected_words = "a Likert word (" + ", or ".join(s.name for s in label_sets) + ")"
+    else:
+        expected_words = None
     for code in codes:
         raw = body[mapping.items[code]]
-        result = convert_likert(raw, *scale, words=scale == (1, 5))
+        result = convert_likert(raw, *scale, words=choice.words, expected_words=expected_words)
         typed[code] = result.values
         problems += _cell_problems(result, raw, typed[ROW], code, sheet_label, "bad_answer")
     if not codes:

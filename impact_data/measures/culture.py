@@ -4,8 +4,15 @@ A measure is dimensions of survey questions (staff survey and/or pulse question 
 optional weights and a higher-is-better flag per question. Scores are the favourable % per
 question (% agree + strongly agree; for lower-is-better questions, the rest), a weighted mean
 of questions per dimension, and a weighted mean of dimensions overall, each with its number of
-responses and a 95% interval. Suppression happens here: small groups first (primary), then one
-more group wherever a hidden group could be worked out from its total and siblings (secondary).
+responses and a 95% interval. Suppression happens here, by the one disclosure rule
+(`impact_data.stats.disclosure`): small groups first (primary), then more groups wherever the
+unpublished part of a published total (an organisation's own figure, split by its teams or staff
+groups) would be small (secondary). A combined figure (a dimension, the overall measure) rests on
+its visible parts only and is hidden when all of them are.
+
+This module is the one source of every culture figure: the Culture page, the Overview (yearly
+and monthly), Compare, the board pack and the exports all take theirs from `culture_scores`, and
+the monthly SPC chart of any of them from `monthly_chart`.
 """
 
 from __future__ import annotations
@@ -18,15 +25,25 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Integer, case, cast, exists, func, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
+from impact_data.measures.national import national_question_counts
+from impact_data.stats import spc
+from impact_data.stats.disclosure import PRIMARY, SECONDARY, suppress
+from impact_data.stats.intervals import Z95, difference_test, wilson_interval
 from impact_data.store.db import Database, bump_data_version
-from impact_data.store.models import CultureMeasureVersion, PulseQuestion, PulseRespondent
-from impact_data.store.sql import month_start
+from impact_data.store.models import (
+    CultureMeasureVersion,
+    NssQuestionResult,
+    NssValue,
+    PulseQuestion,
+    PulseRespondent,
+    StaffSurveyResult,
+)
+from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
 from impact_data.users import audit
 
-Z95 = 1.959964
 CAN_EDIT_MEASURE = ("local", "admin")
 
 
@@ -360,88 +377,6 @@ def import_definition(data: bytes) -> tuple[MeasureDefinition | None, list[str]]
     return parse_definition(payload)
 
 
-# --- statistics -----------------------------------------------------------------------
-
-
-def wilson_interval(
-    positive: np.ndarray, n: np.ndarray, z: float = Z95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for proportions (0-1); NaN where n is 0."""
-    positive = np.asarray(positive, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = positive / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low, high = centre - half, centre + half
-    bad = ~(n > 0)
-    low[bad] = np.nan
-    high[bad] = np.nan
-    return np.clip(low, 0, 1), np.clip(high, 0, 1)
-
-
-def two_proportion_test(p1: float, n1: float, p2: float, n2: float) -> tuple[float, float]:
-    """z and two-sided p-value for a difference of two proportions (pooled variance)."""
-    if not (n1 > 0 and n2 > 0):
-        return math.nan, math.nan
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return (0.0, 1.0) if p1 == p2 else (math.inf, 0.0)
-    z = (p2 - p1) / se
-    return z, math.erfc(abs(z) / math.sqrt(2))
-
-
-def difference_test(s1: float, se1: float, s2: float, se2: float) -> tuple[float, float]:
-    """z and two-sided p-value for a difference of two independent estimates."""
-    se = math.sqrt(se1**2 + se2**2)
-    if not se > 0:
-        return math.nan, math.nan
-    z = (s2 - s1) / se
-    return z, math.erfc(abs(z) / math.sqrt(2))
-
-
-# --- suppression ----------------------------------------------------------------------
-
-
-def apply_suppression(
-    frame: pd.DataFrame,
-    threshold: int,
-    *,
-    n_column: str,
-    value_columns: list[str],
-    sibling_keys: list[str] | None = None,
-    breakdown: str | None = None,
-) -> pd.DataFrame:
-    """Primary suppression below the threshold, then secondary suppression among siblings.
-
-    Siblings are the rows sharing `sibling_keys` (e.g. org, period, question) that split one
-    total by `breakdown` (team or staff group). Where exactly one sibling is hidden and the
-    total is shown, the smallest other sibling is hidden too, so the hidden one cannot be
-    worked back from the total.
-    """
-    out = frame.copy()
-    n = pd.to_numeric(out[n_column], errors="coerce")
-    reason = np.where(n < threshold, "small number", "")
-    out["suppression"] = reason
-    if sibling_keys and breakdown and not out.empty:
-        order = n.fillna(-1)
-        for idx in out.groupby(sibling_keys, dropna=False).indices.values():
-            rows = [out.index[i] for i in idx]
-            hidden = [r for r in rows if out.at[r, "suppression"]]
-            shown = [r for r in rows if not out.at[r, "suppression"]]
-            if len(hidden) == 1 and shown:
-                smallest = min(shown, key=lambda r: order[r])
-                out.at[smallest, "suppression"] = "secondary"
-    out["suppressed"] = out["suppression"] != ""
-    hide = out["suppressed"]
-    for col in [*value_columns, n_column]:
-        if col in out.columns:
-            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float).where(~hide, np.nan)
-    return out
-
-
 # --- scores ---------------------------------------------------------------------------
 
 QUESTION_COLUMNS = [
@@ -473,8 +408,6 @@ def _national_questions(
     db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
 ) -> pd.DataFrame:
     """Org-level question results from the national files (newest release per figure)."""
-    from impact_data.measures.national import national_question_counts
-
     if level != "org":
         return pd.DataFrame()
     frame = national_question_counts(db, viewer, definition.question_codes, org_codes)
@@ -484,47 +417,36 @@ def _national_questions(
     return frame
 
 
-def _unsuppressed_survey(db, viewer, definition, level, org_codes) -> pd.DataFrame:
+def _unsuppressed_survey(
+    db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
+) -> pd.DataFrame:
     """Staff survey rows with their counts, for computing scores (never returned as is)."""
-    from impact_data.store.models import Organisation, StaffSurveyResult
-
-    s, org = StaffSurveyResult, Organisation.__table__
-    cols = [org.c.org_code, s.year, s.question_code, s.question_text, s.responses, s.positive_pct]
+    s = StaffSurveyResult
+    cols = [ORG.c.org_code, s.year, s.question_code, s.question_text, s.responses, s.positive_pct]
     if level != "org":
         cols.insert(1, getattr(s, level))
     q = (
         select(*cols)
-        .join(org, org.c.id == s.org_id)
+        .join(ORG, ORG.c.id == s.org_id)
         .where(s.question_code.in_(definition.question_codes), s.positive_pct.is_not(None))
     )
     if level == "org":
         q = q.where(s.team.is_(None), s.staff_group.is_(None))
     elif level == "team":
-        q = q.where(s.team.is_not(None), s.staff_group.is_(None))
+        q = limit_detail(q.where(s.team.is_not(None), s.staff_group.is_(None)), viewer)
     else:
-        q = q.where(s.staff_group.is_not(None), s.team.is_(None))
-    detail = viewer.detail_orgs()
-    if level != "org" and detail is not None:
-        q = q.where(org.c.org_code.in_(sorted(detail)))
-    if org_codes is not None:
-        q = q.where(org.c.org_code.in_(list(org_codes)))
-    with db.connect() as conn:
-        result = conn.execute(q)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        q = limit_detail(q.where(s.staff_group.is_not(None), s.team.is_(None)), viewer)
+    return read_frame(db, only_orgs(q, None if org_codes is None else list(org_codes)))
 
 
 def _pulse_questions(
     db: Database, viewer: Viewer, definition: MeasureDefinition, level: str, org_codes
 ) -> pd.DataFrame:
     """Monthly pulse counts per org (and team/staff group) and question, aggregated in SQL."""
-    from sqlalchemy import Integer, case, cast
-
-    from impact_data.store.models import Organisation
-
-    r, q, org = PulseRespondent, PulseQuestion, Organisation.__table__
+    r, q = PulseRespondent, PulseQuestion
     char = func.substr(r.answers, q.position, 1)
     month = month_start(db, r.response_date).label("period")
-    keys = [org.c.org_code, month, q.question_code]
+    keys = [ORG.c.org_code, month, q.question_code]
     if level != "org":
         keys.insert(1, getattr(r, level))
     query = (
@@ -537,20 +459,13 @@ def _pulse_questions(
         )
         .select_from(r)
         .join(q, q.upload_id == r.upload_id)
-        .join(org, org.c.id == r.org_id)
+        .join(ORG, ORG.c.id == r.org_id)
         .where(char != ".", q.question_code.in_(definition.question_codes))
         .group_by(*keys)
     )
     if level != "org":
-        query = query.where(getattr(r, level).is_not(None))
-        detail = viewer.detail_orgs()
-        if detail is not None:
-            query = query.where(org.c.org_code.in_(sorted(detail)))
-    if org_codes is not None:
-        query = query.where(org.c.org_code.in_(list(org_codes)))
-    with db.connect() as conn:
-        result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        query = limit_detail(query.where(getattr(r, level).is_not(None)), viewer)
+    frame = read_frame(db, only_orgs(query, None if org_codes is None else list(org_codes)))
     if frame.empty:
         return frame
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
@@ -604,7 +519,10 @@ def culture_scores(
     national NHS Staff Survey files, org level, period = survey year) or "pulse" (period =
     month);
     `level` is "org", "team" or "staff_group". Every frame carries `suppressed` and
-    `suppression` ("small number", "secondary" or ""); hidden figures are NaN.
+    `suppression` ("small number", "secondary" or ""); hidden figures are NaN. By team or
+    staff group, the groups of one organisation are the parts of its own published figure
+    (which counts people with no team too), and the one disclosure rule
+    (`impact_data.stats.disclosure.suppress`) keeps the unpublished part of it safe.
     """
     if source not in ("staff_survey", "pulse", "national"):
         raise ValueError("source must be staff_survey, pulse or national")
@@ -615,12 +533,7 @@ def culture_scores(
     qframe = definition.question_frame()
     breakdown = _breakdown_column(level)
     keys = ["org_code", *([breakdown] if breakdown else []), "period"]
-    if source == "pulse":
-        raw = _pulse_questions(db, viewer, definition, level, org_codes)
-    elif source == "national":
-        raw = _national_questions(db, viewer, definition, level, org_codes)
-    else:
-        raw = _survey_questions(db, viewer, definition, level, org_codes)
+    raw = _question_counts(db, viewer, definition, source, level, org_codes)
     threshold = db.suppression_threshold()
     empty_q = pd.DataFrame(columns=[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"])
     if raw.empty:
@@ -644,36 +557,39 @@ def culture_scores(
             level,
         )
     questions = _favourable(raw, qframe, source)
-    questions = apply_suppression(
+    org_totals = None
+    if breakdown:
+        org_raw = _question_counts(db, viewer, definition, source, "org", org_codes)
+        org_totals = _organisation_totals(org_raw, qframe)
+        questions = _with_total(questions, org_totals["questions"], ["question_code"])
+    questions = _hide(
         questions,
         threshold,
-        n_column="responses",
-        value_columns=["favourable", "favourable_pct", "ci_low", "ci_high"],
-        sibling_keys=["org_code", "period", "question_code"] if breakdown else None,
-        breakdown=breakdown,
+        ["favourable", "favourable_pct", "ci_low", "ci_high"],
+        ["org_code", "period", "question_code"] if breakdown else (),
     )
     dimensions = _combine(questions, keys, "dimension", "question_weight")
-    dimensions = apply_suppression(
+    if breakdown:
+        dimensions = _with_total(dimensions, org_totals["dimensions"], ["dimension"])
+    dimensions = _hide(
         dimensions,
         threshold,
-        n_column="responses",
-        value_columns=["score", "ci_low", "ci_high", "se"],
-        sibling_keys=["org_code", "period", "dimension"] if breakdown else None,
-        breakdown=breakdown,
+        ["score", "ci_low", "ci_high", "se", "answers"],
+        ["org_code", "period", "dimension"] if breakdown else (),
     )
+    dimensions = _parts_hidden(dimensions)
     overall_in = dimensions.merge(
         qframe[["dimension", "dimension_weight"]].drop_duplicates(), on="dimension", how="left"
     ).rename(columns={"score": "favourable_pct"})
     overall = _combine(overall_in, keys, None, "dimension_weight", from_dimensions=True)
-    overall = apply_suppression(
+    if breakdown:
+        overall = _with_total(overall, org_totals["overall"], [])
+    overall = _hide(
         overall,
         threshold,
-        n_column="responses",
-        value_columns=["score", "ci_low", "ci_high", "se"],
-        sibling_keys=["org_code", "period"] if breakdown else None,
-        breakdown=breakdown,
+        ["score", "ci_low", "ci_high", "se", "answers"],
+        ["org_code", "period"] if breakdown else (),
     )
-    dimensions = _parts_hidden(dimensions)
     overall = _parts_hidden(overall)
     out = {
         "questions": questions[[*keys, *QUESTION_COLUMNS[2:], "suppressed", "suppression"]]
@@ -683,6 +599,69 @@ def culture_scores(
         "overall": overall.sort_values(keys).reset_index(drop=True),
     }
     return _label(out, version, source, level)
+
+
+def _question_counts(
+    db: Database,
+    viewer: Viewer,
+    definition: MeasureDefinition,
+    source: str,
+    level: str,
+    org_codes: Iterable[str] | None,
+) -> pd.DataFrame:
+    if source == "pulse":
+        return _pulse_questions(db, viewer, definition, level, org_codes)
+    if source == "national":
+        return _national_questions(db, viewer, definition, level, org_codes)
+    return _survey_questions(db, viewer, definition, level, org_codes)
+
+
+ORG_TOTAL = "org_total"
+
+
+def _organisation_totals(org_raw: pd.DataFrame, qframe: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Each organisation's own count behind a question, a dimension and the measure (the most
+    responses to any of its questions), per period: the published totals its groups split."""
+    base = ["org_code", "period"]
+    if org_raw.empty:
+        empty = pd.DataFrame(columns=[*base, "question_code", "dimension", ORG_TOTAL])
+        return {"questions": empty, "dimensions": empty, "overall": empty}
+    counts = org_raw[[*base, "question_code", "responses"]].rename(columns={"responses": ORG_TOTAL})
+    counts[ORG_TOTAL] = counts[ORG_TOTAL].astype(float)
+    in_dimension = counts.merge(qframe[["dimension", "question_code"]], on="question_code")
+    return {
+        "questions": counts,
+        "dimensions": in_dimension.groupby([*base, "dimension"], as_index=False)[ORG_TOTAL].max(),
+        "overall": in_dimension.groupby(base, as_index=False)[ORG_TOTAL].max(),
+    }
+
+
+def _with_total(frame: pd.DataFrame, totals: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Add each group's organisation total (NaN where the organisation has no figure)."""
+    if frame.empty or totals.empty:
+        return frame.assign(**{ORG_TOTAL: np.nan})
+    keys = ["org_code", "period", *on]
+    return frame.merge(totals[[*keys, ORG_TOTAL]], on=keys, how="left")
+
+
+def _hide(
+    frame: pd.DataFrame, threshold: int, value_columns: list[str], sibling_keys: Iterable[str]
+) -> pd.DataFrame:
+    """The one disclosure rule on `responses`, keeping counts as floats (NaN when hidden)."""
+    sibling_keys = list(sibling_keys)
+    total = ORG_TOTAL if sibling_keys and ORG_TOTAL in frame.columns else None
+    if not sibling_keys:
+        frame = frame.drop(columns=[ORG_TOTAL], errors="ignore")
+    out = suppress(
+        frame,
+        "responses",
+        value_columns,
+        threshold,
+        sibling_keys=sibling_keys,
+        total_column=total,
+    )
+    out["responses"] = out["responses"].astype(float)
+    return out
 
 
 def _parts_hidden(frame: pd.DataFrame) -> pd.DataFrame:
@@ -721,7 +700,8 @@ def _combine(
     """Weighted mean of the visible parts, with its standard error and 95% interval.
 
     Suppressed parts are left out (their values are NaN), so a combined figure never rests
-    on a hidden one; responses is the largest number of people behind any part.
+    on a hidden one; responses is the largest number of people behind any part, answers the
+    number of answers to its visible questions.
     """
     by = [*keys, group] if group else list(keys)
     rows = []
@@ -734,8 +714,8 @@ def _combine(
             # Every part is hidden: the combination is hidden too, never shown as a score,
             # for the parts' reason (a small number if any part was small).
             reasons = set(part["suppression"]) if "suppression" in part.columns else set()
-            record.update(score=np.nan, se=np.nan, responses=0.0, n_questions=0)
-            record["parts_reason"] = "small number" if "small number" in reasons else "secondary"
+            record.update(score=np.nan, se=np.nan, responses=0.0, answers=np.nan, n_questions=0)
+            record["parts_reason"] = PRIMARY if PRIMARY in reasons else SECONDARY
         else:
             w = visible[weight_column].astype(float).to_numpy()
             w = w / w.sum()
@@ -743,10 +723,12 @@ def _combine(
             if from_dimensions:
                 part_se = visible["se"].astype(float).to_numpy()
                 n_q = int(visible["n_questions"].sum())
+                answers = float(visible["answers"].sum())
             else:
                 p = pct / 100
                 part_se = np.sqrt(p * (1 - p) / visible["responses"].astype(float).to_numpy()) * 100
                 n_q = n_parts
+                answers = float(visible["responses"].sum())
             # The same people answer every question, so the parts are not independent: the
             # standard error of the weighted mean is taken at its upper bound (perfect
             # correlation), so noise is never called a real change.
@@ -755,13 +737,14 @@ def _combine(
                 score=float(np.sum(w * pct)),
                 se=se,
                 responses=float(visible["responses"].max()),
+                answers=answers,
                 n_questions=n_q,
             )
         rows.append(record)
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(
-            columns=[*by, "score", "se", "responses", "n_questions", "ci_low", "ci_high"]
+            columns=[*by, "score", "se", "responses", "answers", "n_questions", "ci_low", "ci_high"]
         )
     out["ci_low"] = (out["score"] - Z95 * out["se"]).clip(lower=0)
     out["ci_high"] = (out["score"] + Z95 * out["se"]).clip(upper=100)
@@ -844,39 +827,98 @@ def change_sentence(
     return f"{what} {verb} from {b}% to {a}%{when}, a real change."
 
 
+def monthly_chart(rows: pd.DataFrame) -> pd.DataFrame:
+    """The p-chart of one organisation's figure over time (`culture_scores`' overall or one
+    dimension's rows, e.g. pulse months): each period's score, over the people behind it.
+
+    Hidden periods are left out, so the chart's points are the very scores every screen shows.
+    The denominator is the respondents (`responses`, the most people behind any visible
+    question), never the answers: the same people answer every question, so counting answers
+    would narrow the limits as if each answer were another person. The numerator is score x
+    respondents. Where the months still vary beyond binomial noise (`spc.prefer_laney`), the
+    chart is Laney's p' (attrs["chart"] == "p'").
+    """
+    shown = rows[~rows["suppressed"].astype(bool) & rows["score"].notna()]
+    if shown.empty:
+        return pd.DataFrame()
+    shown = shown.sort_values("period")
+    n = shown["responses"].astype(float).to_numpy()
+    favourable = shown["score"].astype(float).to_numpy() / 100 * n
+    dates = pd.Series([_period_start(p) for p in shown["period"]])
+    chart = spc.p_chart(favourable, n, dates=dates, improvement="increase")
+    if spc.prefer_laney(chart.attrs["sigma_z"], len(chart)):
+        chart = spc.p_chart(favourable, n, dates=dates, improvement="increase", laney=True)
+    chart.attrs.update(rows.attrs)
+    return chart
+
+
+def has_results(db: Database, source: str) -> bool:
+    """Whether any results of a source ("staff_survey", "pulse" or "national") are loaded."""
+    if source == "staff_survey":
+        query = select(exists().where(StaffSurveyResult.positive_pct.is_not(None)))
+    elif source == "pulse":
+        query = select(exists().where(PulseRespondent.upload_id.is_not(None)))
+    else:
+        query = select(
+            exists().where(NssValue.metric_type == "question")
+            | exists().where(NssQuestionResult.positive_pct.is_not(None))
+        )
+    with db.connect() as conn:
+        return bool(conn.execute(query).scalar())
+
+
+def _period_start(period: object) -> pd.Timestamp:
+    """A pulse month as its first day; a survey year as 1 January."""
+    if isinstance(period, int | np.integer | float):
+        return pd.Timestamp(year=int(period), month=1, day=1)
+    return pd.Timestamp(period)
+
+
 @requires_access
-def pulse_p_chart(
+def pulse_answer_counts(
     db: Database,
     viewer: Viewer,
-    org_code: str,
     *,
-    version: MeasureVersion | None = None,
-    dimension: str | None = None,
+    question_codes: Iterable[str],
+    level: str = "org",
+    org_codes: Iterable[str] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
 ) -> pd.DataFrame:
-    """A p-chart of the monthly favourable share of pulse answers (pooled over the measure's
-    questions, or one dimension's) for one organisation; suppressed months are left out."""
-    from impact_data.stats import spc
+    """Pulse answers 1-5 per organisation (team, staff group), month and question, counted in
+    SQL (raw counts, for `views.culture.answer_distribution`, which suppresses them)."""
+    r, q = PulseRespondent, PulseQuestion
+    answer = func.substr(r.answers, q.position, 1)
+    month = month_start(db, r.response_date)
+    keys: list = [ORG.c.org_code, month.label("period"), q.question_code]
+    if level != "org":
+        keys.insert(1, getattr(r, level).label(level))
+    query = (
+        select(*keys, answer.label("answer"), func.count().label("n"))
+        .select_from(r)
+        .join(q, q.upload_id == r.upload_id)
+        .join(ORG, ORG.c.id == r.org_id)
+        .where(answer != ".", q.question_code.in_(list(question_codes)))
+        .group_by(*keys, answer)
+    )
+    if level != "org":
+        query = limit_detail(query.where(getattr(r, level).is_not(None)), viewer)
+    query = only_orgs(query, None if org_codes is None else list(org_codes))
+    if start is not None:
+        query = query.where(r.response_date >= start)
+    if end is not None:
+        query = query.where(r.response_date < _month_after(end))
+    frame = read_frame(db, query)
+    if frame.empty:
+        return frame
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame["answer"] = frame["answer"].astype(int)
+    frame["n"] = frame["n"].astype(int)
+    return frame
 
-    version = version or current_version(db)
-    questions = culture_scores(db, viewer, version=version, source="pulse", org_codes=[org_code])[
-        "questions"
-    ]
-    if dimension:
-        questions = questions[questions["dimension"] == dimension]
-    # Only question-months shown on their own are pooled, so a hidden one cannot be worked
-    # out from the monthly total.
-    visible = questions[~questions["suppressed"].astype(bool)]
-    visible = visible.drop_duplicates(["period", "question_code"])
-    if visible.empty:
-        return pd.DataFrame()
-    monthly = visible.groupby("period", as_index=False)[["favourable", "responses"]].sum()
-    chart = spc.p_chart(
-        monthly["favourable"], monthly["responses"], dates=pd.to_datetime(monthly["period"])
-    )
-    chart.attrs.update(
-        {"measure": version.label, "dimension": dimension or "Overall", "org_code": org_code}
-    )
-    return chart
+
+def _month_after(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 __all__ = [
@@ -885,18 +927,17 @@ __all__ = [
     "MeasureDefinition",
     "MeasureVersion",
     "Question",
-    "apply_suppression",
     "change_sentence",
     "culture_scores",
     "current_version",
     "export_definition",
     "get_version",
+    "has_results",
     "import_definition",
     "parse_definition",
-    "pulse_p_chart",
+    "monthly_chart",
+    "pulse_answer_counts",
     "save_version",
-    "two_proportion_test",
     "versions",
-    "wilson_interval",
     "year_on_year",
 ]

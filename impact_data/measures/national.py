@@ -18,6 +18,15 @@ from impact_data.store.db import Database
 from impact_data.store.models import NssQuestionResult, NssRelease, NssValue, Upload
 from impact_data.store.sql import ORG, read_frame
 
+__all__ = [
+    "METRIC_NAMES",
+    "national_question_counts",
+    "nss_question_results",
+    "nss_scores",
+    "releases",
+    "source_label",
+]
+
 METRIC_NAMES = {
     "PP1": "We are compassionate and inclusive",
     "PP2": "We are recognised and rewarded",
@@ -34,6 +43,16 @@ METRIC_NAMES = {
     "E_2": "Involvement",
     "E_3": "Advocacy",
 }
+
+
+def score_codes(db: Database, metric_types: Iterable[str]) -> list[str]:
+    """Codes of the national figures of `metric_types` loaded: the named ones in their usual
+    order (People Promise elements, themes, sub-scores), then any others alphabetically."""
+    q = select(NssValue.metric_code).where(NssValue.metric_type.in_(list(metric_types))).distinct()
+    with db.connect() as conn:
+        codes = set(conn.execute(q).scalars())
+    known = [c for c in METRIC_NAMES if c in codes]
+    return known + sorted(codes - set(known))
 
 
 @requires_access
@@ -93,7 +112,9 @@ def nss_scores(
     """Benchmark figures per organisation, year and metric, from the newest release.
 
     Columns: org_code, org_name, benchmark_group, year, metric_code, metric_name,
-    metric_type, value (0-10 scores; % for questions and response rates), n, release_year.
+    metric_type, value (0-10 scores; % for questions and response rates), n,
+    higher_is_better (questions: False where the value counts an unfavourable answer),
+    release_year.
     """
     v = NssValue
     q = select(
@@ -105,6 +126,7 @@ def nss_scores(
         v.metric_type,
         v.value,
         v.n,
+        v.higher_is_better,
         v.release_year,
         v.upload_id,
     ).join(ORG, ORG.c.id == v.org_id)
@@ -148,6 +170,11 @@ def nss_question_results(
         r.pct_agree,
         r.pct_strongly_agree,
         r.positive_pct,
+        r.answer_scale,
+        r.reported_option,
+        r.higher_is_better,
+        r.favourable_pct,
+        r.distribution,
         r.release_year,
         r.upload_id,
     ).join(ORG, ORG.c.id == r.org_id)

@@ -3,12 +3,13 @@ and the NHS IMPACT self-assessment.
 
 An assessment round is the month a group completed its check (people answer over a few
 days). Scores are subscale means over respondents with a t-based 95% interval; alignment is
-within-group agreement r_wg = 1 - (mean item variance / variance of a uniform null), the null
-variance being (A² - 1) / 12 for an A-point scale (2 for five points), clipped to 0-1.
+within-group agreement r_wg(J) over the subscale's items (`stats.agreement.rwg_j`, from the mean
+item variance against a uniform null of variance (A² - 1) / 12, 2 for five points).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -17,29 +18,31 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, case, delete, false, func, or_, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.ingest.kinds import IMPACT_COMPONENTS
-from impact_data.measures import queries
-from impact_data.stats.disclosure import suppress, suppress_with_siblings
+from impact_data.stats import agreement as agreement_stats
+from impact_data.stats.agreement import null_variance
+from impact_data.stats.disclosure import publishable_groups, suppress, suppress_with_siblings
 from impact_data.store.db import Database, bump_data_version
 from impact_data.store.models import (
+    ImpactSelfAssessment,
     Instrument,
     InstrumentItem,
     ReadinessAnswer,
     ReadinessResponse,
 )
-from impact_data.store.sql import ORG, limit_detail, month_start
+from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
 from impact_data.users import audit
 
 # Thresholds for the readiness profile, on the scale's 0-1 position ((mean - min) / (max - min)):
 # on a 1-5 scale, "high" is a mean of 4 or more (agree), "low" below 3 (neutral).
 LEVEL_HIGH = 0.75
 LEVEL_LOW = 0.5
-# Agreement (r_wg): 0.7 or more is conventionally read as strong agreement.
-AGREEMENT_STRONG = 0.7
-AGREEMENT_MODERATE = 0.5
+# Agreement (r_wg(J)): 0.7 or more is conventionally read as strong agreement.
+AGREEMENT_STRONG = agreement_stats.STRONG_AGREEMENT
+AGREEMENT_MODERATE = agreement_stats.MODERATE_AGREEMENT
 
 DEFAULT_LEVEL_LABELS = ["Level 1", "Level 2", "Level 3", "Level 4", "Level 5"]
 CAN_EDIT_INSTRUMENTS = ("local", "admin")
@@ -53,6 +56,7 @@ class InstrumentItemSpec:
     code: str
     subscale: str
     text: str
+    alias: str | None = None  # the item's code in another published numbering (ORIC: OR1-OR12)
 
 
 @requires_access
@@ -157,6 +161,14 @@ def save_instrument(
         existing.scale_min, existing.scale_max = scale_min, scale_max
         existing.description = description.strip() or None
         session.flush()
+        # Items keep their published numbering unless a new one is given.
+        aliases = dict(
+            session.execute(
+                select(InstrumentItem.item_code, InstrumentItem.alias).where(
+                    InstrumentItem.instrument_code == code
+                )
+            ).all()
+        )
         session.execute(delete(InstrumentItem).where(InstrumentItem.instrument_code == code))
         session.add_all(
             InstrumentItem(
@@ -165,6 +177,7 @@ def save_instrument(
                 subscale=item.subscale.strip(),
                 text=item.text.strip(),
                 position=i,
+                alias=(item.alias or "").strip().lower() or aliases.get(item.code.strip().lower()),
             )
             for i, item in enumerate(items, start=1)
         )
@@ -180,7 +193,9 @@ def _round(db: Database, column):
     return month_start(db, column)
 
 
-def _item_stats(db: Database, viewer: Viewer, by_team: bool, org_codes, programmes) -> pd.DataFrame:
+def _item_stats(
+    db: Database, viewer: Viewer, by_team: bool, org_codes, programmes, limit: bool = True
+) -> pd.DataFrame:
     """Per group, round and item: n, mean and mean square of answers (aggregated in SQL)."""
     r, a = ReadinessResponse, ReadinessAnswer
     keys = [
@@ -204,7 +219,7 @@ def _item_stats(db: Database, viewer: Viewer, by_team: bool, org_codes, programm
         .join(ORG, ORG.c.id == r.org_id)
         .group_by(*keys)
     )
-    if by_team:
+    if by_team and limit:
         q = limit_detail(q, viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
@@ -214,9 +229,10 @@ def _item_stats(db: Database, viewer: Viewer, by_team: bool, org_codes, programm
 
 
 def _person_stats(
-    db: Database, viewer: Viewer, by_team: bool, org_codes, programmes
+    db: Database, viewer: Viewer, by_team: bool, org_codes, programmes, limit: bool = True
 ) -> pd.DataFrame:
-    """Per group, round and subscale: respondents, mean and variance of their subscale scores."""
+    """Per group, round and subscale: respondents, mean and mean square of their subscale
+    scores, and how many agree (a subscale score at "high" readiness or above)."""
     r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
     round_of = _round(db, r.assessment_date)
     per_person = (
@@ -250,18 +266,22 @@ def _person_stats(
     keys = [ORG.c.org_code, p.c.programme, p.c.round, p.c.instrument_code, p.c.subscale]
     if by_team:
         keys.insert(1, p.c.team)
+    agree_from = Instrument.scale_min + LEVEL_HIGH * (Instrument.scale_max - Instrument.scale_min)
     q = (
         select(
             *keys,
             func.count().label("n"),
             func.avg(p.c.score).label("mean"),
             func.avg(p.c.score * p.c.score).label("mean_sq"),
+            # A small tolerance: a mean of whole numbers is compared after float division.
+            func.sum(case((p.c.score >= agree_from - 1e-9, 1), else_=0)).label("agreeing"),
         )
         .select_from(p)
         .join(ORG, ORG.c.id == p.c.org_id)
+        .join(Instrument, Instrument.code == p.c.instrument_code)
         .group_by(*keys)
     )
-    if by_team:
+    if by_team and limit:
         q = limit_detail(q, viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
@@ -294,12 +314,6 @@ def _sample_variance(frame: pd.DataFrame) -> pd.Series:
     return (pop * n / (n - 1)).where(n > 1)
 
 
-def null_variance(scale_min: int, scale_max: int) -> float:
-    """Variance of a uniform answer distribution over an A-point scale: (A² - 1) / 12."""
-    points = scale_max - scale_min + 1
-    return (points**2 - 1) / 12
-
-
 @requires_access
 def readiness_scores(
     db: Database,
@@ -309,13 +323,32 @@ def readiness_scores(
     org_codes: Iterable[str] | None = None,
     programmes: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Subscale scores per organisation (and team), programme and round.
+    """THE readiness figure: subscale scores per organisation (and team), programme and round.
 
-    Columns: org_code, [team], programme, round, instrument_code, subscale, n, mean, sd,
-    ci_low, ci_high, rwg, agreement, level, advice, suppressed. Groups below the suppression
-    threshold show nothing but that they are suppressed.
+    A round is the month of assessment; every screen, export, the CLI and the board pack read
+    readiness from here (or from `readiness_pooled`, which pools these rows). Columns:
+    org_code, [team], programme, round, instrument_code, subscale, n, mean, sd, ci_low,
+    ci_high, rwg, agreement, level, advice, suppression, suppressed. The one disclosure rule
+    (`stats.disclosure.suppress`) hides small groups and, by team, enough of their siblings
+    that no organisation total minus the shown teams gives a hidden team away.
     """
-    people = _person_stats(db, viewer, by_team, org_codes, programmes)
+    out = _scores(db, viewer, by_team, org_codes, programmes)
+    return out.drop(columns=["agreeing"])
+
+
+def _scores(
+    db: Database,
+    viewer: Viewer,
+    by_team: bool,
+    org_codes: Iterable[str] | None,
+    programmes: Iterable[str] | None,
+    limit: bool = True,
+    agreement: bool = True,
+) -> pd.DataFrame:
+    """`readiness_scores` plus `agreeing`; `limit=False` reads every organisation's teams (for
+    figures pooled to organisation level, which every viewer may see); `agreement=False`
+    leaves r_wg out (NaN), for callers that only pool counts and means."""
+    people = _person_stats(db, viewer, by_team, org_codes, programmes, limit)
     keys = ["org_code", *(["team"] if by_team else []), "programme", "round", "instrument_code"]
     columns = [
         *keys,
@@ -329,10 +362,10 @@ def readiness_scores(
         "agreement",
         "level",
         "advice",
+        "agreeing",
     ]
     if people.empty:
-        out = pd.DataFrame(columns=[*columns, "suppressed"])
-        return out
+        return pd.DataFrame(columns=[*columns, "suppression", "suppressed"])
     people["mean"] = people["mean"].astype(float)
     people["sd"] = np.sqrt(_sample_variance(people))
     n = people["n"].astype(float)
@@ -341,25 +374,36 @@ def readiness_scores(
     people["ci_low"] = (people["mean"] - half).where(n > 1)
     people["ci_high"] = (people["mean"] + half).where(n > 1)
 
-    items = _item_stats(db, viewer, by_team, org_codes, programmes)
     subscales = instruments(db, viewer)[["code", "item_code", "subscale", "scale_min", "scale_max"]]
-    items = items.merge(
-        subscales, left_on=["instrument_code", "item_code"], right_on=["code", "item_code"]
-    )
-    items["variance"] = _sample_variance(items)
-    items["null"] = [
-        null_variance(a, b) for a, b in zip(items["scale_min"], items["scale_max"], strict=True)
-    ]
-    items["item_rwg"] = (1 - items["variance"] / items["null"]).clip(0, 1)
-    rwg = (
-        items.groupby([*keys, "subscale"], dropna=False)["item_rwg"]
-        .mean()
-        .rename("rwg")
-        .reset_index()
-    )
-    rwg = _text_keys(rwg)
+    if agreement:
+        items = _item_stats(db, viewer, by_team, org_codes, programmes, limit)
+        items = items.merge(
+            subscales, left_on=["instrument_code", "item_code"], right_on=["code", "item_code"]
+        )
+        items["variance"] = _sample_variance(items)
+        items["null"] = [
+            null_variance(a, b) for a, b in zip(items["scale_min"], items["scale_max"], strict=True)
+        ]
+        # r_wg(J) from the subscale's item variances, never a mean of clipped item r_wg values;
+        # an item only one person answered has no variance and is left out.
+        rwg = (
+            items.dropna(subset=["variance"])
+            .groupby([*keys, "subscale"], dropna=False)
+            .agg(variances=("variance", list), null=("null", "first"))
+            .reset_index()
+        )
+        rwg["rwg"] = [
+            agreement_stats.rwg_j(v, null)
+            for v, null in zip(rwg["variances"], rwg["null"], strict=True)
+        ]
+        rwg = rwg.drop(columns=["variances", "null"])
+        rwg = _text_keys(rwg)
     scale = subscales.drop_duplicates("code").set_index("code")[["scale_min", "scale_max"]]
-    out = people.merge(rwg, on=[*keys, "subscale"], how="left")
+    if agreement:
+        out = people.merge(rwg, on=[*keys, "subscale"], how="left")
+    else:
+        # Pooled figures use counts and means only: no per-item query, no r_wg.
+        out = people.assign(rwg=np.nan)
     lo = out["instrument_code"].map(scale["scale_min"]).astype(float)
     hi = out["instrument_code"].map(scale["scale_max"]).astype(float)
     position = (out["mean"] - lo) / (hi - lo)
@@ -367,7 +411,8 @@ def readiness_scores(
     out["agreement"] = [agreement_of(r, int(k)) for r, k in zip(out["rwg"], out["n"], strict=True)]
     out["advice"] = [advice(lv, ag) for lv, ag in zip(out["level"], out["agreement"], strict=True)]
     out = out[columns].sort_values([*keys, "subscale"]).reset_index(drop=True)
-    values = ["mean", "sd", "ci_low", "ci_high", "rwg"]
+    out["agreeing"] = out["agreeing"].astype(float)
+    values = ["mean", "sd", "ci_low", "ci_high", "rwg", "agreeing"]
     if by_team:
         # One more team is hidden wherever a hidden one could be worked out from the total.
         siblings = ["org_code", "programme", "round", "instrument_code", "subscale"]
@@ -375,9 +420,118 @@ def readiness_scores(
     else:
         out = suppress(out, "n", values, db.suppression_threshold())
     for col in ("level", "agreement", "advice"):
-        out[col] = out[col].where(~out["suppressed"], None)
+        out[col] = pd.Series(
+            [None if h else v for v, h in zip(out[col], out["suppressed"], strict=True)],
+            index=out.index,
+            dtype=object,
+        )
     out.attrs["round"] = "month of assessment"
     return out
+
+
+POOLED_COLUMNS = [
+    "instrument_code",
+    "subscale",
+    "n",
+    "mean",
+    "sd",
+    "agreeing",
+    "agree_share",
+    "teams",
+    "latest_round",
+    "suppressed",
+]
+
+
+@requires_access
+def readiness_pooled(
+    db: Database,
+    viewer: Viewer,
+    *,
+    latest: bool = True,
+    instrument_code: str = "oric",
+    subscales: Iterable[str] | None = None,
+    org_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Readiness per organisation (`latest`: each team's latest round; else per round),
+    pooled over the team rows of `readiness_scores` that are published on their own.
+
+    This is the organisation figure of the Overview, Compare and the board pack. Only teams
+    shown after the one disclosure rule are pooled (`stats.disclosure`, rule 3), so a pooled
+    figure is a sum of published figures and no difference with a page's teams or totals
+    gives a hidden team away; a team whose latest round is hidden is left out (never replaced
+    by an older round). Columns: org_code, [round], instrument_code, subscale, n, mean, sd,
+    agreeing (people whose subscale score is "high"), agree_share, teams (team checks pooled),
+    latest_round, suppressed (no team could be pooled).
+    """
+    teams = _scores(db, viewer, True, org_codes, None, limit=False, agreement=False)
+    keys = ["org_code"] if latest else ["org_code", "round"]
+    columns = [*keys, *POOLED_COLUMNS]
+    teams = teams[teams["instrument_code"] == instrument_code]
+    if subscales is not None:
+        teams = teams[teams["subscale"].isin(list(subscales))]
+    if teams.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    teams = teams.copy()
+    team_keys = ["org_code", "team", "programme"]
+    if latest:
+        labels = teams[team_keys].astype(object).where(teams[team_keys].notna(), "")
+        newest = teams.groupby([labels[c] for c in team_keys])["round"].transform("max")
+        teams = teams[teams["round"] == newest]
+    every = teams[[*keys, "instrument_code", "subscale"]].drop_duplicates()
+    shown = teams[~teams["suppressed"].astype(bool)].copy()
+    n = shown["n"].astype(float)
+    mean = shown["mean"].astype(float)
+    shown["n"] = n
+    shown["total"] = n * mean
+    shown["total_sq"] = (n - 1) * shown["sd"].astype(float).fillna(0.0) ** 2 + n * mean**2
+    group = [*keys, "instrument_code", "subscale"]
+    pooled = (
+        shown.groupby(group)
+        .agg(
+            n=("n", "sum"),
+            total=("total", "sum"),
+            total_sq=("total_sq", "sum"),
+            agreeing=("agreeing", "sum"),
+            teams=("n", "size"),
+            latest_round=("round", "max"),
+        )
+        .reset_index()
+    )
+    pooled["mean"] = pooled["total"] / pooled["n"]
+    variance = (pooled["total_sq"] - pooled["n"] * pooled["mean"] ** 2) / (pooled["n"] - 1)
+    pooled["sd"] = np.sqrt(variance.clip(lower=0).where(pooled["n"] > 1))
+    pooled["agree_share"] = pooled["agreeing"] / pooled["n"]
+    out = every.merge(pooled, on=group, how="left")
+    out["suppressed"] = out["n"].isna()
+    out["n"] = out["n"].round().astype("Int64")
+    out["teams"] = out["teams"].fillna(0).astype(int)
+    for col in ("mean", "sd", "agreeing", "agree_share"):
+        out[col] = out[col].astype(float)
+    out["latest_round"] = (
+        out["latest_round"].astype(object).where(out["latest_round"].notna(), None)
+    )
+    return out[columns].sort_values(group).reset_index(drop=True)
+
+
+@requires_access
+def readiness_checks(db: Database, viewer: Viewer) -> pd.DataFrame:
+    """Every distinct check: org_code, team, programme, round (month), instrument_code; team
+    names only for the organisations the viewer may see in detail."""
+    r = ReadinessResponse
+    round_of = _round(db, r.assessment_date)
+    q = (
+        select(ORG.c.org_code, r.team, r.programme, round_of.label("round"), r.instrument_code)
+        .distinct()
+        .join(ORG, ORG.c.id == r.org_id)
+    )
+    frame = _frame_with_rounds(db, q)
+    detail = viewer.detail_orgs()
+    if detail is not None and not frame.empty:
+        # Team names are detail: other organisations' checks keep their programme and round.
+        frame["team"] = frame["team"].where(frame["org_code"].isin(detail), None)
+        frame = frame.drop_duplicates().reset_index(drop=True)
+    return frame
 
 
 def level_of(position: float) -> str:
@@ -500,64 +654,181 @@ def _round_sentence(subscale: str, first, last, real: bool) -> str:
     return f"{subscale} {verb} from {a} to {b} ({when}), a change beyond noise."
 
 
+ITEM_COLUMNS = [
+    "instrument_code",
+    "item_code",
+    "subscale",
+    "text",
+    "position",
+    "scale_min",
+    "scale_max",
+    "value",
+    "count",
+    "share",
+    "n",
+    "suppressed",
+]
+UNIT_KEYS = ["org_code", "team", "programme", "round", "instrument_code"]
+
+
 @requires_access
 def item_distribution(
     db: Database,
     viewer: Viewer,
     *,
     org_codes: Iterable[str] | None = None,
-    teams: Iterable[str] | None = None,
-    programmes: Iterable[str] | None = None,
+    teams: Iterable[str | tuple[str, str | None]] | None = None,
+    programmes: Iterable[str | None] | None = None,
+    rounds: Iterable[object] | None = None,
+    instrument_code: str | None = None,
 ) -> pd.DataFrame:
-    """How many people gave each answer to each item (for a diverging stacked bar).
+    """How many people gave each answer to each item, over the chosen groups (for a
+    diverging stacked bar): the one item-answer figure of the Readiness page and exports.
 
-    Items answered by fewer people than the suppression threshold are suppressed.
+    The user picks the groups, so only team checks published on their own are pooled
+    (`stats.disclosure`, rule 3): a team check (organisation, team, programme, round) whose
+    scores `readiness_scores` hides, or whose answers to an item are fewer than the threshold,
+    is left out (`item_groups_left_out` says which). Any two selections then differ by
+    published checks only. An item with nothing to pool keeps one suppressed row with no
+    answer values. `teams` are team names or (org_code, team) pairs; `rounds` are months.
     """
+    return _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument_code)[0]
+
+
+@requires_access
+def item_groups_left_out(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    teams: Iterable[str | tuple[str, str | None]] | None = None,
+    programmes: Iterable[str | None] | None = None,
+    rounds: Iterable[object] | None = None,
+    instrument_code: str | None = None,
+) -> pd.DataFrame:
+    """The chosen team checks `item_distribution` left out: org_code, team, programme, round,
+    instrument_code, `items` ("all" when the check's scores are hidden, else the items it
+    answered too few times) and `teams` (1; other organisations' checks are counted per
+    programme and round, their team names being detail the viewer may not see)."""
+    return _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument_code)[1]
+
+
+def _item_units(db: Database, viewer: Viewer, org_codes, teams, programmes, rounds, instrument):
+    """Answer counts per team check (organisation, team, programme, round), item and value."""
     r, a = ReadinessResponse, ReadinessAnswer
+    round_of = _round(db, r.assessment_date)
+    keys = [ORG.c.org_code, r.team, r.programme, round_of, r.instrument_code, a.item_code, a.value]
     q = (
-        select(r.instrument_code, a.item_code, a.value, func.count().label("count"))
+        select(*keys[:3], round_of.label("round"), *keys[4:], func.count().label("count"))
         .select_from(a)
         .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
         .join(ORG, ORG.c.id == r.org_id)
-        .group_by(r.instrument_code, a.item_code, a.value)
+        .group_by(*keys)
     )
-    if teams is not None:
-        q = limit_detail(q.where(r.team.in_(list(teams))), viewer)
     if org_codes is not None:
         q = q.where(ORG.c.org_code.in_(list(org_codes)))
+    if teams is not None:
+        options = []
+        for team in teams:
+            org, name = team if isinstance(team, tuple) else (None, team)
+            where = r.team.is_(None) if name is None else r.team == name
+            options.append(and_(ORG.c.org_code == org, where) if org is not None else where)
+        q = limit_detail(q.where(or_(*options) if options else false()), viewer)
     if programmes is not None:
-        q = q.where(r.programme.in_(list(programmes)))
-    with db.connect() as conn:
-        result = conn.execute(q)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if frame.empty:
-        return pd.DataFrame(
-            columns=[
-                "instrument_code",
-                "item_code",
-                "subscale",
-                "text",
-                "value",
-                "count",
-                "share",
-                "n",
-                "suppressed",
-            ]
-        )
+        programmes = list(programmes)
+        named = [p for p in programmes if p is not None]
+        options = [r.programme.in_(named)] if named else []
+        if any(p is None for p in programmes):
+            options.append(r.programme.is_(None))
+        q = q.where(or_(*options) if options else false())
+    if rounds is not None:
+        months = []
+        for month in rounds:
+            day = pd.Timestamp(month)
+            start = dt.date(day.year, day.month, 1)
+            end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
+            months.append(and_(r.assessment_date >= start, r.assessment_date < end))
+        q = q.where(or_(*months) if months else false())
+    if instrument is not None:
+        q = q.where(r.instrument_code == instrument)
+    return _frame_with_rounds(db, q)
+
+
+def _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument):
+    units = _item_units(db, viewer, org_codes, teams, programmes, rounds, instrument)
+    left_columns = [*UNIT_KEYS, "items", "teams"]
+    if units.empty:
+        return pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=left_columns)
+    threshold = db.suppression_threshold()
+    units["count"] = units["count"].astype(float)
+    label = units[UNIT_KEYS].astype(object).where(units[UNIT_KEYS].notna(), "").astype(str)
+    units["unit"] = label.agg("|".join, axis=1)
+    # A team check is published where every subscale score of it is shown on its own
+    # (`readiness_scores`); the disclosure rule's chosen-groups part says which may be pooled.
+    orgs = sorted(set(units["org_code"]))
+    scores = _scores(db, viewer, True, orgs, None, limit=False, agreement=False)
+    published = pd.DataFrame({"unit": pd.Series(dtype=str), "suppressed": pd.Series(dtype=bool)})
+    if not scores.empty:
+        score_label = scores[UNIT_KEYS].astype(object).where(scores[UNIT_KEYS].notna(), "")
+        scores = scores.assign(unit=score_label.astype(str).agg("|".join, axis=1))
+        published = scores.groupby("unit", as_index=False)["suppressed"].any()
+    pooled_units, _ = publishable_groups(published, "unit", units["unit"].unique())
+    shown_units = set(pooled_units)
+    units["item_n"] = units.groupby(["unit", "item_code"])["count"].transform("sum")
+    published = units["unit"].isin(shown_units)
+    pooled = units[published & (units["item_n"] >= threshold)]
+    left = []
+    for unit, part in units.groupby("unit", sort=True):
+        first = part.iloc[0]
+        if unit not in shown_units:
+            items = "all"
+        else:
+            few = sorted(set(part.loc[part["item_n"] < threshold, "item_code"]))
+            if not few:
+                continue
+            items = ", ".join(few)
+        left.append({**{k: first[k] for k in UNIT_KEYS}, "items": items, "teams": 1})
+    left_out = pd.DataFrame(left, columns=left_columns)
+    detail = viewer.detail_orgs()
+    if detail is not None and not left_out.empty:
+        # Team names are detail: other organisations' left-out checks are counted, not named.
+        other = ~left_out["org_code"].isin(detail)
+        if other.any():
+            named = left_out[~other]
+            keys = ["org_code", "programme", "round", "instrument_code", "items"]
+            counted = (
+                left_out[other]
+                .assign(programme=left_out["programme"].astype(object).fillna(""))
+                .groupby(keys, as_index=False)["teams"]
+                .sum()
+                .assign(team=None)
+            )
+            counted["programme"] = counted["programme"].where(counted["programme"] != "", None)
+            left_out = pd.concat([named, counted[left_columns]], ignore_index=True)
+
+    every_item = units[["instrument_code", "item_code"]].drop_duplicates()
+    frame = (
+        pooled.groupby(["instrument_code", "item_code", "value"], as_index=False)["count"]
+        .sum()
+        .astype({"count": float})
+    )
     frame["n"] = frame.groupby(["instrument_code", "item_code"])["count"].transform("sum")
     frame["share"] = frame["count"] / frame["n"]
-    meta = instruments(db, viewer)[["code", "item_code", "subscale", "text", "position"]]
+    frame = every_item.merge(frame, on=["instrument_code", "item_code"], how="left")
+    meta = instruments(db, viewer)[
+        ["code", "item_code", "subscale", "text", "position", "scale_min", "scale_max"]
+    ]
     frame = frame.merge(
         meta, left_on=["instrument_code", "item_code"], right_on=["code", "item_code"]
     ).drop(columns="code")
-    frame = frame.sort_values(["instrument_code", "position", "value"]).drop(columns="position")
-    out = suppress(frame, "n", ["count", "share"], db.suppression_threshold())
-    # A suppressed item keeps one row and no answer values: which answers were given would
-    # itself tell something about a few people.
-    hidden = out[out["suppressed"]].drop_duplicates(["instrument_code", "item_code"])
-    hidden = hidden.assign(value=pd.NA)
-    out = pd.concat([out[~out["suppressed"]], hidden], ignore_index=True)
-    return out.reset_index(drop=True)
+    frame = frame.sort_values(["instrument_code", "position", "value"]).reset_index(drop=True)
+    frame["n"] = frame["n"].fillna(0)
+    out = suppress(frame, "n", ["count", "share"], threshold)
+    # A hidden item keeps one row and no answer values: which answers were given would itself
+    # tell something about a few people.
+    out = out[~out["suppressed"] | ~out.duplicated(["instrument_code", "item_code"])].copy()
+    out["value"] = pd.to_numeric(out["value"], errors="coerce").where(~out["suppressed"])
+    return out[ITEM_COLUMNS].reset_index(drop=True), left_out
 
 
 # --- NHS IMPACT self-assessment --------------------------------------------------------
@@ -583,44 +854,126 @@ def set_level_labels(db: Database, viewer: Viewer, labels: Sequence[str]) -> Non
 
 
 @requires_access
+def impact_self_assessments(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """NHS IMPACT self-assessed levels as stored, per organisation, date and component."""
+    s = ImpactSelfAssessment
+    q = (
+        select(
+            ORG.c.org_code,
+            ORG.c.org_name,
+            s.assessment_date,
+            s.component,
+            s.level,
+            s.evidence,
+            s.next_step,
+        )
+        .join(ORG, ORG.c.id == s.org_id)
+        .order_by(ORG.c.org_code, s.assessment_date, s.component)
+    )
+    frame = read_frame(db, only_orgs(q, org_codes))
+    frame["component_name"] = frame["component"].map(IMPACT_COMPONENTS)
+    return frame
+
+
+MATURITY_COLUMNS = [
+    "org_code",
+    "org_name",
+    "component",
+    "component_name",
+    "assessment_date",
+    "level",
+    "level_label",
+    "system_median",
+    "difference",
+    "evidence",
+    "next_step",
+    "previous_level",
+    "previous_date",
+]
+
+
+@requires_access
 def impact_maturity(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Each organisation's latest self-assessed level per component, against the system median.
+    """THE NHS IMPACT maturity figure: each organisation's latest self-assessed level per
+    component, against the system median, with the component's previous level.
 
     Columns: org_code, org_name, component, component_name, assessment_date, level,
-    level_label, system_median, difference, evidence, next_step.
+    level_label, system_median, difference, evidence, next_step, previous_level (Int64),
+    previous_date. Overview, Readiness, Compare, board pack and export read it from here.
     """
-    frame = queries.impact_self_assessments(db, viewer)
-    columns = [
-        "org_code",
-        "org_name",
-        "component",
-        "component_name",
-        "assessment_date",
-        "level",
-        "level_label",
-        "system_median",
-        "difference",
-        "evidence",
-        "next_step",
-    ]
+    frame = impact_self_assessments(db, viewer)
     if frame.empty:
-        return pd.DataFrame(columns=columns)
-    latest = (
-        frame.sort_values("assessment_date")
-        .groupby(["org_code", "component"], as_index=False)
-        .tail(1)
-    )
+        return pd.DataFrame(columns=MATURITY_COLUMNS)
+    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
+    ordered = frame.sort_values(["org_code", "component", "assessment_date"])
+    grouped = ordered.groupby(["org_code", "component"])
+    ordered["previous_level"] = grouped["level"].shift(1)
+    ordered["previous_date"] = grouped["assessment_date"].shift(1)
+    latest = grouped.tail(1).copy()
     medians = latest.groupby("component")["level"].median().rename("system_median")
     latest = latest.merge(medians, on="component")
     labels = level_labels(db)
+    latest["level"] = latest["level"].astype(int)
     latest["level_label"] = latest["level"].map(lambda lv: labels[int(lv) - 1])
     latest["difference"] = latest["level"] - latest["system_median"]
+    latest["previous_level"] = latest["previous_level"].astype("Int64")
+    latest["previous_date"] = latest["previous_date"].astype(object)
+    latest["previous_date"] = latest["previous_date"].where(latest["previous_date"].notna(), None)
     if org_codes is not None:
         latest = latest[latest["org_code"].isin(list(org_codes))]
     latest["component_name"] = latest["component"].map(IMPACT_COMPONENTS)
-    return latest[columns].sort_values(["org_code", "component"]).reset_index(drop=True)
+    out = latest[MATURITY_COLUMNS].sort_values(["org_code", "component"])
+    return out.reset_index(drop=True)
+
+
+@requires_access
+def impact_maturity_summary(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation, from `impact_maturity`: the mean of its latest level per component,
+    components rated, levels of components 1-5 (None where never rated) and the newest date."""
+    columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
+    maturity = impact_maturity(db, viewer, org_codes=org_codes)
+    return _levels_per(maturity, ["org_code"], columns)
+
+
+@requires_access
+def impact_maturity_by_date(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Maturity over time: per organisation and self-assessment date, the mean level of the
+    components rated that day, how many, and the levels of components 1-5."""
+    columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
+    frame = impact_self_assessments(db, viewer, org_codes=org_codes)
+    if not frame.empty:
+        frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
+    return _levels_per(frame, ["org_code", "assessment_date"], columns)
+
+
+def _levels_per(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    rows = []
+    for key, group in frame.groupby(by, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        by_component = dict(zip(group["component"], group["level"], strict=True))
+        levels = [
+            None if by_component.get(c) is None else int(by_component[c]) for c in IMPACT_COMPONENTS
+        ]
+        rows.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "assessment_date": max(group["assessment_date"]),
+                "mean_level": float(group["level"].astype(float).mean()),
+                "components": len(by_component),
+                "levels": levels,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 @requires_access
@@ -628,7 +981,7 @@ def impact_history(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
     """Every self-assessment over time, with level labels."""
-    frame = queries.impact_self_assessments(db, viewer, org_codes=org_codes)
+    frame = impact_self_assessments(db, viewer, org_codes=org_codes)
     labels = level_labels(db)
     frame["level_label"] = frame["level"].map(lambda lv: labels[int(lv) - 1])
     return frame
@@ -641,11 +994,17 @@ __all__ = [
     "change_over_rounds",
     "impact_history",
     "impact_maturity",
+    "impact_maturity_by_date",
+    "impact_maturity_summary",
+    "impact_self_assessments",
     "instruments",
     "item_distribution",
+    "item_groups_left_out",
     "level_labels",
     "level_of",
     "null_variance",
+    "readiness_checks",
+    "readiness_pooled",
     "readiness_scores",
     "save_instrument",
     "set_level_labels",

@@ -40,7 +40,32 @@ point's denominator n, clipped to [0, 1]; the near-limit zone for ``two_in_three
 2 sigma, which is two thirds of the way to the limit as on an XmR chart. A point with a missing
 numerator or denominator, or a denominator of 0, has no proportion and no point type.
 
-Funnel plots use the normal approximation p0 -+ z sqrt(p0 (1 - p0) / n), clipped to [0, 1].
+Laney p' charts (``p_chart(..., laney=True)``): each point's z-score z_i = (p_i - p_bar) /
+sigma_i; sigma_z = mean moving range of the z_i (consecutive observed points, unscreened) / 1.128;
+limits p_bar -+ 3 sigma_i sigma_z, clipped to [0, 1]. Every p-chart result carries ``sigma_z``
+(a column and an attr), so a view can judge which chart to draw. With large denominators real month-to-month
+variation dwarfs binomial noise and a plain p-chart flags nearly every point; sigma_z measures that
+extra variation and widens the limits by it. ``prefer_laney`` is the rule views use to choose p'
+over p: sigma_z exceeds 1 by more than ``LANEY_SIGMA_Z_TOLERANCE`` (the points vary over 20% more
+than binomial noise allows), judged on at least ``LANEY_MIN_POINTS`` points. A sigma_z below 1 never
+switches to p': it mostly comes from points that are not independent counts (a sustained shift keeps
+the moving ranges small), and narrowing the limits then would call noise a signal.
+
+u-charts (counts per exposure, e.g. infections per 10,000 bed days): u_bar = sum counts / sum
+exposures, limits u_bar -+ 3 sqrt(u_bar / exposure_i), the lower clipped at 0, all times
+``multiplier``. c-charts (counts of events in equal opportunity): c_bar -+ 3 sqrt(c_bar), the lower
+clipped at 0. Both flag points by the same rules as the XmR chart, the near-limit zone beyond
+2 sigma.
+
+Funnel plots use the normal approximation p0 -+ z sqrt(p0 (1 - p0) / n), clipped to [0, 1],
+adjusted for over-dispersion as Spiegelhalter (2005) describes: s_i = sqrt(p0 (1 - p0) / n_i),
+z_i = (p_i - p0) / s_i, winsorised at their 10th and 90th percentiles; phi = mean of the
+winsorised z_i squared. Multiplicative limits are p0 -+ z sqrt(phi) s_i (only when phi > 1);
+additive (random effects) limits are p0 -+ z sqrt(s_i^2 + tau^2), with
+tau^2 = max(0, (k phi - (k - 1)) / (sum w_i - sum w_i^2 / sum w_i)), w_i = 1 / s_i^2.
+``overdispersion="auto"`` (the default) uses the additive limits when tau^2 > 0, else none.
+A result's ``method`` is the adjustment its limits carry: "none" when the one asked for changes
+nothing (phi <= 1, tau^2 = 0).
 """
 
 from __future__ import annotations
@@ -69,6 +94,10 @@ __all__ = [
     "RULES",
     "POINT_TYPES",
     "FUNNEL_LEVELS",
+    "OVERDISPERSION_METHODS",
+    "MOVING_RANGE_D2",
+    "LANEY_SIGMA_Z_TOLERANCE",
+    "LANEY_MIN_POINTS",
     "points_outside_limits",
     "seven_point_trend",
     "two_in_three",
@@ -86,9 +115,18 @@ __all__ = [
     "run_chart",
     "p_chart",
     "p_chart_summary",
+    "laney_sigma_z",
+    "prefer_laney",
+    "u_chart",
+    "u_chart_summary",
+    "c_chart",
+    "c_chart_summary",
+    "funnel_overdispersion",
     "funnel_limits",
     "funnel",
     "funnel_curve",
+    "funnel_method_label",
+    "funnel_difference_test",
 ]
 
 LIMIT_FACTOR = 2.66
@@ -110,6 +148,17 @@ POINT_TYPES = (
     "special_cause_neutral_low",
 )
 FUNNEL_LEVELS = (0.95, 0.998)
+OVERDISPERSION_METHODS = ("none", "multiplicative", "additive", "auto")
+# Winsorising the z-scores at these percentiles keeps a few extreme organisations from
+# inflating the over-dispersion estimate (Spiegelhalter 2005, as the SHMI and FunnelPlotR do).
+WINSORISE_PERCENTILES = (10, 90)
+
+# d2 for moving ranges of two points: sigma = mean moving range / 1.128.
+MOVING_RANGE_D2 = 1.128
+# Views draw Laney's p' rather than a p-chart when sigma_z exceeds 1 by more than this (the
+# points vary over 20% more than binomial noise allows), judged on enough points.
+LANEY_SIGMA_Z_TOLERANCE = 0.2
+LANEY_MIN_POINTS = 12
 
 
 # --- Special cause rules: each takes one segment's observed points and returns, per point,
@@ -498,8 +547,9 @@ def p_chart(
     *,
     dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
     improvement: str = "increase",
+    laney: bool = False,
 ) -> pd.DataFrame:
-    """p-chart of proportions over time: pooled centre line, 3-sigma limits and point types."""
+    """p-chart (or Laney p' chart) of proportions over time: centre, limits and point types."""
     num = _as_float_array(numerators, "numerators")
     den = _as_float_array(denominators, "denominators")
     _check_improvement(improvement)
@@ -521,13 +571,79 @@ def p_chart(
     centre = num[observed].sum() / den[observed].sum() if observed.any() else math.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = np.where(observed, np.sqrt(centre * (1 - centre) / den), np.nan)
-    lcl, ucl = np.clip(centre - 3 * sigma, 0, 1), np.clip(centre + 3 * sigma, 0, 1)
-    near_lcl, near_ucl = np.clip(centre - 2 * sigma, 0, 1), np.clip(centre + 2 * sigma, 0, 1)
+    sigma_z = _sigma_z(p, centre, sigma, observed)
+    # Laney: the binomial sigma of each point, scaled by the spread of the points' z-scores.
+    spread = sigma * sigma_z if laney and not math.isnan(sigma_z) else sigma
+    lcl, ucl = np.clip(centre - 3 * spread, 0, 1), np.clip(centre + 3 * spread, 0, 1)
+    near_lcl, near_ucl = np.clip(centre - 2 * spread, 0, 1), np.clip(centre + 2 * spread, 0, 1)
+    point_type, rule = _attribute_point_types(
+        p, observed, centre, lcl, ucl, near_lcl, near_ucl, improvement
+    )
 
-    point_type = np.full(len(num), None, dtype=object)
-    rule = np.full(len(num), "", dtype=object)
+    result = pd.DataFrame(
+        {
+            "x": x,
+            "numerator": num,
+            "denominator": den,
+            "p": p,
+            "centre": centre,
+            "sigma": sigma,
+            "sigma_z": sigma_z,
+            "lcl": lcl,
+            "ucl": ucl,
+            "near_lcl": near_lcl,
+            "near_ucl": near_ucl,
+            "point_type": point_type,
+            "rule": rule,
+        }
+    )
+    result.attrs.update(
+        {"chart": "p'" if laney else "p", "improvement": improvement, "sigma_z": sigma_z}
+    )
+    return result
+
+
+def laney_sigma_z(
+    numerators: Sequence[float] | np.ndarray | pd.Series,
+    denominators: Sequence[float] | np.ndarray | pd.Series,
+) -> float:
+    """Laney's sigma_z: the moving-range spread of the points' z-scores (1 = binomial noise)."""
+    if not len(numerators):
+        return math.nan
+    return float(p_chart(numerators, denominators).attrs["sigma_z"])
+
+
+def prefer_laney(sigma_z: float, n_points: int) -> bool:
+    """Whether a view should draw Laney's p' rather than a p-chart (the documented rule)."""
+    if _is_missing(sigma_z) or n_points < LANEY_MIN_POINTS:
+        return False
+    return sigma_z - 1 > LANEY_SIGMA_Z_TOLERANCE
+
+
+def _sigma_z(p: np.ndarray, centre: float, sigma: np.ndarray, observed: np.ndarray) -> float:
+    """Mean moving range of the z-scores of consecutive observed points, over d2."""
+    usable = observed & (sigma > 0)
+    if usable.sum() < 2:
+        return math.nan
+    z = (p[usable] - centre) / sigma[usable]
+    return float(np.abs(np.diff(z)).mean() / MOVING_RANGE_D2)
+
+
+def _attribute_point_types(
+    values: np.ndarray,
+    observed: np.ndarray,
+    centre: float,
+    lcl: np.ndarray,
+    ucl: np.ndarray,
+    near_lcl: np.ndarray,
+    near_ucl: np.ndarray,
+    improvement: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point types and rules of an attribute chart's observed points (None and "" elsewhere)."""
+    point_type = np.full(len(values), None, dtype=object)
+    rule = np.full(len(values), "", dtype=object)
     direction, observed_rule = special_cause(
-        p[observed],
+        values[observed],
         centre,
         lcl[observed],
         ucl[observed],
@@ -536,13 +652,126 @@ def p_chart(
     )
     point_type[observed] = point_types(direction, improvement)
     rule[observed] = observed_rule
+    return point_type, rule
 
+
+def p_chart_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
+    """Variation and assurance of a ``p_chart`` result, judged at its latest observed point."""
+    return _attribute_summary(result, "p", target)
+
+
+def _attribute_summary(result: pd.DataFrame, column: str, target: float | None) -> dict[str, Any]:
+    latest = _latest_observed(result, column)
+    improvement = _result_improvement(result)
+    variation, direction = variation_of(latest["point_type"], improvement)
+    return {
+        "variation": variation,
+        "variation_direction": direction,
+        "assurance": assurance(latest["lcl"], latest["ucl"], target, improvement),
+        "n_points": int(result[column].notna().sum()),
+        "latest_x": latest["x"],
+        "latest_value": float(latest[column]),
+        "centre": float(latest["centre"]),
+        "lcl": float(latest["lcl"]),
+        "ucl": float(latest["ucl"]),
+        "target": target,
+        "improvement": improvement,
+        "chart": result.attrs.get("chart"),
+    }
+
+
+# --- u-chart and c-chart
+
+
+def u_chart(
+    counts: Sequence[float] | np.ndarray | pd.Series,
+    exposures: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+    multiplier: float = 1,
+) -> pd.DataFrame:
+    """u-chart of counts per exposure (a rate, times ``multiplier``): centre, limits, point types."""
+    count = _as_float_array(counts, "counts")
+    exposure = _as_float_array(exposures, "exposures")
+    _check_improvement(improvement)
+    if len(count) != len(exposure):
+        raise ValueError(
+            f"counts and exposures differ in length ({len(count)} and {len(exposure)})"
+        )
+    if (
+        isinstance(multiplier, bool)
+        or not isinstance(multiplier, numbers.Real)
+        or not (math.isfinite(multiplier) and multiplier > 0)
+    ):
+        raise ValueError(f"multiplier must be a positive number, got {multiplier!r}")
+    _check_counts(count, "counts")
+    if (exposure[~np.isnan(exposure)] < 0).any():
+        raise ValueError("exposures must not be negative")
+    if ((exposure == 0) & (count > 0)).any():
+        raise ValueError("a count above 0 has an exposure of 0")
+    x = _x_axis(dates, len(count))
+    observed = ~np.isnan(count) & ~np.isnan(exposure) & (exposure > 0)
+
+    rate = np.full(len(count), np.nan)
+    rate[observed] = count[observed] / exposure[observed]
+    centre = count[observed].sum() / exposure[observed].sum() if observed.any() else math.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(observed, np.sqrt(centre / exposure), np.nan)
+    m = float(multiplier)
+    lcl, ucl = np.clip(centre - 3 * sigma, 0, None), centre + 3 * sigma
+    near_lcl, near_ucl = np.clip(centre - 2 * sigma, 0, None), centre + 2 * sigma
+    point_type, rule = _attribute_point_types(
+        rate, observed, centre, lcl, ucl, near_lcl, near_ucl, improvement
+    )
     result = pd.DataFrame(
         {
             "x": x,
-            "numerator": num,
-            "denominator": den,
-            "p": p,
+            "count": count,
+            "exposure": exposure,
+            "u": rate * m,
+            "centre": centre * m,
+            "sigma": sigma * m,
+            "lcl": lcl * m,
+            "ucl": ucl * m,
+            "near_lcl": near_lcl * m,
+            "near_ucl": near_ucl * m,
+            "point_type": point_type,
+            "rule": rule,
+        }
+    )
+    result.attrs.update({"chart": "u", "improvement": improvement, "multiplier": m})
+    return result
+
+
+def u_chart_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
+    """Variation and assurance of a ``u_chart`` result, judged at its latest observed point."""
+    return _attribute_summary(result, "u", target)
+
+
+def c_chart(
+    counts: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+) -> pd.DataFrame:
+    """c-chart of counts of events in equal opportunity: centre, limits and point types."""
+    count = _as_float_array(counts, "counts")
+    _check_improvement(improvement)
+    _check_counts(count, "counts")
+    x = _x_axis(dates, len(count))
+    observed = ~np.isnan(count)
+    centre = float(count[observed].mean()) if observed.any() else math.nan
+    sigma = np.where(observed, math.sqrt(centre) if observed.any() else math.nan, np.nan)
+    lcl, ucl = np.clip(centre - 3 * sigma, 0, None), centre + 3 * sigma
+    near_lcl, near_ucl = np.clip(centre - 2 * sigma, 0, None), centre + 2 * sigma
+    point_type, rule = _attribute_point_types(
+        count, observed, centre, lcl, ucl, near_lcl, near_ucl, improvement
+    )
+    result = pd.DataFrame(
+        {
+            "x": x,
+            "c": count,
             "centre": centre,
             "sigma": sigma,
             "lcl": lcl,
@@ -553,46 +782,65 @@ def p_chart(
             "rule": rule,
         }
     )
-    result.attrs.update({"chart": "p", "improvement": improvement})
+    result.attrs.update({"chart": "c", "improvement": improvement})
     return result
 
 
-def p_chart_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
-    """Variation and assurance of a ``p_chart`` result, judged at its latest observed point."""
-    latest = _latest_observed(result, "p")
-    improvement = _result_improvement(result)
-    variation, direction = variation_of(latest["point_type"], improvement)
-    return {
-        "variation": variation,
-        "variation_direction": direction,
-        "assurance": assurance(latest["lcl"], latest["ucl"], target, improvement),
-        "n_points": int(result["p"].notna().sum()),
-        "latest_x": latest["x"],
-        "latest_value": float(latest["p"]),
-        "centre": float(latest["centre"]),
-        "lcl": float(latest["lcl"]),
-        "ucl": float(latest["ucl"]),
-        "target": target,
-        "improvement": improvement,
-    }
+def c_chart_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
+    """Variation and assurance of a ``c_chart`` result, judged at its latest observed point."""
+    return _attribute_summary(result, "c", target)
+
+
+def _check_counts(count: np.ndarray, name: str) -> None:
+    present = count[~np.isnan(count)]
+    if (present < 0).any():
+        raise ValueError(f"{name} must not be negative")
 
 
 # --- Funnel plot
+
+
+def funnel_overdispersion(
+    numerators: Sequence[float] | np.ndarray | pd.Series,
+    denominators: Sequence[float] | np.ndarray | pd.Series,
+) -> dict[str, float]:
+    """Spiegelhalter's over-dispersion of a funnel: p0, phi (winsorised) and tau2 (additive)."""
+    num, den = _funnel_inputs(numerators, denominators)
+    p0 = float(num.sum() / den.sum())
+    k = len(num)
+    if k < 2 or p0 in (0.0, 1.0):
+        # One organisation, or every proportion 0 (or 1): nothing varies beyond the binomial.
+        return {"p0": p0, "phi": 0.0 if k else math.nan, "tau2": 0.0}
+    s2 = p0 * (1 - p0) / den
+    z = (num / den - p0) / np.sqrt(s2)
+    low, high = np.percentile(z, WINSORISE_PERCENTILES)
+    phi = float(np.mean(np.clip(z, low, high) ** 2))
+    w = 1 / s2
+    tau2 = max(0.0, float((k * phi - (k - 1)) / (w.sum() - (w**2).sum() / w.sum())))
+    return {"p0": p0, "phi": phi, "tau2": tau2}
 
 
 def funnel_limits(
     n: float | Sequence[float] | np.ndarray,
     p0: float,
     levels: Sequence[float] = FUNNEL_LEVELS,
+    *,
+    overdispersion: str = "none",
+    phi: float | None = None,
+    tau2: float | None = None,
 ) -> pd.DataFrame:
-    """Funnel limits for each n: columns n, p0, lower95, upper95, lower998, upper998 (by level)."""
+    """Funnel limits for each n: columns n, p0, lower95, upper95, lower998, upper998 (by level).
+
+    ``overdispersion`` is "none", "multiplicative" (needs ``phi``) or "additive" (needs ``tau2``),
+    as a ``funnel`` result's ``method``, ``phi`` and ``tau2`` give them.
+    """
     sizes = _as_float_array(np.atleast_1d(n), "n")
     if np.isnan(sizes).any() or (sizes <= 0).any():
         raise ValueError("n must be positive numbers")
     if _is_missing(p0) or not 0 <= p0 <= 1:
         raise ValueError(f"p0 must be a proportion between 0 and 1, got {p0!r}")
     result = pd.DataFrame({"n": sizes, "p0": float(p0)})
-    spread = np.sqrt(p0 * (1 - p0) / sizes)
+    spread = _adjusted_spread(sizes, float(p0), overdispersion, phi, tau2)
     for level in levels:
         if not 0 < level < 1:
             raise ValueError(f"levels must be between 0 and 1, got {level!r}")
@@ -607,27 +855,21 @@ def funnel(
     numerators: Sequence[float] | np.ndarray | pd.Series,
     denominators: Sequence[float] | np.ndarray | pd.Series,
     labels: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    overdispersion: str = "auto",
 ) -> pd.DataFrame:
-    """Each organisation's proportion against the system's, with its limits and where it falls."""
-    num = _as_float_array(numerators, "numerators")
-    den = _as_float_array(denominators, "denominators")
-    labels = list(labels)
-    if not len(num) == len(den) == len(labels):
-        raise ValueError(
-            "numerators, denominators and labels differ in length "
-            f"({len(num)}, {len(den)} and {len(labels)})"
-        )
-    if len(num) == 0:
-        raise ValueError("a funnel plot needs at least one organisation")
-    if np.isnan(num).any() or np.isnan(den).any():
-        raise ValueError("numerators and denominators must not be missing")
-    if (den <= 0).any():
-        raise ValueError("denominators must be positive")
-    if (num < 0).any() or (num > den).any():
-        raise ValueError("numerators must be between 0 and their denominator")
+    """Each organisation's proportion against the system's, with its limits and where it falls.
 
-    p0 = num.sum() / den.sum()
-    limits = funnel_limits(den, p0)
+    Limits are adjusted for over-dispersion (``"auto"``: additive when tau2 > 0); the columns
+    ``phi``, ``tau2`` and ``method`` say by how much and how.
+    """
+    _check_overdispersion(overdispersion, allow_auto=True)
+    labels = list(labels)
+    num, den = _funnel_inputs(numerators, denominators, labels)
+    spread = funnel_overdispersion(num, den)
+    p0, phi, tau2 = spread["p0"], spread["phi"], spread["tau2"]
+    method = _applied_method(overdispersion, phi, tau2)
+    limits = funnel_limits(den, p0, overdispersion=method, phi=phi, tau2=tau2)
     p = num / den
     outside = np.select(
         [
@@ -639,7 +881,7 @@ def funnel(
         ["above_998", "above_95", "below_998", "below_95"],
         default="within",
     )
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             "label": labels,
             "numerator": num,
@@ -651,18 +893,141 @@ def funnel(
             "lower998": limits["lower998"],
             "upper998": limits["upper998"],
             "outside": outside,
+            "phi": phi,
+            "tau2": tau2,
+            "method": method,
         }
     )
+    result.attrs.update(
+        {"overdispersion": overdispersion, "method": method, "phi": phi, "tau2": tau2}
+    )
+    return result
 
 
-def funnel_curve(p0: float, n_min: float, n_max: float, points: int = 100) -> pd.DataFrame:
+def funnel_curve(
+    p0: float,
+    n_min: float,
+    n_max: float,
+    points: int = 100,
+    *,
+    overdispersion: str = "none",
+    phi: float | None = None,
+    tau2: float | None = None,
+) -> pd.DataFrame:
     """Funnel limit lines from ``n_min`` to ``n_max``, for plotting (columns as funnel_limits)."""
     if not 0 < n_min < n_max:
         raise ValueError(f"need 0 < n_min < n_max, got n_min={n_min!r}, n_max={n_max!r}")
     if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 2:
         raise ValueError(f"points must be a whole number of at least 2, got {points!r}")
     # Geometric spacing: the limits change fastest at small n, where the points are needed.
-    return funnel_limits(np.geomspace(n_min, n_max, int(points)), p0)
+    return funnel_limits(
+        np.geomspace(n_min, n_max, int(points)),
+        p0,
+        overdispersion=overdispersion,
+        phi=phi,
+        tau2=tau2,
+    )
+
+
+def funnel_difference_test(
+    p1: float,
+    n1: float,
+    p2: float,
+    n2: float,
+    *,
+    p0: float,
+    overdispersion: str = "none",
+    phi: float | None = None,
+    tau2: float | None = None,
+) -> tuple[float, float]:
+    """z and two-sided p-value of p2 - p1 under a funnel's limits (binomial at p0, or adjusted).
+
+    With additive limits the difference of two organisations drawn from the system varies by
+    s1^2 + s2^2 + 2 tau^2; with multiplicative limits by phi (s1^2 + s2^2): only a difference
+    beyond the ordinary spread between organisations counts.
+    """
+    if not (n1 > 0 and n2 > 0):
+        return math.nan, math.nan
+    sizes = np.array([n1, n2], dtype=float)
+    spread = _adjusted_spread(sizes, float(p0), overdispersion, phi, tau2)
+    se = float(np.sqrt((spread**2).sum()))
+    if se == 0:
+        return (0.0, 1.0) if p1 == p2 else (math.inf, 0.0)
+    z = (p2 - p1) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+def funnel_method_label(method: str, phi: float | None = None, tau2: float | None = None) -> str:
+    """Plain-English name of a funnel's limits, for captions and text alternatives."""
+    _check_overdispersion(method, allow_auto=False)
+    if method == "multiplicative":
+        return (
+            "limits widened for over-dispersion (Spiegelhalter's multiplicative method, "
+            f"phi {phi:.2f})"
+        )
+    if method == "additive":
+        return (
+            "limits widened for over-dispersion (Spiegelhalter's additive random-effects method, "
+            f"phi {phi:.2f}, tau² {tau2:.2g})"
+        )
+    return "binomial limits, not adjusted for over-dispersion"
+
+
+def _funnel_inputs(
+    numerators: Any, denominators: Any, labels: list[Any] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    num = _as_float_array(numerators, "numerators")
+    den = _as_float_array(denominators, "denominators")
+    if labels is not None and not len(num) == len(den) == len(labels):
+        raise ValueError(
+            "numerators, denominators and labels differ in length "
+            f"({len(num)}, {len(den)} and {len(labels)})"
+        )
+    if len(num) != len(den):
+        raise ValueError(
+            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
+        )
+    if len(num) == 0:
+        raise ValueError("a funnel plot needs at least one organisation")
+    if np.isnan(num).any() or np.isnan(den).any():
+        raise ValueError("numerators and denominators must not be missing")
+    if (den <= 0).any():
+        raise ValueError("denominators must be positive")
+    if (num < 0).any() or (num > den).any():
+        raise ValueError("numerators must be between 0 and their denominator")
+    return num, den
+
+
+def _check_overdispersion(method: str, *, allow_auto: bool) -> None:
+    allowed = OVERDISPERSION_METHODS if allow_auto else OVERDISPERSION_METHODS[:-1]
+    if method not in allowed:
+        raise ValueError(f"overdispersion must be one of {', '.join(allowed)}; got {method!r}")
+
+
+def _applied_method(requested: str, phi: float, tau2: float) -> str:
+    """The adjustment the limits carry: "none" where the one asked for changes nothing."""
+    if requested == "multiplicative":
+        return "multiplicative" if phi > 1 else "none"
+    if requested in ("additive", "auto"):
+        return "additive" if tau2 > 0 else "none"
+    return "none"
+
+
+def _adjusted_spread(
+    sizes: np.ndarray, p0: float, method: str, phi: float | None, tau2: float | None
+) -> np.ndarray:
+    """Standard error of a proportion at each n under the given over-dispersion adjustment."""
+    _check_overdispersion(method, allow_auto=False)
+    s2 = p0 * (1 - p0) / sizes
+    if method == "multiplicative":
+        if _is_missing(phi) or phi < 0:
+            raise ValueError(f"multiplicative limits need phi, a number of at least 0; got {phi!r}")
+        return np.sqrt(s2 * max(float(phi), 1.0))
+    if method == "additive":
+        if _is_missing(tau2) or tau2 < 0:
+            raise ValueError(f"additive limits need tau2, a number of at least 0; got {tau2!r}")
+        return np.sqrt(s2 + float(tau2))
+    return np.sqrt(s2)
 
 
 # --- Argument handling

@@ -19,9 +19,32 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from impact_data.store.models import DataVersion, Setting
 
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "DEFAULT_SQLITE_PATH",
+    "MIGRATIONS_DIR",
+    "MIGRATION_LOCK_ID",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "alembic_config",
+    "bump_data_version",
+    "database_url",
+    "get_database",
+    "make_engine",
+]
+
 DEFAULT_SQLITE_PATH = Path(".impact") / "impact.db"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Held while migrating (and restoring): several replicas starting at once migrate one at a time.
+MIGRATION_LOCK_ID = 4242001
+# PostgreSQL connection pool per app process, and a statement timeout (0: none). See the
+# README, "Deploying for many users", for the numbers these defaults rest on.
+POOL_SIZE_ENV = "IMPACT_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "IMPACT_DB_MAX_OVERFLOW"
+STATEMENT_TIMEOUT_ENV = "IMPACT_DB_STATEMENT_TIMEOUT_MS"
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 20
 
 DEFAULT_SETTINGS: dict[str, object] = {
     # Groups with fewer than this many responses are suppressed (NHS trusts' rule of 11).
@@ -72,7 +95,36 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=_env_int(POOL_SIZE_ENV, DEFAULT_POOL_SIZE),
+        max_overflow=_env_int(MAX_OVERFLOW_ENV, DEFAULT_MAX_OVERFLOW),
+    )
+    timeout_ms = _env_int(STATEMENT_TIMEOUT_ENV, 0)
+    if timeout_ms > 0 and parsed.get_backend_name() == "postgresql":
+
+        def _set_timeout(dbapi_connection, _record) -> None:
+            # SET, not a connect option, so options already in the URL (search_path) stay.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {timeout_ms}")
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", _set_timeout)
+    return engine
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, found {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, found {value}")
+    return value
 
 
 class Database:
@@ -95,10 +147,13 @@ class Database:
         """Create or upgrade the schema to the latest Alembic revision."""
         from alembic import command
 
-        with self.engine.begin() as conn:
+        # On SQLite the migration takes the write lock up front (BEGIN IMMEDIATE): several
+        # processes starting at once on an empty file queue for it (busy_timeout) and each
+        # then sees the schema the first one created, instead of failing "database is locked".
+        with self.engine.execution_options(impact_write=True).begin() as conn:
             if self.dialect == "postgresql":
                 # Several app replicas may start at once: one migrates, the others wait.
-                conn.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+                conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -125,6 +180,14 @@ class Database:
         """The current data version; changes whenever any data is written."""
         with self.engine.connect() as conn:
             return conn.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar_one()
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the schema is at (None before the schema exists)."""
+        with self.engine.connect() as conn:
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:  # noqa: BLE001 - no alembic_version table: not set up yet
+                return None
 
     def get_setting(self, key: str) -> object:
         """A setting's value, or its default."""

@@ -24,8 +24,43 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "NAMING",
+    "ORG_CODE_TYPE",
+    "AuditEvent",
+    "Base",
+    "ColumnMapping",
+    "CultureMeasureVersion",
+    "DataVersion",
+    "ImpactSelfAssessment",
+    "Instrument",
+    "InstrumentItem",
+    "NssQuestionResult",
+    "NssRelease",
+    "NssValue",
+    "Organisation",
+    "PdsaCycle",
+    "PdsaMeasure",
+    "PdsaProject",
+    "PulseQuestion",
+    "PulseRespondent",
+    "ReadinessAnswer",
+    "ReadinessResponse",
+    "Setting",
+    "StaffSurveyResult",
+    "Upload",
+    "User",
+    "Visit",
+    "WorkshopAnswer",
+    "WorkshopIdea",
+    "WorkshopParticipant",
+    "WorkshopSession",
+    "WorkshopVote",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,6 +69,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Organisation codes up to 100 characters (migration 0007 widened them from 20).
+ORG_CODE_TYPE = String(100).with_variant(String(20), "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -63,16 +102,23 @@ class Upload(Base):
     org_codes: Mapped[list] = mapped_column(JSON, default=list)
     replaces_upload_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
-    # The same file twice for the same kind is a duplicate, even under concurrent uploads.
+    # The same file twice for the same kind is a duplicate, even under concurrent uploads,
+    # and one upload is replaced at most once (two people replacing it at once: one wins).
     # AUTOINCREMENT: an upload id is never reused after a delete, so "upload 7" stays unique.
-    __table_args__ = (UniqueConstraint("kind", "sha256"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("kind", "sha256"),
+        Index("uq_uploads_replaces", "replaces_upload_id", unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # Published codes can be long: merged CCGs are listed as e.g. 04Y/05D/05G/05Q/05V/05W.
+    # SQLite does not enforce a length, so its schema keeps the 20 it was created with.
+    org_code: Mapped[str] = mapped_column(ORG_CODE_TYPE, unique=True)
     org_name: Mapped[str] = mapped_column(String(300))
     org_type: Mapped[str] = mapped_column(String(40))
     system: Mapped[str | None] = mapped_column(String(200))
@@ -98,7 +144,20 @@ class StaffSurveyResult(Base):
     team: Mapped[str | None] = mapped_column(String(200))
     staff_group: Mapped[str | None] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_staff_survey_org_year_q", "org_id", "year", "question_code"),)
+    # The natural key is unique in the schema, so concurrent uploads of the same rows cannot
+    # both land; a blank team or staff group is one value ("" in the key), not many NULLs.
+    __table_args__ = (
+        Index("ix_staff_survey_org_year_q", "org_id", "year", "question_code"),
+        Index(
+            "uq_staff_survey_results_key",
+            "org_id",
+            "year",
+            "question_code",
+            text("coalesce(team, '')"),
+            text("coalesce(staff_group, '')"),
+            unique=True,
+        ),
+    )
 
 
 class PulseRespondent(Base):
@@ -147,6 +206,9 @@ class Instrument(Base):
     scale_min: Mapped[int] = mapped_column(SmallInteger, default=1)
     scale_max: Mapped[int] = mapped_column(SmallInteger, default=5)
     description: Mapped[str | None] = mapped_column(Text)
+    # The words of each scale point, one list per accepted label set:
+    # [{"name": "Strongly disagree ... Strongly agree", "words": [lowest, ..., highest]}].
+    labels: Mapped[list | None] = mapped_column(JSON)
 
 
 class InstrumentItem(Base):
@@ -159,6 +221,8 @@ class InstrumentItem(Base):
     subscale: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(SmallInteger)
+    # The item's code in another published numbering (ORIC's c1 is OR2 in Shea et al. 2014).
+    alias: Mapped[str | None] = mapped_column(String(40))
 
 
 class ReadinessResponse(Base):
@@ -206,6 +270,12 @@ class ImpactSelfAssessment(Base):
     level: Mapped[int] = mapped_column(SmallInteger)
     evidence: Mapped[str | None] = mapped_column(Text)
     next_step: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "uq_impact_self_assessments_key", "org_id", "assessment_date", "component", unique=True
+        ),
+    )
 
 
 class PdsaProject(Base):
@@ -260,6 +330,8 @@ class PdsaMeasure(Base):
     value: Mapped[float] = mapped_column(Float)
     numerator: Mapped[float | None] = mapped_column(Float)
     denominator: Mapped[float | None] = mapped_column(Float)
+    # What a count is per (bed days, patient days, opportunities), for a u-chart.
+    exposure: Mapped[float | None] = mapped_column(Float)
     note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("project_id", "date"),)
@@ -278,6 +350,10 @@ class Visit(Base):
     lived_experience_partners: Mapped[int | None] = mapped_column(Integer)
     learning: Mapped[str | None] = mapped_column(Text)
 
+    __table_args__ = (
+        Index("uq_visits_key", "from_org_id", "to_org_id", "visit_date", unique=True),
+    )
+
 
 class ColumnMapping(Base):
     """A header a user mapped by hand, remembered for their organisation and upload kind."""
@@ -285,7 +361,7 @@ class ColumnMapping(Base):
     __tablename__ = "column_mappings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_code: Mapped[str] = mapped_column(String(20), default="")
+    org_code: Mapped[str] = mapped_column(ORG_CODE_TYPE, default="")
     kind: Mapped[str] = mapped_column(String(40))
     table_name: Mapped[str] = mapped_column(String(40))
     source_header: Mapped[str] = mapped_column(String(300))
@@ -364,6 +440,8 @@ class NssValue(Base):
     value: Mapped[float | None] = mapped_column(Float)
     n: Mapped[int | None] = mapped_column(Integer)
     benchmark_group: Mapped[str | None] = mapped_column(String(200))
+    # Questions: False when the value is the % choosing an unfavourable answer (q11c, q26a).
+    higher_is_better: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (Index("ix_nss_values_org_metric_year", "org_id", "metric_code", "year"),)
 
@@ -386,7 +464,17 @@ class NssQuestionResult(Base):
     pct_neither: Mapped[float | None] = mapped_column(Float)
     pct_agree: Mapped[float | None] = mapped_column(Float)
     pct_strongly_agree: Mapped[float | None] = mapped_column(Float)
+    # The % choosing the question's reported option (Agree / Strongly agree, Often / Always,
+    # Yes, at least once ...), as the national reports give it.
     positive_pct: Mapped[float | None] = mapped_column(Float)
+    # agree | frequency | satisfaction | yes_no | count
+    answer_scale: Mapped[str | None] = mapped_column(String(20))
+    reported_option: Mapped[str | None] = mapped_column(String(200))
+    higher_is_better: Mapped[bool | None] = mapped_column(Boolean)
+    # The % with a favourable answer: positive_pct, or 100 - it where lower is better.
+    favourable_pct: Mapped[float | None] = mapped_column(Float)
+    # Every answer option's %: {"Never": 12.0, "1-2": 30.5, ...}.
+    distribution: Mapped[dict | None] = mapped_column(JSON)
 
 
 class WorkshopSession(Base):
@@ -406,6 +494,8 @@ class WorkshopSession(Base):
     scale_max: Mapped[int] = mapped_column(SmallInteger, default=5)
     status: Mapped[str] = mapped_column(String(10), default="open")
     show_results: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Live results appear only once at least this many people have answered.
+    min_answers: Mapped[int] = mapped_column(SmallInteger, default=3, server_default="3")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -416,12 +506,15 @@ class WorkshopParticipant(Base):
     """Someone who joined a session: known only by a random token, never by name."""
 
     __tablename__ = "workshop_participants"
+    # One ballot per browser: the same device joining again gets its own ballot back.
+    __table_args__ = (UniqueConstraint("session_id", "device"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
         ForeignKey("workshop_sessions.id", ondelete="CASCADE"), index=True
     )
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    device: Mapped[str | None] = mapped_column(String(64))  # sha256 of the browser's device id
     joined_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -471,9 +564,14 @@ class User(Base):
     """Someone who signs in: their role and, for team members, their organisations."""
 
     __tablename__ = "users"
+    # Someone is who their sign-in provider says: issuer + subject (never a changeable claim).
+    # `email` holds only an address the provider verified, or one an admin invited.
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(255))
     name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(
         String(20)

@@ -6,6 +6,20 @@ from impact_data.access import Viewer, require_admin
 from impact_data.store.db import Database
 from impact_data.users import record
 
+__all__ = [
+    "CULTURE_TARGET_SETTING",
+    "MAX_THRESHOLD",
+    "MIN_THRESHOLD",
+    "culture_target",
+    "set_culture_target",
+    "set_suppression_threshold",
+    "suppression_rule",
+]
+
+# The system's target for the monthly culture measure, in % favourable (none unless set): with
+# it, the Overview shows the assurance icon beside the culture variation icon.
+CULTURE_TARGET_SETTING = "culture_target_pct"
+
 MIN_THRESHOLD = 1
 MAX_THRESHOLD = 100
 
@@ -18,6 +32,31 @@ def set_suppression_threshold(db: Database, viewer: Viewer, threshold: int) -> N
     before = db.suppression_threshold()
     db.set_setting("suppression_threshold", threshold)
     record(db, viewer, "setting_changed", {"suppression_threshold": [before, threshold]})
+
+
+def culture_target(db: Database) -> float | None:
+    """The monthly culture measure's target (% favourable), or None when none is set."""
+    value = db.get_setting(CULTURE_TARGET_SETTING)
+    try:
+        target = float(value)
+    except (TypeError, ValueError):
+        return None
+    return target if 0 <= target <= 100 else None
+
+
+def set_culture_target(db: Database, viewer: Viewer, target_pct: float | None) -> None:
+    """Set the monthly culture measure's target in % favourable, or clear it with None."""
+    require_admin(viewer, "change the culture target")
+    if target_pct is not None:
+        try:
+            target_pct = float(target_pct)
+        except (TypeError, ValueError):
+            raise ValueError(f"the target must be a % from 0 to 100, got {target_pct!r}") from None
+        if not 0 <= target_pct <= 100:
+            raise ValueError(f"the target must be a % from 0 to 100, got {target_pct:g}")
+    before = culture_target(db)
+    db.set_setting(CULTURE_TARGET_SETTING, target_pct)
+    record(db, viewer, "setting_changed", {CULTURE_TARGET_SETTING: [before, target_pct]})
 
 
 def suppression_rule(db: Database) -> str:

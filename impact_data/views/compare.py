@@ -10,7 +10,10 @@ What can be compared (a `Measure`):
   People Promise and theme scores (0-10).
 
 Proportions are compared on a funnel plot (`spc.funnel`: the system's pooled proportion with 95%
-and 99.8% limits that narrow as responses grow); means with their 95% intervals, sorted (a
+and 99.8% limits that narrow as responses grow, by default widened for over-dispersion as
+Spiegelhalter (2005) describes: with thousands of responses per organisation, real differences
+between organisations dwarf binomial noise, and unadjusted limits would call half of them
+outliers; an analyst can ask for unadjusted limits); means with their 95% intervals, sorted (a
 caterpillar plot). Either can be limited to a peer group (the national benchmarking group where
 known, otherwise the one the organisation type belongs to), so like is compared with like.
 
@@ -39,33 +42,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sqlalchemy import and_, case, exists, func, select
 
 from impact_data.access import Viewer, requires_access
-from impact_data.ingest import UploadRefused, UploadResult, commit_upload, prepare_upload
+from impact_data.ingest import UploadRefused, UploadResult
 from impact_data.ingest.national import org_type_for_group
 from impact_data.ingest.problems import Problem
+from impact_data.ingest.uploads import commit_file, prepare_file
 from impact_data.measures import culture, national, queries, readiness
 from impact_data.stats import spc
+from impact_data.stats.intervals import Z95, difference_test, two_proportion_test, wilson_interval
 from impact_data.store.db import Database
-from impact_data.store.models import (
-    Instrument,
-    InstrumentItem,
-    NssQuestionResult,
-    NssValue,
-    PulseRespondent,
-    ReadinessAnswer,
-    ReadinessResponse,
-    StaffSurveyResult,
-)
-from impact_data.store.sql import ORG, month_start
 from impact_data.views.culture import period_label
 from impact_data.views.overview import ORG_TYPE_SHORT, VARIATION_GLYPHS, format_date
 from impact_data.views.pdsa import entry_csv
 
 OVERALL = "Overall"
 ALPHA = 0.05
-Z95 = 1.959964
 # Fewest points for an SPC icon (DOMAIN.md: under about 12 points say "not enough data").
 MIN_TREND_POINTS = 12
 NSS_SCORE_SD_SETTING = "nss_score_sd"
@@ -91,6 +83,14 @@ PEER_GROUP_OF_TYPE = {
     "other": "Other organisations",
 }
 ALL_ORGANISATIONS = "All organisations in the system"
+
+# How a funnel's limits are drawn: the analyst's choice on the Compare page (spc.funnel's
+# ``overdispersion``). "auto" (the default) widens them where organisations vary beyond chance.
+OVERDISPERSION_CHOICES = {
+    "auto": "Adjusted for over-dispersion (recommended)",
+    "multiplicative": "Adjusted: multiplicative (phi)",
+    "none": "Unadjusted (binomial limits)",
+}
 
 POSITIONS = {
     "above_998": "Above the 99.8% limit",
@@ -251,35 +251,17 @@ def _version(db: Database, version: int | None) -> culture.MeasureVersion:
 
 
 def has_culture_data(db: Database, source: str) -> bool:
-    if source == "staff_survey":
-        query = select(exists().where(StaffSurveyResult.positive_pct.is_not(None)))
-    elif source == "pulse":
-        query = select(exists().where(PulseRespondent.upload_id.is_not(None)))
-    else:
-        query = select(
-            exists().where(NssValue.metric_type == "question")
-            | exists().where(NssQuestionResult.positive_pct.is_not(None))
-        )
-    with db.connect() as conn:
-        return bool(conn.execute(query).scalar())
+    """Whether any results of a culture source are loaded (see `culture.has_results`)."""
+    return culture.has_results(db, source)
 
 
 def _instruments_used(db: Database) -> set[str]:
-    with db.connect() as conn:
-        return set(conn.execute(select(ReadinessResponse.instrument_code).distinct()).scalars())
+    return set(readiness.readiness_checks(db, Viewer.local())["instrument_code"])
 
 
 def national_score_codes(db: Database) -> list[str]:
-    with db.connect() as conn:
-        codes = set(
-            conn.execute(
-                select(NssValue.metric_code)
-                .where(NssValue.metric_type.in_(NATIONAL_SCORE_TYPES))
-                .distinct()
-            ).scalars()
-        )
-    known = [c for c in national.METRIC_NAMES if c in codes]
-    return known + sorted(codes - set(known))
+    """Codes of the national scores loaded (see `national.score_codes`)."""
+    return national.score_codes(db, NATIONAL_SCORE_TYPES)
 
 
 # --- organisations and peer groups ------------------------------------------------------
@@ -458,7 +440,7 @@ def _proportion_stats(frame: pd.DataFrame, numerator: pd.Series) -> pd.DataFrame
     with np.errstate(divide="ignore", invalid="ignore"):
         p = num / den
         frame["se"] = 100 * np.sqrt(p * (1 - p) / den)
-    low, high = culture.wilson_interval(num, den)
+    low, high = wilson_interval(num, den)
     frame["value"] = 100 * p
     frame["ci_low"], frame["ci_high"] = 100 * low, 100 * high
     return frame
@@ -469,12 +451,13 @@ def _finish_series(frame: pd.DataFrame) -> pd.DataFrame:
     frame["period_label"] = [period_label(p) for p in frame["period"]]
     frame["period_date"] = pd.to_datetime([_period_date(p) for p in frame["period"]])
     frame["suppressed"] = frame["suppressed"].astype(bool)
-    for col in ("numerator", "denominator", "value", "ci_low", "ci_high", "se", "n"):
+    numbers = ("numerator", "denominator", "value", "ci_low", "ci_high", "se", "n")
+    for col in numbers:
         if col not in frame:
             frame[col] = np.nan
         frame[col] = frame[col].astype(float)
     hidden = frame["suppressed"]
-    for col in ("numerator", "denominator", "value", "ci_low", "ci_high", "se", "n"):
+    for col in numbers:
         frame.loc[hidden, col] = np.nan
     return frame[SERIES_COLUMNS].sort_values(["org_code", "period_date"]).reset_index(drop=True)
 
@@ -487,129 +470,51 @@ def _period_date(period: object) -> pd.Timestamp:
     return pd.Timestamp(year=int(period), month=1, day=1)
 
 
-def _readiness_groups(db: Database, measure: Measure) -> pd.DataFrame:
-    """Per organisation, team, programme and round (month): respondents, the sum and sum of
-    squares of their subscale scores, and how many agree (aggregated in the database)."""
-    r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
-    round_of = month_start(db, r.assessment_date)
-    per_person = (
-        select(
-            r.org_id,
-            r.team,
-            r.programme,
-            round_of.label("round"),
-            func.avg(a.value * 1.0).label("score"),
-        )
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(i, and_(i.instrument_code == r.instrument_code, i.item_code == a.item_code))
-        .where(r.instrument_code == measure.source, i.subscale == measure.name)
-        .group_by(r.upload_id, r.row_no, r.org_id, r.team, r.programme, round_of)
-        .subquery()
-    )
-    p = per_person
-    agree_from = _agree_from(db, measure)
-    keys = [ORG.c.org_code, p.c.team, p.c.programme, p.c.round]
-    query = (
-        select(
-            *keys,
-            func.count().label("n"),
-            func.sum(p.c.score).label("total"),
-            func.sum(p.c.score * p.c.score).label("total_sq"),
-            # A small tolerance: a mean of whole numbers is compared after float division.
-            func.sum(case((p.c.score >= agree_from - 1e-9, 1), else_=0)).label("agreeing"),
-        )
-        .select_from(p)
-        .join(ORG, ORG.c.id == p.c.org_id)
-        .group_by(*keys)
-    )
-    with db.connect() as conn:
-        result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if frame.empty:
-        return frame
-    for col in ("team", "programme"):
-        frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
-    frame["round"] = pd.to_datetime(frame["round"]).dt.date
-    for col in ("n", "total", "total_sq", "agreeing"):
-        frame[col] = frame[col].astype(float)
+def _readiness_series(pooled: pd.DataFrame, keys: list[str], measure: Measure) -> pd.DataFrame:
+    """Series rows from `readiness.readiness_pooled`: the share agreeing (a proportion) or the
+    mean with its t-based 95% interval; an organisation with no publishable team suppressed."""
+    frame = pooled[[*keys, "n", "mean", "sd", "agreeing", "suppressed"]].copy()
+    frame["n"] = frame["n"].astype(float)
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    if measure.is_proportion:
+        return _proportion_stats(frame, frame["agreeing"].astype(float))
+    n = frame["n"]
+    mean = frame["mean"].astype(float)
+    se = frame["sd"].astype(float) / np.sqrt(n)
+    tcrit = stats.t.ppf(0.975, np.maximum(n.fillna(2) - 1, 1))
+    frame["value"] = mean
+    frame["se"] = se
+    frame["ci_low"] = mean - tcrit * se
+    frame["ci_high"] = mean + tcrit * se
     return frame
 
 
-def _agree_from(db: Database, measure: Measure) -> float:
-    """The subscale mean from which a person counts as agreeing (4 on a 1-5 scale)."""
-    with db.connect() as conn:
-        row = conn.execute(
-            select(Instrument.scale_min, Instrument.scale_max).where(
-                Instrument.code == measure.source
-            )
-        ).first()
-    low, high = (1, 5) if row is None else (row[0], row[1])
-    return low + readiness.LEVEL_HIGH * (high - low)
-
-
-def _pool_readiness(groups: pd.DataFrame, by: list[str], measure: Measure) -> pd.DataFrame:
-    """Pool team checks per `by`: the mean and share agreeing of everyone in them."""
-    pooled = groups.groupby(by, as_index=False)[["n", "total", "total_sq", "agreeing"]].sum()
-    if measure.is_proportion:
-        return _proportion_stats(pooled, pooled["agreeing"])
-    n = pooled["n"]
-    mean = pooled["total"] / n
-    variance = ((pooled["total_sq"] - n * mean**2) / (n - 1)).clip(lower=0)
-    se = np.sqrt(variance.where(n > 1)) / np.sqrt(n)
-    tcrit = stats.t.ppf(0.975, np.maximum(n - 1, 1))
-    pooled["value"] = mean
-    pooled["se"] = se
-    pooled["ci_low"] = mean - tcrit * se
-    pooled["ci_high"] = mean + tcrit * se
-    return pooled
-
-
 def _readiness_figures(db: Database, viewer: Viewer, measure: Measure) -> _Figures:
-    """Per organisation and round, and at each organisation's latest check: team checks with
-    at least the threshold of responses pooled; an organisation (or round) whose checks are all
-    too small is suppressed."""
-    groups = _readiness_groups(db, measure)
-    if groups.empty:
+    """Per organisation and round, and at each organisation's latest check: the readiness
+    figure of the Overview and the board pack (`readiness.readiness_pooled`, which pools only
+    the team checks published on their own); an organisation with none is suppressed."""
+    args = {"instrument_code": measure.source, "subscales": [measure.name]}
+    rounds = readiness.readiness_pooled(db, viewer, latest=False, **args)
+    latest = readiness.readiness_pooled(db, viewer, latest=True, **args)
+    if rounds.empty:
         return _Figures(_empty_series(), _empty_series())
-    threshold = db.suppression_threshold()
-    groups = groups.rename(columns={"round": "period"})
-    every_round = groups[["org_code", "period"]].drop_duplicates()
-    shown = groups[groups["n"] >= threshold]
-    pooled = _pool_readiness(shown, ["org_code", "period"], measure) if len(shown) else None
-    by_round = _suppressed_unless_pooled(every_round, pooled)
-    # Each team's most recent check (per programme), then leave the small ones out.
-    newest = groups.groupby(["org_code", "team", "programme"])["period"].transform("max")
-    latest = groups[groups["period"] == newest]
-    latest_shown = latest[latest["n"] >= threshold]
-    pooled_latest = (
-        _pool_readiness(latest_shown, ["org_code"], measure) if len(latest_shown) else None
+    by_round = _finish_series(
+        _readiness_series(
+            rounds.rename(columns={"round": "period"}), ["org_code", "period"], measure
+        )
     )
-    when = latest_shown.groupby("org_code")["period"].max()
-    when_any = latest.groupby("org_code")["period"].max()
-    orgs = pd.DataFrame({"org_code": sorted(set(groups["org_code"]))})
-    orgs["period"] = [when.get(c, when_any.get(c)) for c in orgs["org_code"]]
-    latest_frame = _suppressed_unless_pooled(
-        orgs, None if pooled_latest is None else pooled_latest.assign(period=None), ["org_code"]
-    )
+    latest_frame = _readiness_series(latest, ["org_code"], measure)
+    # The round of each organisation's newest pooled check (its newest check if none is).
+    newest = rounds.groupby("org_code")["round"].max()
+    latest_frame["period"] = [
+        when if when is not None else newest.get(code)
+        for code, when in zip(latest["org_code"], latest["latest_round"], strict=True)
+    ]
+    latest_frame = _finish_series(latest_frame)
     latest_frame["period_label"] = [
         f"latest check ({label})" for label in latest_frame["period_label"]
     ]
     return _Figures(by_round, latest_frame)
-
-
-def _suppressed_unless_pooled(
-    keys: pd.DataFrame, pooled: pd.DataFrame | None, on: list[str] | None = None
-) -> pd.DataFrame:
-    """Every key row: its pooled figures, or suppressed when nothing could be pooled."""
-    on = on or list(keys.columns)
-    if pooled is None:
-        frame = keys.assign(suppressed=True)
-    else:
-        figures = pooled.drop(columns=[c for c in pooled.columns if c in keys and c not in on])
-        frame = keys.merge(figures, on=on, how="left")
-        frame["suppressed"] = frame["value"].isna()
-    return _finish_series(frame)
 
 
 def nss_score_sd(db: Database, viewer: Viewer | None = None) -> float:
@@ -766,27 +671,43 @@ def funnel_frame(
     period: object = None,
     peer_group: str | None = None,
     version: int | None = None,
+    overdispersion: str = "auto",
 ) -> pd.DataFrame:
     """A funnel plot of a proportion across organisations: each organisation's % against its
     responses, the system's pooled % and its 95% / 99.8% limits at that number of responses.
 
     Values are percentages; `outside` is spc.funnel's category (or "suppressed"), `position`
-    the same in words. attrs: measure, unit, period_label, peer_group, system_value, threshold.
+    the same in words. attrs: measure, unit, period_label, peer_group, system_value, threshold,
+    and the limits' adjustment: overdispersion (asked for), method (applied), phi, tau2.
     """
     if not measure.is_proportion:
         raise ValueError("a funnel plot compares proportions; compare means with intervals")
     comp = comparison(db, viewer, measure, period=period, peer_group=peer_group, version=version)
-    return _funnel_from(comp, db.suppression_threshold())
+    return _funnel_from(comp, db.suppression_threshold(), overdispersion)
 
 
-def _funnel_from(comp: pd.DataFrame, threshold: int) -> pd.DataFrame:
+def _funnel_from(comp: pd.DataFrame, threshold: int, overdispersion: str = "auto") -> pd.DataFrame:
     usable = ~comp["suppressed"] & (comp["denominator"] > 0)
     shown = comp[usable]
     hidden = comp[~usable]
-    attrs = {**comp.attrs, "threshold": threshold, "system_value": math.nan}
+    attrs = {
+        **comp.attrs,
+        "threshold": threshold,
+        "system_value": math.nan,
+        "overdispersion": overdispersion,
+        "method": "none",
+        "phi": math.nan,
+        "tau2": math.nan,
+    }
     parts = []
     if not shown.empty:
-        funnel = spc.funnel(shown["numerator"], shown["denominator"], shown["org_code"])
+        funnel = spc.funnel(
+            shown["numerator"],
+            shown["denominator"],
+            shown["org_code"],
+            overdispersion=overdispersion,
+        )
+        attrs.update({k: funnel.attrs[k] for k in ("method", "phi", "tau2")})
         frame = shown.reset_index(drop=True).copy()
         frame["system_value"] = 100 * funnel["p0"].to_numpy()
         for col in ("lower95", "upper95", "lower998", "upper998"):
@@ -822,7 +743,16 @@ def funnel_lines(funnel: pd.DataFrame, points: int = 80) -> pd.DataFrame:
     n_min = max(min(float(shown["n"].min()) * 0.6, n_max / 50), 2.0)
     if not n_min < n_max:
         n_min = n_max / 2
-    curve = spc.funnel_curve(p0, n_min, n_max, points=points)
+    # The same adjustment as the points' flags, so that the drawn limits and the flags agree.
+    curve = spc.funnel_curve(
+        p0,
+        n_min,
+        n_max,
+        points=points,
+        overdispersion=funnel.attrs.get("method", "none"),
+        phi=funnel.attrs.get("phi"),
+        tau2=funnel.attrs.get("tau2"),
+    )
     parts = [
         pd.DataFrame({"n": curve["n"], "value": 100 * p0, "line": "System value", "side": "centre"})
     ]
@@ -876,6 +806,7 @@ def funnel_text(funnel: pd.DataFrame, *, highlight: str | None = None) -> str:
             text.append(f"{_count(len(names), 'organisation')} {words}: {', '.join(names)}.")
     within = int((shown["outside"] == "within").sum())
     text.append(f"{_count(within, 'organisation')} within the limits.")
+    text.append(funnel_method_text(funnel))
     if highlight is not None:
         row = funnel[funnel["org_code"] == highlight]
         if not row.empty:
@@ -890,6 +821,30 @@ def funnel_text(funnel: pd.DataFrame, *, highlight: str | None = None) -> str:
     if hidden:
         text.append(f"{_count(hidden, 'organisation')} suppressed (too few responses), not drawn.")
     return " ".join(text)
+
+
+def funnel_method_text(funnel: pd.DataFrame) -> str:
+    """One sentence naming how a funnel's limits were drawn (for its caption and text)."""
+    attrs = funnel.attrs
+    method, asked = attrs.get("method", "none"), attrs.get("overdispersion", "none")
+    phi, tau2 = attrs.get("phi", math.nan), attrs.get("tau2", math.nan)
+    if method != "none":
+        return (
+            f"Limits {spc.funnel_method_label(method, phi, tau2).removeprefix('limits ')}: "
+            "the organisations vary more than chance alone would make them, so only those "
+            "beyond that ordinary spread are flagged."
+        )
+    if asked == "none":
+        phi_note = "" if pd.isna(phi) else f" (over-dispersion phi {phi:.2f})"
+        return (
+            f"Limits: {spc.funnel_method_label('none')}, as chosen{phi_note}; with large "
+            "numbers of responses these limits flag real but ordinary differences."
+        )
+    phi_note = "" if pd.isna(phi) else f" (phi {phi:.2f})"
+    return (
+        f"Limits: {spc.funnel_method_label('none')}: the organisations vary no more than chance "
+        f"would make them{phi_note}, so no adjustment is needed."
+    )
 
 
 # --- means with intervals (caterpillar) -------------------------------------------------
@@ -1068,7 +1023,15 @@ def _org_trend(group: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     visible = group[shown]
     if points >= MIN_TREND_POINTS:
         improvement = "increase"
-        if measure.is_proportion:
+        if measure.family == "culture":
+            # The culture measure's own chart, as on the Culture page and the Overview.
+            chart = culture.monthly_chart(
+                visible.rename(columns={"value": "score", "n": "responses"})
+            )
+            summary = spc.p_chart_summary(chart)
+            scale = 100.0
+            limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
+        elif measure.is_proportion:
             chart = spc.p_chart(
                 visible["numerator"], visible["denominator"], improvement=improvement
             )
@@ -1219,11 +1182,14 @@ def learn_from(
     period: object = None,
     version: int | None = None,
     alpha: float = ALPHA,
+    overdispersion: str = "auto",
 ) -> pd.DataFrame:
     """Organisations significantly better than `org_code` on a measure, same type first.
 
-    Better means higher, with a two-sided test below `alpha`: a two-proportion z-test for
-    proportions, a z-test on the difference of means otherwise. Each row has the evidence
+    Better means higher, with a two-sided test below `alpha`: for proportions a z-test under
+    the funnel plot's limits (by default adjusted for over-dispersion, so a difference must
+    exceed the ordinary spread between organisations; with `overdispersion="none"` the
+    two-proportion z-test), a z-test on the difference of means otherwise. Each row has the evidence
     (figure, 95% interval, responses, trend and its SPC icon) and the learning visits already
     recorded between the two. attrs["note"] says why the list is empty when it is.
     """
@@ -1245,14 +1211,20 @@ def learn_from(
         )
         return out
     candidates = comp[(comp["org_code"] != org_code) & ~comp["suppressed"]].copy()
-    tests = [_better_test(chosen, peer, measure) for _, peer in candidates.iterrows()]
+    limits = _funnel_from(comp, 0, overdispersion).attrs if measure.is_proportion else {}
+    out.attrs.update({k: limits[k] for k in ("overdispersion", "method", "phi", "tau2") if limits})
+    tests = [_better_test(chosen, peer, measure, limits) for _, peer in candidates.iterrows()]
     candidates["difference"] = candidates["value"] - float(chosen["value"])
     candidates["p_value"] = [p for p in tests]
     better = candidates[(candidates["difference"] > 0) & (candidates["p_value"] < alpha)].copy()
+    basis = _learn_basis(out.attrs)
+    adjusted = out.attrs.get("method") not in (None, "none")
     if better.empty:
         out.attrs["note"] = (
             f"No organisation is significantly better than {org_name} on this measure "
-            f"(two-sided test at {alpha:.0%}): differences are within what chance would give."
+            f"(two-sided test at {alpha:.0%}): differences are within what chance would give"
+            f"{' and the ordinary spread between organisations' if adjusted else ''}."
+            f"{basis}"
         )
         return out
     better["chosen_value"] = float(chosen["value"])
@@ -1279,22 +1251,49 @@ def learn_from(
     result.attrs.update(out.attrs)
     result.attrs["note"] = (
         f"{_count(len(result), 'organisation')} significantly better than {org_name}; "
-        "those of the same type first."
+        f"those of the same type first.{basis}"
     )
     return result
 
 
-def _better_test(chosen: pd.Series, peer: pd.Series, measure: Measure) -> float:
+def _learn_basis(attrs: dict[str, Any]) -> str:
+    """How a proportion was tested, for the note under "who could we learn from"."""
+    method = attrs.get("method")
+    if method is None:
+        return ""
+    if method == "none":
+        return " Tested with binomial variation only, not adjusted for over-dispersion."
+    label = spc.funnel_method_label(method, attrs["phi"], attrs["tau2"])
+    return (
+        f" Tested against the funnel plot's {label}: a difference must exceed the ordinary "
+        "spread between organisations."
+    )
+
+
+def _better_test(
+    chosen: pd.Series, peer: pd.Series, measure: Measure, limits: dict[str, Any]
+) -> float:
     """Two-sided p-value of the difference between the chosen organisation and a peer."""
-    if measure.is_proportion:
-        _, p = culture.two_proportion_test(
+    if measure.is_proportion and limits.get("method", "none") != "none":
+        _, p = spc.funnel_difference_test(
+            float(chosen["numerator"]) / float(chosen["denominator"]),
+            float(chosen["denominator"]),
+            float(peer["numerator"]) / float(peer["denominator"]),
+            float(peer["denominator"]),
+            p0=limits["system_value"] / 100,
+            overdispersion=limits["method"],
+            phi=limits["phi"],
+            tau2=limits["tau2"],
+        )
+    elif measure.is_proportion:
+        _, p = two_proportion_test(
             float(chosen["numerator"]) / float(chosen["denominator"]),
             float(chosen["denominator"]),
             float(peer["numerator"]) / float(peer["denominator"]),
             float(peer["denominator"]),
         )
     else:
-        _, p = culture.difference_test(
+        _, p = difference_test(
             float(chosen["value"]), float(chosen["se"]), float(peer["value"]), float(peer["se"])
         )
     return 1.0 if p is None or math.isnan(p) else float(p)
@@ -1422,7 +1421,9 @@ def record_visit(
     data = entry_csv(VISIT_FIELDS, row, title)
     slug = "-".join(re.sub(r"[^A-Za-z0-9]+", "", c) or "unknown" for c in codes)
     when = visit_date.isoformat() if isinstance(visit_date, dt.date) else "undated"
-    prepared = prepare_upload(db, data, f"learning visit {slug} {when}.csv", "visits")
+    prepared, _remembered = prepare_file(
+        db, data, f"learning visit {slug} {when}.csv", "visits", viewer=viewer
+    )
     if not prepared.ok:
         problems = [
             replace(p, column="visit_date") if p.category == "already_loaded" else p
@@ -1433,7 +1434,7 @@ def record_visit(
             problems,
         )
     try:
-        return commit_upload(db, prepared, uploaded_by=viewer.user, viewer=viewer)
+        return commit_file(db, prepared, viewer=viewer)
     except VisitRefused:
         raise
     except UploadRefused as exc:
@@ -1797,6 +1798,10 @@ def _as_date(value: object) -> dt.date | None:
 
 __all__ = [
     "ALL_ORGANISATIONS",
+    "OVERDISPERSION_CHOICES",
+    "default_trend_index",
+    "nss_score_sd",
+    "organisation_names",
     "Measure",
     "VisitRefused",
     "caterpillar_frame",

@@ -1,9 +1,10 @@
 """The culture measure, shaped for the Culture page: one table behind each chart, ready to draw.
 
-Scores come from `impact_data.measures.culture` (primary and secondary suppression already applied, so a
-hidden figure is NaN before it gets here). The answer distribution of pulse respondents is
-aggregated here in SQL and then suppressed the same way; its months are only those already
-visible month by month, so a hidden month cannot be worked out from a total over months.
+Scores come from `impact_data.measures.culture` (the one disclosure rule already applied, so a
+hidden figure is NaN before it gets here). The answer distribution of pulse respondents (counted
+by `culture.pulse_answer_counts`) is suppressed here by the same rule; its months are only those
+already visible month by month, so a hidden month cannot be worked out from a total over months.
+No SQL here: views assemble and word.
 Everything returned carries the measure version it was computed with (`attrs["measure"]`), and
 the tables for download write "suppressed" where a figure is hidden, never 0 or a blank.
 """
@@ -17,15 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 from impact_data.access import Viewer, requires_access
 from impact_data.measures import culture, queries
 from impact_data.measures.culture import MeasureVersion
 from impact_data.stats import spc
+from impact_data.stats.disclosure import suppress
 from impact_data.store.db import Database
-from impact_data.store.models import PulseQuestion, PulseRespondent
-from impact_data.store.sql import ORG, month_start
 
 SUPPRESSED = "suppressed"
 OVERALL = "Overall"
@@ -160,7 +159,6 @@ def _decorate(
     threshold: int,
     version: MeasureVersion,
 ) -> dict[str, pd.DataFrame]:
-    frames = _name_secondary_combinations(frames)
     out = {}
     for key, frame in frames.items():
         attrs = dict(frame.attrs)
@@ -176,39 +174,6 @@ def _decorate(
             questions=[q.code for d in version.definition.dimensions for q in d.questions],
         )
         out[key] = frame
-    return out
-
-
-def _name_secondary_combinations(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """A dimension (or overall) with no question left to show because its questions were
-    hidden to protect a smaller group is hidden for that reason too, not for "too few"."""
-    questions = frames["questions"]
-    group = [c for c in ("team", "staff_group") if c in questions.columns]
-    keys = ["org_code", *group, "period"]
-    if not (questions["suppression"] == "secondary").any():
-        return frames
-    out = dict(frames)
-    for name, by in (("dimensions", [*keys, "dimension"]), ("overall", keys)):
-        frame = frames[name]
-        if frame.empty:
-            continue
-        # Protecting: some question hidden for another group's sake, none for being small.
-        codes = questions.groupby(by, dropna=False)["suppression"].agg(set).reset_index()
-        codes["protecting"] = codes["suppression"].map(
-            lambda found: "secondary" in found and "small number" not in found
-        )
-        merged = frame[by].merge(codes[[*by, "protecting"]], on=by, how="left")
-        fix = (
-            merged["protecting"].eq(True).to_numpy()
-            & (frame["n_questions"] == 0).to_numpy()
-            & frame["suppressed"].astype(bool).to_numpy()
-        )
-        if fix.any():
-            attrs = dict(frame.attrs)
-            frame = frame.copy()
-            frame.loc[fix, "suppression"] = "secondary"
-            frame.attrs.update(attrs)
-            out[name] = frame
     return out
 
 
@@ -490,56 +455,6 @@ ANSWER_COLUMNS = [f"n_{k}" for k in LIKERT_LABELS]
 PCT_COLUMNS = [f"pct_{k}" for k in LIKERT_LABELS]
 
 
-def _month_after(day: dt.date) -> dt.date:
-    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
-def _answer_counts(
-    db: Database,
-    viewer: Viewer,
-    codes: list[str],
-    level: str,
-    org_codes: list[str] | None,
-    start: dt.date | None,
-    end: dt.date | None,
-) -> pd.DataFrame:
-    """Answers 1-5 per organisation (team, staff group), month and question, counted in SQL."""
-    r, q = PulseRespondent, PulseQuestion
-    answer = func.substr(r.answers, q.position, 1)
-    month = month_start(db, r.response_date)
-    keys: list = [ORG.c.org_code, month.label("period"), q.question_code]
-    if level != "org":
-        keys.insert(1, getattr(r, level).label(level))
-    query = (
-        select(*keys, answer.label("answer"), func.count().label("n"))
-        .select_from(r)
-        .join(q, q.upload_id == r.upload_id)
-        .join(ORG, ORG.c.id == r.org_id)
-        .where(answer != ".", q.question_code.in_(codes))
-        .group_by(*keys, answer)
-    )
-    if level != "org":
-        query = query.where(getattr(r, level).is_not(None))
-        detail = viewer.detail_orgs()
-        if detail is not None:
-            query = query.where(ORG.c.org_code.in_(sorted(detail)))
-    if org_codes is not None:
-        query = query.where(ORG.c.org_code.in_(org_codes))
-    if start is not None:
-        query = query.where(r.response_date >= start)
-    if end is not None:
-        query = query.where(r.response_date < _month_after(end))
-    with db.connect() as conn:
-        result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    if frame.empty:
-        return frame
-    frame["period"] = pd.to_datetime(frame["period"]).dt.date
-    frame["answer"] = frame["answer"].astype(int)
-    frame["n"] = frame["n"].astype(int)
-    return frame
-
-
 @requires_access
 def answer_distribution(
     db: Database,
@@ -554,9 +469,10 @@ def answer_distribution(
     """How pulse respondents answered each question of the measure (1-5), months start to end.
 
     One row per organisation (and team or staff group) and question: responses, counts and %
-    of each answer, favourable %. Only months already shown month by month are counted, then
-    small groups are hidden (primary) and, by team or staff group, one more where a hidden one
-    could be worked out (secondary).
+    of each answer, favourable %. Only months already shown month by month are counted (so any
+    two windows differ by published months only), then the one disclosure rule: small groups
+    are hidden (primary) and, by team or staff group, more until the part of the organisation's
+    own figure that no group shows is safe (secondary).
     """
     if level not in LEVELS:
         raise ValueError("level must be org, team or staff_group")
@@ -586,7 +502,15 @@ def answer_distribution(
     ]
     empty = pd.DataFrame(columns=columns)
     empty.attrs.update(measure=chosen.label, measure_version=chosen.version, level=level)
-    counts = _answer_counts(db, viewer, chosen.definition.question_codes, level, orgs, start, end)
+    counts = culture.pulse_answer_counts(
+        db,
+        viewer,
+        question_codes=chosen.definition.question_codes,
+        level=level,
+        org_codes=orgs,
+        start=start,
+        end=end,
+    )
     if counts.empty:
         return empty
     wide = counts.pivot_table(
@@ -629,14 +553,30 @@ def answer_distribution(
         frame["pct_1"] + frame["pct_2"],
     )
     frame["favourable_pct"] = favourable.astype(float)
-    frame = culture.apply_suppression(
+    total = None
+    if group:
+        # The organisation's own distribution is published too: its groups are its parts,
+        # so the part of it no group shows (hidden groups, people with no group) must be safe.
+        whole = answer_distribution(
+            db, viewer, version=chosen.version, org_codes=orgs, start=start, end=end
+        )
+        frame = frame.merge(
+            whole[["org_code", "question_code", "responses"]].rename(
+                columns={"responses": "org_total"}
+            ),
+            on=["org_code", "question_code"],
+            how="left",
+        )
+        total = "org_total"
+    frame = suppress(
         frame,
+        "responses",
+        [*ANSWER_COLUMNS, *PCT_COLUMNS, "favourable_pct"],
         threshold,
-        n_column="responses",
-        value_columns=[*ANSWER_COLUMNS, *PCT_COLUMNS, "favourable_pct"],
-        sibling_keys=["org_code", "dimension", "question_code"] if group else None,
-        breakdown=level if group else None,
+        sibling_keys=["org_code", "dimension", "question_code"] if group else (),
+        total_column=total,
     )
+    frame["responses"] = frame["responses"].astype(float)
     # A group with no month shown has nothing to add up: say so, rather than "too few".
     frame.loc[frame["months"] == 0, "suppression"] = NO_MONTH_SHOWN
     frame = _with_reason(frame, threshold)
@@ -757,24 +697,6 @@ def change_sentences(changes: pd.DataFrame, dimension: str = OVERALL) -> list[tu
     return list(zip(part["org_name"], part["sentence"], strict=True))
 
 
-def _pulse_p_chart(
-    questions: pd.DataFrame, org_code: str, dimension: str, label: str
-) -> pd.DataFrame:
-    """A p-chart from the visible monthly question results of one organisation."""
-    part = questions[(questions["org_code"] == org_code) & ~questions["suppressed"].astype(bool)]
-    if dimension != OVERALL:
-        part = part[part["dimension"] == dimension]
-    if part.empty:
-        return pd.DataFrame()
-    monthly = part.groupby("period", as_index=False)[["favourable", "responses"]].sum()
-    monthly = monthly.sort_values("period")
-    chart = spc.p_chart(
-        monthly["favourable"], monthly["responses"], dates=pd.to_datetime(monthly["period"])
-    )
-    chart.attrs.update(measure=label, dimension=dimension, org_code=org_code)
-    return chart
-
-
 def pulse_reading(chart: pd.DataFrame, org_name: str, dimension: str) -> dict[str, Any]:
     """The variation of a monthly p-chart in words: label (the icon's text) and a sentence."""
     months = 0 if chart.empty else int(chart["p"].notna().sum())
@@ -809,11 +731,17 @@ def pulse_reading(chart: pd.DataFrame, org_name: str, dimension: str) -> dict[st
         verdict = "a real change for the worse"
     else:
         verdict = "a real change"
+    laney = (
+        " Laney p' chart: the months vary more than chance alone would make them, so the "
+        "limits are widened by that spread."
+        if summary["chart"] == "p'"
+        else ""
+    )
     return {
         "variation": summary["variation"],
         "label": label,
         "months": months,
-        "sentence": f"{head}: {label.lower()}, {verdict}.",
+        "sentence": f"{head}: {label.lower()}, {verdict}.{laney}",
     }
 
 
@@ -826,29 +754,33 @@ def pulse_charts(
     org_codes: Iterable[str] | None = None,
     dimension: str = OVERALL,
 ) -> dict[str, pd.DataFrame]:
-    """A monthly p-chart per organisation (favourable share of pulse answers on the measure's
-    questions, or one dimension's), from months and questions that are not suppressed.
+    """A monthly p-chart per organisation of the measure's monthly figure (or one
+    dimension's): the very scores of `org_scores(source="pulse")`, drawn by
+    `culture.monthly_chart`, so the Culture page, the Overview and Compare show one figure.
 
-    Like `culture.pulse_p_chart`, but pooled only over visible question results, so that a
-    suppressed question or month never enters a chart (the two agree when nothing is hidden).
-    Each chart's attrs carry the measure, org name and its reading (`pulse_reading`).
+    Hidden months are left out. Each chart's attrs carry the measure, org name and its
+    reading (`pulse_reading`).
     """
     chosen = resolve_version(db, version)
-    questions = culture.culture_scores(
+    scores = culture.culture_scores(
         db,
         viewer,
         version=chosen,
         source="pulse",
         level="org",
         org_codes=None if org_codes is None else list(org_codes),
-    )["questions"]
+    )
+    rows = _dimension_rows(scores, dimension)
     names = organisation_names(db, viewer)
     charts = {}
-    for code in sorted(set(questions["org_code"]), key=lambda c: names.get(c, c)):
-        chart = _pulse_p_chart(questions, code, dimension, chosen.label)
+    for code in sorted(set(rows["org_code"]), key=lambda c: names.get(c, c)):
+        chart = culture.monthly_chart(rows[rows["org_code"] == code])
         if chart.empty:
             continue
         chart.attrs.update(
+            measure=chosen.label,
+            dimension=dimension,
+            org_code=code,
             org_name=names.get(code, code),
             reading=pulse_reading(chart, names.get(code, code), dimension),
         )
@@ -895,8 +827,7 @@ def p_chart_table(chart: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "month": pd.to_datetime(chart["x"]).dt.strftime("%b %Y"),
-            "favourable_answers": chart["numerator"],
-            "answers": chart["denominator"],
+            "respondents": chart["denominator"],
             "favourable_pct": 100 * chart["p"],
             "centre_pct": 100 * chart["centre"],
             "lower_limit_pct": 100 * chart["lcl"],

@@ -3,10 +3,10 @@
 Figures per organisation, each with its trend and, where the series is long enough, the same
 SPC variation icon its chart shows:
 
-- culture: the default culture measure (staff survey improvement-culture questions, pooled
-  by responses, per survey year) and its change since the previous year in percentage points;
-  the same measure per month from the pulse survey gives the SPC icon (p-chart) once there are
-  at least 12 reportable months.
+- culture: the locally agreed culture measure in force (`measures.culture.culture_scores`,
+  the Culture page's and Compare's figure) per survey year, and its change since the previous
+  year in percentage points; the same measure per month from the pulse survey gives the SPC
+  icon (`measures.culture.monthly_chart`) once there are at least 12 reportable months.
 - readiness: ORIC change commitment and change efficacy from each team's most recent check,
   pooled over teams.
 - maturity: mean NHS IMPACT self-assessed level over the five components, latest assessment.
@@ -28,29 +28,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, extract, func, select
 
 from impact_data.access import Viewer, requires_access
-from impact_data.ingest.kinds import IMPACT_COMPONENTS, ORG_TYPES
+from impact_data.ingest.kinds import ORG_TYPES
+from impact_data.measures import culture as culture_measure
+from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import queries
+from impact_data.measures import readiness as readiness_measure
+from impact_data.measures.queries import newest_data_date, organisation_count
+from impact_data.measures.visits import lived_experience_by_year
 from impact_data.stats import spc
-from impact_data.stats.disclosure import SUPPRESSED, suppress
+from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
-from impact_data.store.models import (
-    ImpactSelfAssessment,
-    InstrumentItem,
-    PdsaCycle,
-    PdsaMeasure,
-    PdsaProject,
-    PulseQuestion,
-    PulseRespondent,
-    ReadinessAnswer,
-    ReadinessResponse,
-    Visit,
-)
-from impact_data.store.sql import ORG, month_start, only_orgs, read_frame
+from impact_data.store.settings import culture_target
 
-RECENT_DAYS = 90
+RECENT_DAYS = pdsa_measure.RECENT_DAYS
 # Fewest points for an SPC icon; below this we say "too few points", never "stable".
 MIN_SPC_POINTS = 12
 PDSA_TREND_MONTHS = 24
@@ -72,6 +64,9 @@ ORG_TYPE_SHORT = {
 }
 
 # Glyphs matching ui.charts.SPC_SHAPES, so the table's icon looks like the chart's point.
+# The assurance icon beside the variation icon, where a target exists (Making Data Count).
+ASSURANCE_GLYPHS = {"pass": "✔", "fail": "✘", "hit_and_miss": "⇅"}
+
 VARIATION_GLYPHS = {
     "common_cause": "●",
     "special_cause_improvement": "◆",
@@ -120,25 +115,6 @@ def format_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def newest_data_date(db: Database, viewer: Viewer | None = None) -> dt.date | None:
-    """The newest dated event in the database (survey responses, checks, cycles, visits)."""
-    columns = (
-        PulseRespondent.response_date,
-        ReadinessResponse.assessment_date,
-        ImpactSelfAssessment.assessment_date,
-        PdsaCycle.start_date,
-        PdsaMeasure.date,
-        Visit.visit_date,
-    )
-    newest: list[dt.date] = []
-    with db.connect() as conn:
-        for column in columns:
-            value = conn.execute(select(func.max(column))).scalar()
-            if value is not None:
-                newest.append(_as_date(value))
-    return max(newest) if newest else None
-
-
 def reporting_date(
     db: Database, viewer: Viewer | None = None, *, today: dt.date | None = None
 ) -> ReportingDate:
@@ -151,57 +127,54 @@ def reporting_date(
     )
 
 
-def organisation_count(db: Database, viewer: Viewer | None = None) -> int:
-    """How many organisations the database holds (0 means a first run)."""
-    with db.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(ORG)).scalar_one())
-
-
 # --- Culture
 
 
 def current_measure(db: Database) -> CultureMeasure:
     """The locally agreed culture measure in force (its newest version), as the overview uses it."""
-    from impact_data.measures.culture import current_version
-
-    version = current_version(db)
+    version = culture_measure.current_version(db)
     return CultureMeasure(
         name=version.label,
         question_codes=tuple(version.definition.question_codes),
         description=(
-            "per survey year, the measure's dimensions (each the mean % positive of its "
-            "questions) averaged with their weights, as on the Culture page; per month, "
-            "% positive pooled over its questions"
+            "the measure's dimensions (each the weighted mean % favourable of its "
+            "questions) averaged with their weights, as on the Culture page: per survey "
+            "year from the staff survey, per month from the pulse survey"
         ),
     )
 
 
-@requires_access
-def culture_by_year(
-    db: Database,
-    viewer: Viewer,
-    *,
-    org_codes: Iterable[str] | None = None,
-    measure: CultureMeasure | None = None,
-) -> pd.DataFrame:
-    """The culture measure per organisation and survey year, with change since the year before.
-
-    The figure is the versioned culture measure's overall score (impact_data.measures.culture), so the
-    Overview and the Culture page always agree. Columns: org_code, org_name, year, questions,
-    responses (most responses to any one question, about the number of respondents), answers,
-    positive_pct, change_pp, suppressed, change_suppressed.
-    """
-    from impact_data.measures.culture import culture_scores
-
-    scores = culture_scores(db, viewer, org_codes=org_codes)
-    national = culture_scores(db, viewer, org_codes=org_codes, source="national")
+def _yearly_scores(
+    db: Database, viewer: Viewer, org_codes: Iterable[str] | None
+) -> dict[str, pd.DataFrame]:
+    """The culture measure per survey year: uploaded staff survey results, and the national
+    files' figures for organisations with none uploaded."""
+    codes = None if org_codes is None else list(org_codes)
+    scores = culture_measure.culture_scores(db, viewer, org_codes=codes)
+    national = culture_measure.culture_scores(db, viewer, org_codes=codes, source="national")
     if not national["overall"].empty:
-        # Organisations with no uploaded staff survey results take the national files' figures.
         have = set(scores["overall"]["org_code"])
         for part in ("overall", "questions"):
             extra = national[part][~national[part]["org_code"].isin(have)]
             if not extra.empty:
+                attrs = dict(scores[part].attrs)
                 scores[part] = pd.concat([scores[part], extra], ignore_index=True)
+                scores[part].attrs.update(attrs)
+    return scores
+
+
+@requires_access
+def culture_by_year(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """The culture measure per organisation and survey year, with change since the year before.
+
+    The figure is the versioned culture measure's overall score (`measures.culture.culture_scores`),
+    so the Overview and the Culture page always agree. Columns: org_code, org_name, year,
+    questions, responses (most responses to any one question, about the number of respondents),
+    answers, positive_pct, change_pp, suppressed, change_suppressed.
+    """
+    scores = _yearly_scores(db, viewer, org_codes)
     overall = scores["overall"]
     overall[SUPPRESSED] = overall[SUPPRESSED].astype(bool)
     columns = [
@@ -218,15 +191,8 @@ def culture_by_year(
     ]
     if overall.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    answers = (
-        scores["questions"]
-        .groupby(["org_code", "period"])["responses"]
-        .sum(min_count=1)
-        .rename("answers")
-    )
-    frame = overall.merge(answers, left_on=["org_code", "period"], right_index=True, how="left")
-    names = read_frame(db, select(ORG.c.org_code, ORG.c.org_name))
-    frame = frame.merge(names, on="org_code", how="left").rename(
+    frame = overall.merge(_org_names(db, viewer), on="org_code", how="left")
+    frame = frame.rename(
         columns={"period": "year", "score": "positive_pct", "n_questions": "questions"}
     )
     frame["year"] = frame["year"].astype(int)
@@ -249,113 +215,109 @@ def culture_by_year(
     return out
 
 
+def _org_names(db: Database, viewer: Viewer) -> pd.DataFrame:
+    return queries.organisations(db, viewer)[["org_code", "org_name"]]
+
+
 @requires_access
-def culture_questions_by_year(
-    db: Database,
-    viewer: Viewer,
-    org_code: str,
-    *,
-    measure: CultureMeasure | None = None,
-) -> pd.DataFrame:
-    """One organisation's results on the culture measure's questions, per year (suppressed)."""
-    measure = measure or current_measure(db)
-    frame = queries.staff_survey_results(
-        db, viewer, level="org", org_codes=[org_code], question_codes=measure.question_codes
-    )
-    return frame[
-        ["org_code", "year", "question_code", "question_text", "responses", "positive_pct"]
-        + [SUPPRESSED]
-    ].reset_index(drop=True)
+def culture_questions_by_year(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
+    """One organisation's favourable % on each of the culture measure's questions, per year
+    (`culture_scores`' question rows: lower-is-better questions count the other answers)."""
+    questions = _yearly_scores(db, viewer, [org_code])["questions"]
+    frame = questions.rename(columns={"period": "year", "favourable_pct": "positive_pct"})
+    columns = [
+        "org_code",
+        "year",
+        "question_code",
+        "question_text",
+        "responses",
+        "positive_pct",
+        SUPPRESSED,
+    ]
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    frame = frame.drop_duplicates(["org_code", "year", "question_code"])
+    frame["year"] = frame["year"].astype(int)
+    frame[SUPPRESSED] = frame[SUPPRESSED].astype(bool)
+    return frame[columns].sort_values(["year", "question_code"]).reset_index(drop=True)
 
 
 @requires_access
 def culture_by_month(
-    db: Database,
-    viewer: Viewer,
-    *,
-    org_codes: Iterable[str] | None = None,
-    measure: CultureMeasure | None = None,
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
     """The culture measure per organisation and month from the pulse survey, with its p-chart.
 
-    Columns: org_code, month, respondents, answers, positive, positive_pct, suppressed, then
-    the p-chart's centre, lcl, ucl (as %), point_type and rule, and spc (True when the
-    organisation has at least 12 reportable months, so its chart has limits and an icon).
+    The monthly figure is `culture_scores(source="pulse")`'s overall score (question direction
+    and weights respected, as on the Culture page and Compare) and its chart is
+    `culture.monthly_chart`. Columns: org_code, month, respondents (most responses to any one
+    question), answers, positive, positive_pct, suppressed, then the p-chart's centre, lcl, ucl
+    (as %), point_type and rule, chart ("p", or "p'" where the months vary beyond binomial
+    noise: `culture.monthly_chart`), and spc (True when the organisation has at least 12
+    reportable months, so its chart has limits and an icon).
     """
-    measure = measure or current_measure(db)
-    r, q = PulseRespondent, PulseQuestion
-    char = func.substr(r.answers, q.position, 1)
-    month = month_start(db, r.response_date)
-    per_respondent = (
-        select(
-            r.org_id,
-            month.label("month"),
-            func.count().label("answered"),
-            func.sum(case((char.in_(["4", "5"]), 1), else_=0)).label("positive"),
-        )
-        .select_from(r)
-        .join(q, q.upload_id == r.upload_id)
-        .where(q.question_code.in_(measure.question_codes), char != ".")
-        .group_by(r.upload_id, r.row_no, r.org_id, month)
-        .subquery()
-    )
-    p = per_respondent
-    query = (
-        select(
-            ORG.c.org_code,
-            p.c.month,
-            func.count().label("respondents"),
-            func.sum(p.c.answered).label("answers"),
-            func.sum(p.c.positive).label("positive"),
-        )
-        .select_from(p)
-        .join(ORG, ORG.c.id == p.c.org_id)
-        .group_by(ORG.c.org_code, p.c.month)
-        .order_by(ORG.c.org_code, p.c.month)
-    )
-    frame = read_frame(db, only_orgs(query, org_codes))
-    frame["month"] = pd.to_datetime(frame["month"])
-    frame["answers"] = frame["answers"].astype(float)
-    frame["positive"] = frame["positive"].astype(float)
-    frame["positive_pct"] = 100.0 * frame["positive"] / frame["answers"]
-    frame = suppress(
-        frame, "respondents", ["answers", "positive", "positive_pct"], db.suppression_threshold()
-    )
-    charts = [_culture_p_chart(group) for _, group in frame.groupby("org_code", sort=True)]
-    columns = list(frame.columns) + ["centre", "lcl", "ucl", "point_type", "rule", "spc"]
-    if not charts:
+    codes = None if org_codes is None else list(org_codes)
+    scores = culture_measure.culture_scores(db, viewer, source="pulse", org_codes=codes)
+    overall = scores["overall"]
+    columns = [
+        "org_code",
+        "month",
+        "respondents",
+        "answers",
+        "positive",
+        "positive_pct",
+        SUPPRESSED,
+        "centre",
+        "lcl",
+        "ucl",
+        "point_type",
+        "rule",
+        "chart",
+        "spc",
+    ]
+    if overall.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.concat(charts, ignore_index=True)[columns]
+    frame = overall.copy()
+    frame[SUPPRESSED] = frame[SUPPRESSED].astype(bool)
+    frame["month"] = pd.to_datetime(frame["period"])
+    frame["respondents"] = frame["responses"].astype("Int64")
+    frame["answers"] = frame["answers"].where(~frame[SUPPRESSED]).astype(float)
+    frame["positive_pct"] = frame["score"].astype(float)
+    frame["positive"] = frame["positive_pct"] / 100 * frame["answers"]
+    charts = [
+        _culture_p_chart(group, overall.attrs)
+        for _, group in frame.sort_values(["org_code", "month"]).groupby("org_code", sort=True)
+    ]
+    out = pd.concat(charts, ignore_index=True)[columns]
+    out.attrs.update(overall.attrs)
+    return out
 
 
-def _culture_p(months: pd.DataFrame) -> pd.DataFrame:
-    """The p-chart of one organisation's months; suppressed months are missing points."""
-    return spc.p_chart(
-        months["positive"], months["answers"], dates=months["month"], improvement="increase"
-    )
-
-
-def _culture_p_chart(group: pd.DataFrame) -> pd.DataFrame:
+def _culture_p_chart(group: pd.DataFrame, attrs: dict) -> pd.DataFrame:
     """One organisation's months with p-chart columns; limits only with enough months."""
     group = group.reset_index(drop=True).copy()
     enough = int((~group[SUPPRESSED]).sum()) >= MIN_SPC_POINTS
     group["spc"] = enough
-    if not enough:
-        for col in ("centre", "lcl", "ucl"):
-            group[col] = np.nan
-        group["point_type"] = None
-        group["rule"] = ""
-        return group
-    chart = _culture_p(group)
     for col in ("centre", "lcl", "ucl"):
-        group[col] = 100.0 * chart[col].to_numpy(dtype=float)
-    group["point_type"] = chart["point_type"].to_numpy(dtype=object)
-    group["rule"] = chart["rule"].to_numpy(dtype=object)
+        group[col] = np.nan
+    group["point_type"] = None
+    group["rule"] = ""
+    group["chart"] = None
+    if not enough:
+        return group
+    chart = culture_measure.monthly_chart(group)
+    group["chart"] = chart.attrs["chart"]
+    shown = (~group[SUPPRESSED]).to_numpy()
+    for col in ("centre", "lcl", "ucl"):
+        group.loc[shown, col] = 100.0 * chart[col].to_numpy(dtype=float)
+    group.loc[shown, "point_type"] = chart["point_type"].to_numpy(dtype=object)
+    group.loc[shown, "rule"] = chart["rule"].to_numpy(dtype=object)
     return group
 
 
-def culture_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
-    """Variation icon of one organisation's monthly culture chart (from `culture_by_month`)."""
+def culture_month_summary(chart: pd.DataFrame, target_pct: float | None = None) -> dict[str, Any]:
+    """Variation icon of one organisation's monthly culture chart (from `culture_by_month`),
+    and its assurance icon against `target_pct` (% favourable) when there is a target."""
     n = 0 if chart.empty else int((~chart[SUPPRESSED].astype(bool)).sum())
     if n == 0:
         return _no_icon("no_data", 0, "No monthly pulse survey: annual trend only")
@@ -366,7 +328,11 @@ def culture_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
             f"Too few months for SPC ({n} of {MIN_SPC_POINTS}): annual trend only",
         )
     # The very p-chart the chart shows, summarised at its latest reportable month.
-    summary = spc.p_chart_summary(_culture_p(chart.reset_index(drop=True)))
+    months = chart.rename(
+        columns={"month": "period", "positive_pct": "score", "respondents": "responses"}
+    )
+    target = None if target_pct is None else target_pct / 100
+    summary = spc.p_chart_summary(culture_measure.monthly_chart(months), target=target)
     latest_type = chart.loc[~chart[SUPPRESSED].astype(bool), "point_type"].iloc[-1]
     return _icon(summary, latest_type, n)
 
@@ -374,144 +340,113 @@ def culture_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
 # --- Readiness
 
 
-def _readiness_groups(db: Database, org_codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """ORIC subscale totals per organisation, team, programme, check date and subscale.
-
-    A respondent's subscale score is the mean of their answered items in it. Team and
-    programme are "" when not given, so that they group like any other value.
-    """
-    r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
-    per_person = (
-        select(
-            r.org_id,
-            r.team,
-            r.programme,
-            r.assessment_date,
-            i.subscale,
-            func.avg(a.value * 1.0).label("score"),
-        )
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(i, and_(i.instrument_code == r.instrument_code, i.item_code == a.item_code))
-        .where(r.instrument_code == READINESS_INSTRUMENT, i.subscale.in_(READINESS_SUBSCALES))
-        .group_by(
-            r.upload_id, r.row_no, r.org_id, r.team, r.programme, r.assessment_date, i.subscale
-        )
-        .subquery()
-    )
-    p = per_person
-    keys = [ORG.c.org_code, p.c.team, p.c.programme, p.c.assessment_date, p.c.subscale]
-    q = (
-        select(*keys, func.count().label("n"), func.sum(p.c.score).label("total"))
-        .select_from(p)
-        .join(ORG, ORG.c.id == p.c.org_id)
-        .group_by(*keys)
-        .order_by(*keys)
-    )
-    frame = read_frame(db, only_orgs(q, org_codes))
-    for col in ("team", "programme"):
-        frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
-    frame["assessment_date"] = [_as_date(v) for v in frame["assessment_date"]]
-    frame["subscale"] = frame["subscale"].map(READINESS_SUBSCALES)
-    frame["n"] = frame["n"].astype(int)
-    frame["total"] = frame["total"].astype(float)
-    return frame
-
-
-def _latest_round(groups: pd.DataFrame) -> pd.DataFrame:
-    """Each team's (and programme's) most recent check."""
-    if groups.empty:
-        return groups
-    latest = groups.groupby(["org_code", "team", "programme"])["assessment_date"].transform("max")
-    return groups[groups["assessment_date"] == latest]
-
-
-def _pool_readiness(groups: pd.DataFrame, by: list[str], threshold: int) -> pd.DataFrame:
-    """Pool team checks with at least `threshold` responses: commitment, efficacy, n, teams.
-
-    Checks below the threshold are left out of the pool, so no total can give them away; where
-    every check was too small the result is suppressed rather than missing.
-    """
+def _readiness_wide(pooled: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """`readiness.readiness_pooled` rows (one per subscale) as commitment, efficacy, n, teams,
+    latest_check and suppressed per `by`."""
     columns = by + ["commitment", "efficacy", "n", "teams", "latest_check", SUPPRESSED]
-    if groups.empty:
+    if pooled.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    everything = groups[by].drop_duplicates()
-    shown = groups[groups["n"] >= threshold]
-    if shown.empty:
-        result = everything.assign(
-            commitment=np.nan, efficacy=np.nan, n=pd.NA, teams=0, latest_check=None
-        )
-    else:
-        pooled = (
-            shown.groupby(by + ["subscale"]).agg(n=("n", "sum"), total=("total", "sum"))
-        ).reset_index()
-        pooled["mean"] = pooled["total"] / pooled["n"]
-        means = pooled.pivot(index=by, columns="subscale", values="mean")
-        means = means.reindex(columns=["commitment", "efficacy"])
-        pooled_parts = [
+    frame = pooled.assign(short=pooled["subscale"].map(READINESS_SUBSCALES))
+    means = frame.pivot(index=by, columns="short", values="mean")
+    means = means.reindex(columns=["commitment", "efficacy"])
+    grouped = frame.groupby(by)
+    result = pd.concat(
+        [
             means,
-            pooled.groupby(by)["n"].max().rename("n"),
-            shown[by + ["team", "programme"]].drop_duplicates().groupby(by).size().rename("teams"),
-            shown.groupby(by)["assessment_date"].max().rename("latest_check"),
-        ]
-        result = everything.merge(pd.concat(pooled_parts, axis=1).reset_index(), on=by, how="left")
-    result[SUPPRESSED] = result["n"].isna()
+            grouped["n"].max().rename("n"),
+            grouped["teams"].max().rename("teams"),
+            grouped["latest_round"].max().rename("latest_check"),
+            grouped[SUPPRESSED].all().rename(SUPPRESSED),
+        ],
+        axis=1,
+    ).reset_index()
     result["n"] = result["n"].astype("Int64")
     result["teams"] = result["teams"].fillna(0).astype(int)
     for col in ("commitment", "efficacy"):
         result[col] = result[col].astype(float)
     result["latest_check"] = result["latest_check"].astype(object)
     result["latest_check"] = result["latest_check"].where(result["latest_check"].notna(), None)
+    result[SUPPRESSED] = result[SUPPRESSED].astype(bool)
     return result[columns].sort_values(by).reset_index(drop=True)
+
+
+def _oric_pooled(db: Database, viewer: Viewer, org_codes, *, latest: bool) -> pd.DataFrame:
+    return readiness_measure.readiness_pooled(
+        db,
+        viewer,
+        latest=latest,
+        instrument_code=READINESS_INSTRUMENT,
+        subscales=list(READINESS_SUBSCALES),
+        org_codes=org_codes,
+    )
 
 
 @requires_access
 def readiness_latest(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Per organisation: ORIC commitment and efficacy from each team's latest check, pooled.
+    """Per organisation: ORIC commitment and efficacy from each team's latest round, pooled
+    over the teams published on the Readiness page (`readiness.readiness_pooled`).
 
     Columns: org_code, commitment, efficacy (means 1-5), n (respondents), teams (team checks
-    pooled), latest_check (newest of their dates), suppressed (every team check too small).
+    pooled), latest_check (newest of their rounds, a month), suppressed (no team publishable).
     """
-    groups = _latest_round(_readiness_groups(db, org_codes))
-    return _pool_readiness(groups, ["org_code"], db.suppression_threshold())
+    return _readiness_wide(_oric_pooled(db, viewer, org_codes, latest=True), ["org_code"])
 
 
 @requires_access
 def readiness_by_round(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Per organisation and check date: ORIC commitment and efficacy pooled over teams."""
-    frame = _pool_readiness(
-        _readiness_groups(db, org_codes),
-        ["org_code", "assessment_date"],
-        db.suppression_threshold(),
-    )
+    """Per organisation and round (month, in `assessment_date`): ORIC commitment and efficacy
+    pooled over the published teams (`readiness.readiness_pooled`)."""
+    pooled = _oric_pooled(db, viewer, org_codes, latest=False)
+    frame = _readiness_wide(pooled.rename(columns={"round": "assessment_date"}), BY_ROUND)
     return frame.drop(columns=["latest_check"])
+
+
+BY_ROUND = ["org_code", "assessment_date"]
 
 
 @requires_access
 def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
-    """One organisation's teams at their latest check: commitment, efficacy, n (suppressed).
+    """One organisation's teams at their latest round: commitment, efficacy, n, exactly as the
+    Readiness page shows them (`readiness.readiness_scores`, the one disclosure rule).
 
     Empty when the viewer may not see this organisation's team detail. Team and programme
-    are None when the upload did not give them.
+    are None when the upload did not give them; `assessment_date` is the round (a month).
     """
     columns = ["org_code", "team", "programme", "assessment_date", "rounds"]
     columns += ["commitment", "efficacy", "n", SUPPRESSED]
-    groups = _readiness_groups(db, [org_code]) if viewer.can_see_detail(org_code) else None
-    if groups is None or groups.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    rounds = groups.groupby(["team", "programme"])["assessment_date"].nunique().rename("rounds")
-    latest = _latest_round(groups)
-    latest = latest.assign(mean=latest["total"] / latest["n"])
-    keys = ["org_code", "team", "programme", "assessment_date"]
-    means = latest.pivot(index=keys, columns="subscale", values="mean")
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    if not viewer.can_see_detail(org_code):
+        return empty
+    scores = readiness_measure.readiness_scores(db, viewer, by_team=True, org_codes=[org_code])
+    scores = scores[
+        (scores["instrument_code"] == READINESS_INSTRUMENT)
+        & scores["subscale"].isin(list(READINESS_SUBSCALES))
+    ]
+    if scores.empty:
+        return empty
+    scores = scores.copy()
+    for col in ("team", "programme"):
+        scores[col] = scores[col].astype(object).where(scores[col].notna(), "")
+    scores["short"] = scores["subscale"].map(READINESS_SUBSCALES)
+    rounds = scores.groupby(["team", "programme"])["round"].nunique().rename("rounds")
+    newest = scores.groupby(["team", "programme"])["round"].transform("max")
+    latest = scores[scores["round"] == newest]
+    keys = ["org_code", "team", "programme", "round"]
+    means = latest.pivot(index=keys, columns="short", values="mean")
     means = means.reindex(columns=["commitment", "efficacy"])
-    frame = pd.concat([means, latest.groupby(keys)["n"].max()], axis=1).reset_index()
+    grouped = latest.groupby(keys)
+    frame = pd.concat([means, grouped["n"].max(), grouped[SUPPRESSED].any()], axis=1).reset_index()
     frame = frame.merge(rounds.reset_index(), on=["team", "programme"], how="left")
-    frame = suppress(frame, "n", ["commitment", "efficacy"], db.suppression_threshold())
+    frame = frame.rename(columns={"round": "assessment_date"})
+    hidden = frame[SUPPRESSED].astype(bool)
+    frame[SUPPRESSED] = hidden
+    for col in ("commitment", "efficacy"):
+        frame[col] = frame[col].astype(float).where(~hidden, np.nan)
+    frame["n"] = frame["n"].astype("Int64").where(~hidden, pd.NA)
     frame = frame.sort_values(["team", "programme"]).reset_index(drop=True)
     for col in ("team", "programme"):
         frame[col] = frame[col].astype(object).where(frame[col] != "", None)
@@ -525,52 +460,30 @@ def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFra
 def maturity_by_date(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Per organisation and self-assessment date: mean level, components rated, levels 1-5."""
-    frame = queries.impact_self_assessments(db, viewer, org_codes=org_codes)
-    columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
-    if frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
-    rows = []
-    for (org, day), group in frame.groupby(["org_code", "assessment_date"], sort=True):
-        by_component = dict(zip(group["component"], group["level"], strict=True))
-        levels = [
-            None if by_component.get(c) is None else int(by_component[c]) for c in IMPACT_COMPONENTS
-        ]
-        rows.append(
-            {
-                "org_code": org,
-                "assessment_date": day,
-                "mean_level": float(group["level"].astype(float).mean()),
-                "components": len(by_component),
-                "levels": levels,
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
+    """Per organisation and self-assessment date: mean level, components rated, levels 1-5
+    (`readiness.impact_maturity_by_date`, the maturity trend)."""
+    return readiness_measure.impact_maturity_by_date(db, viewer, org_codes=org_codes)
+
+
+@requires_access
+def maturity_latest(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation: the mean of its latest level per component, as the Readiness page's
+    heatmap shows them (`readiness.impact_maturity_summary`)."""
+    return readiness_measure.impact_maturity_summary(db, viewer, org_codes=org_codes)
 
 
 @requires_access
 def maturity_components(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
-    """One organisation's self-assessed level per component, latest and previous assessment."""
-    frame = queries.impact_self_assessments(db, viewer, org_codes=[org_code])
+    """One organisation's latest self-assessed level per component and its previous level
+    (`readiness.impact_maturity`)."""
     columns = ["component", "component_name", "assessment_date", "level", "previous_level"]
     columns += ["previous_date", "evidence", "next_step"]
+    frame = readiness_measure.impact_maturity(db, viewer, org_codes=[org_code])
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
-    dates = sorted(frame["assessment_date"].unique())
-    latest = frame[frame["assessment_date"] == dates[-1]].copy()
-    if len(dates) > 1:
-        before = frame[frame["assessment_date"] == dates[-2]][["component", "level"]]
-        before = before.rename(columns={"level": "previous_level"})
-        latest = latest.merge(before, on="component", how="left")
-        latest["previous_date"] = dates[-2]
-    else:
-        latest["previous_level"] = np.nan
-        latest["previous_date"] = None
-    latest["level"] = latest["level"].astype(int)
-    latest["previous_level"] = latest["previous_level"].astype("Int64")
-    return latest[columns].sort_values("component").reset_index(drop=True)
+    return frame[columns].sort_values("component").reset_index(drop=True)
 
 
 # --- PDSA
@@ -585,38 +498,23 @@ def pdsa_cycles_by_month(
     months: int = PDSA_TREND_MONTHS,
     org_codes: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """PDSA cycles started per organisation and month, with the XmR chart of those counts.
+    """PDSA cycles started per organisation and month (`pdsa.pdsa_cycles_per_month`), with the
+    XmR chart of those counts.
 
     Months run from the organisation's first project (at most `months` back) to the month of
     `as_of`, months without a cycle counting 0. Columns: org_code, month, cycles, then the XmR
     chart's mean, lpl, upl, trial_limits, point_type, rule, and spc (at least 12 months).
     """
     as_of = as_of or dt.date.today()
-    c, p = PdsaCycle, PdsaProject
-    month = month_start(db, c.start_date)
-    counts_q = (
-        select(ORG.c.org_code, month.label("month"), func.count().label("cycles"))
-        .select_from(c)
-        .join(p, p.id == c.project_id)
-        .join(ORG, ORG.c.id == p.org_id)
-        .where(c.start_date <= as_of)
-        .group_by(ORG.c.org_code, month)
-    )
-    first_q = (
-        select(ORG.c.org_code, func.min(p.start_date).label("first_project"))
-        .join(ORG, ORG.c.id == p.org_id)
-        .group_by(ORG.c.org_code)
-    )
-    counts = read_frame(db, only_orgs(counts_q, org_codes))
-    firsts = read_frame(db, only_orgs(first_q, org_codes))
+    counts = pdsa_measure.pdsa_cycles_per_month(db, viewer, org_codes=org_codes, as_of=as_of)
+    firsts = pdsa_measure.pdsa_first_projects(db, viewer, org_codes=org_codes)
     columns = ["org_code", "month", "cycles", "mean", "lpl", "upl", "trial_limits"]
     columns += ["point_type", "rule", "spc"]
     end = pd.Timestamp(as_of).to_period("M").to_timestamp()
     window_start = end - pd.DateOffset(months=months - 1)
-    counts["month"] = pd.to_datetime(counts["month"])
     frames = []
     for row in firsts.itertuples():
-        first = pd.Timestamp(_as_date(row.first_project)).to_period("M").to_timestamp()
+        first = pd.Timestamp(row.first_project).to_period("M").to_timestamp()
         org_counts = counts[counts["org_code"] == row.org_code]
         if not org_counts.empty:
             first = min(first, org_counts["month"].min())
@@ -661,42 +559,15 @@ def pdsa_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
 
 
 @requires_access
-def lived_experience_by_year(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
-) -> pd.DataFrame:
-    """Per organisation and project start year: projects and those involving lived experience."""
-    p = PdsaProject
-    year = extract("year", p.start_date)
-    q = (
-        select(
-            ORG.c.org_code,
-            year.label("year"),
-            func.count().label("projects"),
-            func.sum(case((p.lived_experience_involved.is_(True), 1), else_=0)).label(
-                "lived_experience_projects"
-            ),
-        )
-        .join(ORG, ORG.c.id == p.org_id)
-        .group_by(ORG.c.org_code, year)
-        .order_by(ORG.c.org_code, year)
-    )
-    frame = read_frame(db, only_orgs(q, org_codes))
-    for col in ("year", "projects", "lived_experience_projects"):
-        frame[col] = frame[col].astype(int)
-    frame["lived_experience_share"] = frame["lived_experience_projects"] / frame["projects"]
-    return frame
-
-
-@requires_access
 def pdsa_project_list(
     db: Database, viewer: Viewer, org_code: str, *, as_of: dt.date | None = None
 ) -> pd.DataFrame:
     """One organisation's PDSA projects (if the viewer may see them) with recent cycles."""
     as_of = as_of or dt.date.today()
-    projects = queries.pdsa_projects(db, viewer, org_codes=[org_code])
+    projects = pdsa_measure.pdsa_projects(db, viewer, org_codes=[org_code])
     if projects.empty:
         return projects.assign(cycles_last_90_days=pd.Series(dtype=int))
-    cycles = queries.pdsa_cycles(db, viewer, project_ids=projects["project_id"].tolist())
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=projects["project_id"].tolist())
     start = pd.to_datetime(cycles["start_date"]).dt.date
     recent = cycles[(start > as_of - dt.timedelta(days=RECENT_DAYS)) & (start <= as_of)]
     counts = recent.groupby("project_id").size()
@@ -732,6 +603,8 @@ OVERVIEW_COLUMNS = [
     "culture_variation_direction",
     "culture_variation_label",
     "culture_point_type",
+    "culture_assurance",
+    "culture_assurance_label",
     # readiness
     "readiness_date",
     "readiness_commitment",
@@ -792,10 +665,12 @@ def system_overview(
     readiness = readiness_latest(db, viewer, org_codes=codes)
     rounds = readiness_by_round(db, viewer, org_codes=codes)
     maturity = maturity_by_date(db, viewer, org_codes=codes)
-    activity = queries.pdsa_activity(db, viewer, as_of=as_of, days=RECENT_DAYS)
+    maturity_now = maturity_latest(db, viewer, org_codes=codes)
+    activity = pdsa_measure.pdsa_activity(db, viewer, as_of=as_of, days=RECENT_DAYS)
     activity = activity.set_index("org_code")
     pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
     lived = lived_experience_by_year(db, viewer, org_codes=codes)
+    target = culture_target(db)
 
     rows = []
     for org in orgs.itertuples():
@@ -807,13 +682,18 @@ def system_overview(
             "system": None if pd.isna(org.system) else org.system,
         }
         row.update(_culture_row(culture[culture["org_code"] == code]))
-        row.update(_pulse_row(months[months["org_code"] == code]))
+        row.update(_pulse_row(months[months["org_code"] == code], target))
         row.update(
             _readiness_row(
                 readiness[readiness["org_code"] == code], rounds[rounds["org_code"] == code]
             )
         )
-        row.update(_maturity_row(maturity[maturity["org_code"] == code]))
+        row.update(
+            _maturity_row(
+                maturity[maturity["org_code"] == code],
+                maturity_now[maturity_now["org_code"] == code],
+            )
+        )
         row.update(_pdsa_row(activity.loc[code] if code in activity.index else None))
         row.update(_pdsa_trend_row(pdsa_months[pdsa_months["org_code"] == code]))
         row.update(_lived_experience_row(lived[lived["org_code"] == code]))
@@ -864,8 +744,8 @@ def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _pulse_row(months: pd.DataFrame) -> dict[str, Any]:
-    summary = culture_month_summary(months)
+def _pulse_row(months: pd.DataFrame, target_pct: float | None = None) -> dict[str, Any]:
+    summary = culture_month_summary(months, target_pct)
     row = {
         "pulse_month": None,
         "pulse_positive_pct": np.nan,
@@ -876,6 +756,8 @@ def _pulse_row(months: pd.DataFrame) -> dict[str, Any]:
         "culture_variation_direction": summary["variation_direction"],
         "culture_variation_label": summary["label"],
         "culture_point_type": summary["point_type"],
+        "culture_assurance": summary["assurance"],
+        "culture_assurance_label": summary["assurance_label"],
     }
     if not months.empty:
         latest = months.iloc[-1]
@@ -894,7 +776,7 @@ def _pulse_row(months: pd.DataFrame) -> dict[str, Any]:
 def _readiness_row(latest: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, Any]:
     shown = rounds[~rounds[SUPPRESSED]] if not rounds.empty else rounds
     trend = [float(v) for v in shown["commitment"].dropna()] if not shown.empty else []
-    icon = _series_icon(trend, "check dates")
+    icon = _series_icon(trend, "rounds")
     if not rounds.empty and not trend:
         icon = _no_icon("too_few_points", 0, "Every check suppressed (too few responses)")
     row = {
@@ -923,7 +805,7 @@ def _readiness_row(latest: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, Any]
     return row
 
 
-def _maturity_row(dates: pd.DataFrame) -> dict[str, Any]:
+def _maturity_row(dates: pd.DataFrame, latest: pd.DataFrame) -> dict[str, Any]:
     trend = [float(v) for v in dates["mean_level"]] if not dates.empty else []
     icon = _series_icon(trend, "assessments")
     row = {
@@ -934,13 +816,13 @@ def _maturity_row(dates: pd.DataFrame) -> dict[str, Any]:
         "maturity_variation": icon["variation"],
         "maturity_variation_label": icon["label"],
     }
-    if not dates.empty:
-        latest = dates.iloc[-1]
+    if not latest.empty:
+        now = latest.iloc[0]
         row.update(
             {
-                "maturity_date": latest["assessment_date"],
-                "maturity_mean": latest["mean_level"],
-                "maturity_levels": list(latest["levels"]),
+                "maturity_date": now["assessment_date"],
+                "maturity_mean": now["mean_level"],
+                "maturity_levels": list(now["levels"]),
             }
         )
     return row
@@ -994,12 +876,15 @@ def _icon(
     label = spc.variation_icon_label(summary)
     if trial_limits:
         label += " (trial limits)"
+    assurance = summary.get("assurance", "none")
     return {
         "variation": summary["variation"],
         "variation_direction": summary["variation_direction"],
         "label": label,
         "point_type": point_type,
         "n_points": n,
+        "assurance": assurance,
+        "assurance_label": "" if assurance == "none" else spc.assurance_icon_label(summary),
     }
 
 
@@ -1010,6 +895,8 @@ def _no_icon(variation: str, n: int, label: str) -> dict[str, Any]:
         "label": label,
         "point_type": None,
         "n_points": n,
+        "assurance": None,
+        "assurance_label": "",
     }
 
 
@@ -1130,7 +1017,7 @@ def org_detail(
         culture_by_year=culture_by_year(db, viewer, org_codes=codes),
         culture_questions=culture_questions_by_year(db, viewer, org_code),
         culture_by_month=months,
-        culture_month_summary=culture_month_summary(months),
+        culture_month_summary=culture_month_summary(months, culture_target(db)),
         readiness_by_round=readiness_by_round(db, viewer, org_codes=codes),
         readiness_by_team=readiness_by_team(db, viewer, org_code),
         maturity_components=maturity_components(db, viewer, org_code),
@@ -1189,7 +1076,8 @@ def overview_table(overview: pd.DataFrame) -> pd.DataFrame:
                 "pulse_trend": list(r.pulse_trend),
                 "culture_variation": _variation_text(
                     r.culture_point_type, r.culture_variation_label
-                ),
+                )
+                + _assurance_text(r.culture_assurance, r.culture_assurance_label),
                 "readiness_commitment": _readiness_text(r, r.readiness_commitment),
                 "readiness_efficacy": _readiness_text(r, r.readiness_efficacy),
                 "readiness_trend": list(r.readiness_trend),
@@ -1271,6 +1159,12 @@ def _variation_text(point_type: str | None, label: str) -> str:
     return f"{glyph} {label}" if glyph else label
 
 
+def _assurance_text(assurance: str | None, label: str) -> str:
+    """The assurance icon and its words, after the variation icon ("" without a target)."""
+    glyph = ASSURANCE_GLYPHS.get(assurance) if isinstance(assurance, str) else None
+    return f" · {glyph} {label}" if glyph else ""
+
+
 @requires_access
 def filter_options(db: Database, viewer: Viewer) -> dict[str, list[str]]:
     """The organisation types and systems present, for the Overview's filters."""
@@ -1321,14 +1215,6 @@ def _cell(value: object, hidden: bool, fmt: str | None) -> str:
 # Query plumbing shared with impact_data.measures.queries.
 
 
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(str(value)).date()
-
-
 def _missing(value: object) -> bool:
     if value is None or value is pd.NA:
         return True
@@ -1346,11 +1232,13 @@ __all__ = [
     "culture_by_year",
     "culture_month_summary",
     "culture_questions_by_year",
+    "ASSURANCE_GLYPHS",
     "filter_options",
     "format_date",
     "lived_experience_by_year",
     "maturity_by_date",
     "maturity_components",
+    "maturity_latest",
     "newest_data_date",
     "org_detail",
     "organisation_count",

@@ -1,6 +1,6 @@
 """PDSA projects and their measures: the registry, cycles, cadence, SPC readings and entry forms.
 
-The read side builds on the `queries.pdsa_*` functions. Every measure's XmR chart is computed
+The read side builds on `measures.pdsa` (no SQL here). Every measure's XmR chart is computed
 by `measure_xmr`, so the icons in the registry (default settings) are exactly the ones its
 chart shows with the same settings. Entries typed on the page (`log_cycle`, `log_measure`) go
 through the normal upload path as a one-row CSV: same validation, all-or-nothing write,
@@ -19,19 +19,30 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.ingest import Problem, UploadRefused, UploadResult, commit_upload, prepare_upload
+from impact_data.ingest import Problem, UploadRefused, UploadResult
 from impact_data.ingest.kinds import PDSA_DECISIONS
+from impact_data.ingest.uploads import commit_file, prepare_file
+from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import queries
 from impact_data.stats import spc
 from impact_data.store.db import Database
-from impact_data.store.models import PdsaCycle, PdsaProject
-from impact_data.store.sql import limit_detail, month_start, only_orgs, read_frame
 
-CHARTS = ("xmr", "run", "p")
-CHART_NAMES = {"xmr": "XmR chart", "run": "Run chart", "p": "p-chart"}
+CHARTS = ("xmr", "run", "p", "p'", "u", "c")
+CHART_NAMES = {
+    "xmr": "XmR chart",
+    "run": "Run chart",
+    "p": "p-chart",
+    "p'": "p' chart (Laney)",
+    "u": "u-chart",
+    "c": "c-chart",
+}
+# The value column of each chart's result.
+CHART_VALUES = {"xmr": "value", "run": "value", "p": "p", "p'": "p", "u": "u", "c": "c"}
+# A u-chart's rate is shown per this many units of exposure, chosen so its centre line is
+# at least 1 (e.g. infections per 10,000 bed days), unless the values already give a scale.
+RATE_MULTIPLIERS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 DECISION_NAMES = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon", None: "Running"}
 RUNNING = "running"
 CYCLE_ENTRY_FILE = "PDSA cycle entered on the page.csv"
@@ -47,7 +58,7 @@ CYCLE_FIELDS = (
     "learning",
     "decision",
 )
-MEASURE_FIELDS = ("project_id", "date", "value", "numerator", "denominator", "note")
+MEASURE_FIELDS = ("project_id", "date", "value", "numerator", "denominator", "exposure", "note")
 FIELD_LABELS = {
     "project_id": "Project",
     "cycle_no": "Cycle number",
@@ -62,6 +73,7 @@ FIELD_LABELS = {
     "value": "Value",
     "numerator": "Numerator",
     "denominator": "Denominator",
+    "exposure": "Exposure",
     "note": "Note",
 }
 SUMMARY_COLUMNS = [
@@ -210,7 +222,7 @@ def project_summary(
 ) -> pd.DataFrame:
     """The project registry: one row per project with its cycles, cadence, decisions and the
     variation and assurance icons of its measure (XmR chart with default settings)."""
-    projects = queries.pdsa_projects(db, viewer, org_codes=org_codes)
+    projects = pdsa_measure.pdsa_projects(db, viewer, org_codes=org_codes)
     if statuses is not None:
         projects = projects[projects["status"].isin(list(statuses))]
     if teams is not None:
@@ -219,8 +231,8 @@ def project_summary(
     if projects.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     ids = projects["project_id"].tolist()
-    cycles = queries.pdsa_cycles(db, viewer, project_ids=ids)
-    measures = queries.pdsa_measures(db, viewer, project_ids=ids)
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=ids)
+    measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=ids)
     cycles_by_project = dict(list(cycles.groupby("project_id")))
     measures_by_project = dict(list(measures.groupby("project_id")))
 
@@ -258,42 +270,98 @@ def project_summary(
 @requires_access
 def project_detail(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any] | None:
     """One project's aim, measure and change ideas (None if unknown or not visible)."""
-    p, org = PdsaProject, queries.ORG
-    q = (
-        select(
-            p.project_ref.label("project_id"),
-            org.c.org_code,
-            org.c.org_name,
-            p.title,
-            p.aim,
-            p.team,
-            p.start_date,
-            p.status,
-            p.measure_name,
-            p.improvement_direction,
-            p.target,
-            p.lived_experience_involved,
-            p.coach,
-            p.change_ideas,
-        )
-        .join(org, org.c.id == p.org_id)
-        .where(p.project_ref == project_id)
-    )
-    frame = read_frame(db, limit_detail(q, viewer))
+    frame = pdsa_measure.pdsa_project_record(db, viewer, project_id)
     if frame.empty:
         return None
     detail = frame.iloc[0].to_dict()
     detail = {k: (None if _missing(v) else v) for k, v in detail.items()}
-    measures = queries.pdsa_measures(db, viewer, project_ids=[project_id])
+    measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=[project_id])
     detail["measure_points"] = len(measures)
-    detail["has_proportions"] = bool(
-        len(measures)
-        and measures["numerator"].notna().all()
-        and (measures["denominator"].fillna(0) > 0).all()
-    )
-    detail["charts"] = [c for c in CHARTS if c != "p" or detail["has_proportions"]]
+    detail["has_proportions"] = has_proportions(measures)
+    detail["charts"] = available_charts(measures)
+    detail["recommended_chart"], detail["recommendation"] = recommend_chart(measures)
     detail["can_log"] = viewer.can_upload_for({detail["org_code"]})
     return detail
+
+
+def has_proportions(measures: pd.DataFrame) -> bool:
+    """Whether every value has a numerator within a positive denominator (a p-chart's data)."""
+    if not len(measures):
+        return False
+    num = measures["numerator"].astype(float)
+    den = measures["denominator"].astype(float)
+    return bool(num.notna().all() and (den.fillna(0) > 0).all() and (num <= den).all())
+
+
+def rate_data(measures: pd.DataFrame) -> tuple[pd.Series, pd.Series] | None:
+    """The counts and exposures of a count-per-exposure measure (a u-chart's data), or None.
+
+    The count is the numerator where every value has one, else the value; the exposure is the
+    exposure column where every value has one, else the denominator when the values are not
+    proportions of it (a numerator within its denominator is a p-chart's data)."""
+    if not len(measures):
+        return None
+    exposure_column = measures.get("exposure")
+    if exposure_column is not None and exposure_column.notna().all():
+        exposure = exposure_column.astype(float)
+    elif measures["denominator"].notna().all() and not has_proportions(measures):
+        exposure = measures["denominator"].astype(float)
+    else:
+        return None
+    counts = (
+        measures["numerator"] if measures["numerator"].notna().all() else measures["value"]
+    ).astype(float)
+    if counts.isna().any() or (counts < 0).any() or (exposure <= 0).any():
+        return None
+    return counts, exposure
+
+
+def has_counts(measures: pd.DataFrame) -> bool:
+    """Whether every value is a whole count of events, 0 or more (a c-chart's data)."""
+    values = measures["value"].astype(float)
+    return bool(len(values) and (values >= 0).all() and np.allclose(values, np.round(values)))
+
+
+def available_charts(measures: pd.DataFrame) -> list[str]:
+    """The charts a measure's data allow: XmR and run always; p and p' with numerators and
+    denominators; u with counts and their exposures; c with whole counts (not proportions)."""
+    charts = ["xmr", "run"]
+    proportions = has_proportions(measures)
+    if proportions:
+        charts += ["p", "p'"]
+    if rate_data(measures) is not None:
+        charts.append("u")
+    if has_counts(measures) and not proportions:
+        charts.append("c")
+    return charts
+
+
+def recommend_chart(measures: pd.DataFrame) -> tuple[str, str]:
+    """The chart to draw first and why: u for counts with an exposure column, p' (or p) for
+    proportions by the Laney rule, XmR otherwise (Making Data Count's default)."""
+    exposure = measures.get("exposure")
+    has_exposure = exposure is not None and len(measures) and exposure.notna().all()
+    if has_exposure and rate_data(measures) is not None:
+        return "u", (
+            "Recommended: u-chart, because each value is a count with its exposure "
+            "(e.g. bed days), so the limits follow how much exposure lies behind each point."
+        )
+    if has_proportions(measures):
+        num = measures["numerator"].astype(float).to_numpy()
+        den = measures["denominator"].astype(float).to_numpy()
+        sigma_z = spc.laney_sigma_z(num, den)
+        if spc.prefer_laney(sigma_z, len(measures)):
+            return "p'", (
+                f"Recommended: p' chart (Laney), because the points vary {sigma_z:.1f} times "
+                "as much as binomial noise allows (sigma_z above "
+                f"{1 + spc.LANEY_SIGMA_Z_TOLERANCE:g}): a plain p-chart would flag ordinary "
+                "variation as special cause."
+            )
+        return "p", (
+            "Recommended: p-chart, because each value is a proportion with its numerator and "
+            "denominator, and the points vary about as binomial noise allows."
+        )
+    return "xmr", "Recommended: XmR chart, the Making Data Count default for a measure over time."
 
 
 def _missing(value: object) -> bool:
@@ -313,7 +381,7 @@ def cycle_timeline(
     """A project's cycles for the timeline: dates, bar end (today while running), days since
     the previous cycle started, decision in words and a short label."""
     as_of = pd.Timestamp(as_of or dt.date.today())
-    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
     columns = [
         "project_id",
         "cycle_no",
@@ -357,7 +425,7 @@ def cycle_timeline(
 def cadence(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any]:
     """A project's cycle count, days between cycle starts (median, shortest, longest) and
     adopt/adapt/abandon/running counts."""
-    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
     gaps = cadence_days(cycles["start_date"])
     return {
         "cycles": len(cycles),
@@ -372,19 +440,13 @@ def cadence(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any]:
 @requires_access
 def next_cycle_no(db: Database, viewer: Viewer, project_id: str) -> int:
     """The cycle number a new cycle of the project would take (1 for the first)."""
-    with db.connect() as conn:
-        latest = conn.execute(
-            select(func.max(PdsaCycle.cycle_no))
-            .join(PdsaProject, PdsaProject.id == PdsaCycle.project_id)
-            .where(PdsaProject.project_ref == project_id)
-        ).scalar()
-    return int(latest or 0) + 1
+    return pdsa_measure.pdsa_last_cycle_no(db, viewer, project_id) + 1
 
 
 @requires_access
 def cycle_annotations(db: Database, viewer: Viewer, project_id: str) -> pd.DataFrame:
     """Marks for a measure chart, one per cycle start: x (date), label, description."""
-    cycles = queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
     if cycles.empty:
         return pd.DataFrame(columns=["x", "cycle_no", "decision", "label", "description"])
     cycles = cycles.sort_values("cycle_no")
@@ -432,16 +494,16 @@ def measure_chart_data(
     fix_after_n_points: int | None = None,
     screen_outliers: bool = True,
 ) -> pd.DataFrame:
-    """A project's measure as an XmR chart, run chart or p-chart, one row per point, with the
+    """A project's measure as an XmR, run, p, p', u or c chart, one row per point, with the
     cycles started since the previous point (`cycles_started`). Bad settings (a rebase date
-    out of range, a baseline too short, a p-chart without denominators) raise ValueError with
+    out of range, a baseline too short, a chart the data do not allow) raise ValueError with
     a message for the user."""
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {', '.join(CHARTS)}")
     detail = project_detail(db, viewer, project_id)
     if detail is None:
         raise ValueError(f"there is no project {project_id} that you can see")
-    measures = queries.pdsa_measures(db, viewer, project_ids=[project_id]).sort_values("date")
+    measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=[project_id]).sort_values("date")
     measures = measures.reset_index(drop=True)
     improvement = improvement_of(detail["improvement_direction"])
     target = target_of(detail["target"])
@@ -466,6 +528,8 @@ def measure_chart_data(
         if target is not None:
             data["target"] = target
         data.attrs.update({"chart": "run", "improvement": improvement, "run_chart": analysis})
+    elif chart in ("u", "c"):
+        data, target = _count_chart(measures, chart, improvement, target)
     else:
         if not detail["has_proportions"]:
             raise ValueError(
@@ -477,6 +541,7 @@ def measure_chart_data(
             measures["denominator"].astype(float).to_numpy(),
             dates=pd.to_datetime(measures["date"]).to_numpy(),
             improvement=improvement,
+            laney=chart == "p'",
         )
         # The target is in the measure's units: a percentage or a proportion, or (when the
         # values are neither) something a proportion cannot be compared with.
@@ -486,7 +551,7 @@ def measure_chart_data(
             data["target"] = target
     data["note"] = measures["note"].astype(object).where(measures["note"].notna(), None).values
     data["cycles_started"] = _cycles_started(
-        data["x"], queries.pdsa_cycles(db, viewer, project_ids=[project_id])
+        data["x"], pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
     )
     data.attrs.update(
         {
@@ -497,6 +562,56 @@ def measure_chart_data(
         }
     )
     return data
+
+
+def _count_chart(
+    measures: pd.DataFrame, chart: str, improvement: str, target: float | None
+) -> tuple[pd.DataFrame, float | None]:
+    """A u-chart (counts per exposure) or c-chart (counts) of a measure, with its target."""
+    dates = pd.to_datetime(measures["date"]).to_numpy()
+    if chart == "c":
+        if not has_counts(measures):
+            raise ValueError(
+                "a c-chart needs each value to be a whole count of events (0 or more); "
+                "choose the XmR or run chart"
+            )
+        data = spc.c_chart(measures["value"].astype(float), dates=dates, improvement=improvement)
+        return data, target
+    rates = rate_data(measures)
+    if rates is None:
+        raise ValueError(
+            "a u-chart needs a count and its exposure (e.g. bed days) for every point; "
+            "add an exposure column, or choose the XmR or run chart"
+        )
+    counts, exposure = rates
+    multiplier = rate_multiplier(measures["value"].astype(float), counts, exposure)
+    data = spc.u_chart(
+        counts, exposure, dates=dates, improvement=improvement, multiplier=multiplier
+    )
+    # The target is in the values' units: comparable only when the values are the rates.
+    values_are_rates = np.allclose(
+        measures["value"].astype(float), counts / exposure * multiplier, rtol=0.01
+    )
+    data.attrs["rate_unit"] = _rate_unit(multiplier)
+    return data, target if values_are_rates else None
+
+
+def rate_multiplier(values: pd.Series, counts: pd.Series, exposure: pd.Series) -> int:
+    """The "per" of a rate: the values' own (when they are count / exposure x 10^k), else the
+    smallest power of ten that puts the overall rate at 1 or more."""
+    rate = (counts / exposure).to_numpy(dtype=float)
+    for multiplier in RATE_MULTIPLIERS:
+        if len(rate) and np.allclose(values.to_numpy(dtype=float), rate * multiplier, rtol=0.01):
+            return multiplier
+    overall = float(counts.sum() / exposure.sum())
+    for multiplier in RATE_MULTIPLIERS:
+        if overall * multiplier >= 1:
+            return multiplier
+    return RATE_MULTIPLIERS[-1]
+
+
+def _rate_unit(multiplier: float) -> str:
+    return "per unit of exposure" if multiplier == 1 else f"per {multiplier:,.0f} of exposure"
 
 
 def proportion_scale(measures: pd.DataFrame) -> float | None:
@@ -531,7 +646,7 @@ def measure_reading(data: pd.DataFrame) -> dict[str, Any]:
     """What a measure chart says, in words: the variation and assurance icon labels and a
     plain-English reading (the text alternative under the chart)."""
     chart = data.attrs.get("chart", "xmr")
-    empty = data.empty or (data["p" if chart == "p" else "value"].notna().sum() == 0)
+    empty = data.empty or (data[CHART_VALUES.get(chart, "value")].notna().sum() == 0)
     if empty:
         return {
             "variation": None,
@@ -543,20 +658,32 @@ def measure_reading(data: pd.DataFrame) -> dict[str, Any]:
         }
     if chart == "run":
         return _run_reading(data)
-    if chart == "p":
-        summary = spc.p_chart_summary(data, target=data.attrs.get("target"))
+    if chart in ("p", "p'", "u", "c"):
+        column = CHART_VALUES[chart]
+        summarise = {"u": spc.u_chart_summary, "c": spc.c_chart_summary}.get(
+            chart, spc.p_chart_summary
+        )
+        summary = summarise(data, target=data.attrs.get("target"))
         trial = False
+        percent = column == "p"
         sentence = _special_cause_sentence(
             data,
-            "p",
+            column,
             "centre",
             "lcl",
             "ucl",
             data.attrs["improvement"],
-            percent=True,
+            percent=percent,
             centre_name="the centre line",
         )
-        assurance_text = _assurance_sentence(summary, percent=True)
+        if chart == "p'":
+            sentence += (
+                f" Laney p' chart: the limits are widened by sigma_z {data.attrs['sigma_z']:.2f}, "
+                "the spread of the points beyond binomial noise."
+            )
+        elif chart == "u":
+            sentence += f" Rates are {data.attrs.get('rate_unit', 'per unit of exposure')}."
+        assurance_text = _assurance_sentence(summary, percent=percent)
     else:
         summary = spc.xmr_summary(data)
         trial = bool(summary["trial_limits"])
@@ -748,30 +875,9 @@ def _percent(value: float) -> str:
 def cycles_per_month(
     db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Cycles started per month and organisation, counted in the database (months in which an
-    organisation started none are absent)."""
-    c, p, org = PdsaCycle, PdsaProject, queries.ORG
-    month = month_start(db, c.start_date).label("month")
-    q = (
-        select(org.c.org_code, month, func.count().label("cycles"))
-        .select_from(c)
-        .join(p, p.id == c.project_id)
-        .join(org, org.c.id == p.org_id)
-        .group_by(org.c.org_code, month)
-        .order_by(month, org.c.org_code)
-    )
-    frame = read_frame(db, only_orgs(q, org_codes))
-    if frame.empty:
-        return pd.DataFrame(
-            {
-                "month": pd.Series(dtype="datetime64[ns]"),
-                "org_code": pd.Series(dtype=object),
-                "cycles": pd.Series(dtype=int),
-            }
-        )
-    frame["month"] = pd.to_datetime(frame["month"])
-    frame["cycles"] = frame["cycles"].astype(int)
-    return frame[["month", "org_code", "cycles"]]
+    """Cycles started per month and organisation (`pdsa.pdsa_cycles_per_month`, the one
+    monthly PDSA figure; months in which an organisation started none are absent)."""
+    return pdsa_measure.pdsa_cycles_per_month(db, viewer, org_codes=org_codes)
 
 
 @requires_access
@@ -808,19 +914,9 @@ def portfolio(
 ) -> pd.DataFrame:
     """Per organisation: projects, active projects, recent cycles, projects co-designed with
     people with lived experience (count and share), and cycle decisions (counts and shares)."""
-    activity = queries.pdsa_activity(db, viewer, as_of=as_of, days=days)
-    if org_codes is not None:
-        activity = activity[activity["org_code"].isin(list(org_codes))]
+    activity = pdsa_measure.pdsa_activity(db, viewer, as_of=as_of, days=days, org_codes=org_codes)
     names = queries.organisations(db, viewer).set_index("org_code")["org_name"]
-    c, p, org = PdsaCycle, PdsaProject, queries.ORG
-    q = (
-        select(org.c.org_code, c.decision, func.count().label("n"))
-        .select_from(c)
-        .join(p, p.id == c.project_id)
-        .join(org, org.c.id == p.org_id)
-        .group_by(org.c.org_code, c.decision)
-    )
-    decisions = read_frame(db, q)
+    decisions = pdsa_measure.pdsa_decisions(db, viewer)
     decisions["decision"] = decisions["decision"].astype(object).fillna(RUNNING)
     wide = decisions.pivot_table(
         index="org_code", columns="decision", values="n", aggfunc="sum", fill_value=0
@@ -915,6 +1011,7 @@ def log_measure(
     value: float | None,
     numerator: float | None = None,
     denominator: float | None = None,
+    exposure: float | None = None,
     note: str | None = None,
 ) -> UploadResult:
     """Save one measure value typed on the page, through the normal upload path. Raises
@@ -926,6 +1023,7 @@ def log_measure(
         "value": value,
         "numerator": numerator,
         "denominator": denominator,
+        "exposure": exposure,
         "note": note,
     }
     return _log_entry(db, viewer, MEASURE_ENTRY_FILE, MEASURE_FIELDS, row, "measure value", "date")
@@ -933,12 +1031,7 @@ def log_measure(
 
 def _check_may_write(db: Database, viewer: Viewer, project_id: str) -> None:
     # An unknown project is left to validation, which reports it in the standard words.
-    with db.connect() as conn:
-        org_code = conn.execute(
-            select(queries.ORG.c.org_code)
-            .join(PdsaProject, PdsaProject.org_id == queries.ORG.c.id)
-            .where(PdsaProject.project_ref == project_id)
-        ).scalar()
+    org_code = pdsa_measure.pdsa_project_org(db, project_id)
     if org_code is not None and not viewer.can_upload_for({org_code}):
         raise AccessDenied(
             f"you can add cycles and measure values only for your own organisation's "
@@ -982,7 +1075,7 @@ def _log_entry(
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     title = f"PDSA {what} entered on the page by {viewer.user} at {stamp}"
     data = entry_csv(fields, row, title)
-    prepared = prepare_upload(db, data, file_name, "pdsa")
+    prepared, _remembered = prepare_file(db, data, file_name, "pdsa", viewer=viewer)
     if not prepared.ok:
         # A clash with stored rows is reported on a key's first column (project_id); on a
         # form it is the cycle number or date that needs changing, so point there.
@@ -995,7 +1088,7 @@ def _log_entry(
             problems,
         )
     try:
-        return commit_upload(db, prepared, uploaded_by=viewer.user, viewer=viewer)
+        return commit_file(db, prepared, viewer=viewer)
     except UploadRefused as exc:
         raise EntryRefused(f"the {what} was not saved: {exc}", exc.problems) from exc
 
@@ -1003,6 +1096,14 @@ def _log_entry(
 __all__ = [
     "CHARTS",
     "CHART_NAMES",
+    "CHART_VALUES",
+    "RATE_MULTIPLIERS",
+    "available_charts",
+    "has_counts",
+    "has_proportions",
+    "rate_data",
+    "rate_multiplier",
+    "recommend_chart",
     "DECISION_NAMES",
     "EntryRefused",
     "cadence",

@@ -1,5 +1,5 @@
-"""What the Readiness page shows: filter options, filtered score tables (with secondary
-suppression), item answers for a diverging bar, heatmap frames, NHS IMPACT maturity views,
+"""What the Readiness page shows: filter options, filtered score tables (suppressed in the
+data layer by the one disclosure rule), item answers for a diverging bar, heatmap frames, NHS IMPACT maturity views,
 download tables and one-sentence text alternatives.
 
 Built on `impact_data.measures.readiness`; never imports streamlit. Every function that reads the
@@ -14,15 +14,12 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, or_, select
 
 from impact_data.access import Viewer, requires_access
 from impact_data.measures import queries, readiness
 from impact_data.measures.readiness import InstrumentItemSpec
-from impact_data.stats.disclosure import SUPPRESSED, suppress
+from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
-from impact_data.store.models import ReadinessAnswer, ReadinessResponse
-from impact_data.store.sql import ORG, limit_detail, month_start
 
 NO_TEAM = "(no team given)"
 NO_PROGRAMME = "(no programme given)"
@@ -49,8 +46,6 @@ COMPONENT_SHORT = {
     4: "4. Capability and capacity",
     5: "5. Management systems",
 }
-HIDDEN_SCORE_COLUMNS = ["n", "mean", "sd", "ci_low", "ci_high", "rwg"]
-HIDDEN_TEXT_COLUMNS = ["agreement", "level", "advice"]
 EDITOR_COLUMNS = ["code", "subscale", "text"]
 
 
@@ -61,7 +56,8 @@ def level_rule() -> str:
         f"**Readiness level** is where the mean sits on the answer scale: high from "
         f"{high:.0%} of the way up (a mean of {1 + 4 * high:g} or more on a 1-5 scale), "
         f"medium from {low:.0%} ({1 + 4 * low:g} or more), low below that. "
-        f"**Alignment** is within-group agreement r_wg (1 = everyone gives the same answers, "
+        f"**Alignment** is within-group agreement r_wg(J) over the subscale's items "
+        f"(1 = everyone gives the same answers, "
         f"0 = as spread out as random answers): strong from {readiness.AGREEMENT_STRONG:g}, "
         f"moderate from {readiness.AGREEMENT_MODERATE:g}, weak below."
     )
@@ -116,15 +112,7 @@ def organisation_names(db: Database, viewer: Viewer) -> dict[str, str]:
 def filter_options(db: Database, viewer: Viewer) -> dict:
     """What the filters can offer: organisations, teams (org, team), programmes, rounds and
     instruments that have readiness answers. Teams are limited to the viewer's detail orgs."""
-    r = ReadinessResponse
-    round_of = month_start(db, r.assessment_date).label("round")
-    q = select(ORG.c.org_code, r.team, r.programme, round_of, r.instrument_code).distinct()
-    q = q.join(ORG, ORG.c.id == r.org_id)
-    with db.connect() as conn:
-        rows = pd.DataFrame(
-            conn.execute(q).fetchall(),
-            columns=["org_code", "team", "programme", "round", "instrument_code"],
-        )
+    rows = readiness.readiness_checks(db, viewer)
     names = organisation_names(db, viewer)
     instruments = readiness.instruments(db, viewer).drop_duplicates("code")
     inst_names = dict(zip(instruments["code"], instruments["name"], strict=True))
@@ -137,7 +125,6 @@ def filter_options(db: Database, viewer: Viewer) -> dict:
             "rounds": [],
             "instruments": {},
         }
-    rows["round"] = pd.to_datetime(rows["round"]).dt.date
     rows = rows.astype({"team": object, "programme": object})
     rows["team"] = rows["team"].where(rows["team"].notna(), None)
     rows["programme"] = rows["programme"].where(rows["programme"].notna(), None)
@@ -183,52 +170,6 @@ def _filter(
 
 
 # --- scores -----------------------------------------------------------------------------
-
-
-def _sibling_key(frame: pd.DataFrame) -> pd.Series:
-    parts = [
-        frame["org_code"].astype(str),
-        frame["programme"].map(programme_label),
-        frame["round"].astype(str),
-        frame["instrument_code"].astype(str),
-        frame["subscale"].astype(str),
-    ]
-    key = parts[0]
-    for part in parts[1:]:
-        key = key + "|" + part
-    return key
-
-
-def secondary_suppression(team_scores: pd.DataFrame, org_scores: pd.DataFrame) -> pd.DataFrame:
-    """Hide one more team where exactly one team of an organisation-programme-round is
-    suppressed but the organisation's total is shown, so the hidden team cannot be worked
-    back from the total and its siblings. Adds `suppression`: "small number", "secondary"
-    or ""."""
-    out = team_scores.copy()
-    if "suppression" not in out.columns:  # the data layer may have done this already
-        out["suppression"] = np.where(out["suppressed"].astype(bool), "small number", "")
-    out["suppression"] = out["suppression"].fillna("").astype(object)
-    if out.empty:
-        return out
-    shown_totals = set(_sibling_key(org_scores[~org_scores["suppressed"].astype(bool)]))
-    keys = _sibling_key(out)
-    n = pd.to_numeric(out["n"], errors="coerce")
-    for key, index in out.groupby(keys).groups.items():
-        if key not in shown_totals:
-            continue
-        hidden = [i for i in index if out.at[i, "suppression"]]
-        shown = [i for i in index if not out.at[i, "suppression"]]
-        if len(hidden) == 1 and shown:
-            smallest = min(shown, key=lambda i: n[i])
-            out.at[smallest, "suppression"] = "secondary"
-    hide = out["suppression"] != ""
-    out["suppressed"] = hide
-    for col in HIDDEN_SCORE_COLUMNS[1:]:
-        out[col] = out[col].astype(float).where(~hide, np.nan)
-    out["n"] = out["n"].astype("Int64").where(~hide, pd.NA)
-    for col in HIDDEN_TEXT_COLUMNS:
-        out[col] = out[col].astype(object).where(~hide, None)
-    return out
 
 
 def _decorate(scores: pd.DataFrame, db: Database, viewer: Viewer) -> pd.DataFrame:
@@ -281,11 +222,9 @@ def team_scores(
     rounds: Sequence[dt.date] | None = None,
     instrument_code: str | None = None,
 ) -> pd.DataFrame:
-    """Readiness per team and round (`readiness.readiness_scores`) with secondary suppression
-    against the organisation totals, filtered, with labels and the reason for the advice."""
-    by_team = readiness.readiness_scores(db, viewer, by_team=True, org_codes=org_codes)
-    by_org = readiness.readiness_scores(db, viewer, by_team=False, org_codes=org_codes)
-    scores = secondary_suppression(by_team, by_org)
+    """Readiness per team and round (`readiness.readiness_scores`, with the one disclosure
+    rule applied there), filtered, with labels and the reason for the advice."""
+    scores = readiness.readiness_scores(db, viewer, by_team=True, org_codes=org_codes)
     scores = _filter(
         scores,
         teams=teams,
@@ -718,70 +657,78 @@ def item_answers(
     rounds: Sequence[dt.date] | None = None,
     instrument_code: str | None = None,
 ) -> pd.DataFrame:
-    """How many gave each answer to each item, for a diverging stacked bar: as
-    `readiness.item_distribution` plus a round filter, answer words and bar positions
-    (percent; disagreement left of 0, agreement right, the neutral answer centred).
-    Items answered by fewer people than the suppression threshold are suppressed."""
-    r, a = ReadinessResponse, ReadinessAnswer
-    q = (
-        select(r.instrument_code, a.item_code, a.value, func.count().label("count"))
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(ORG, ORG.c.id == r.org_id)
-        .group_by(r.instrument_code, a.item_code, a.value)
+    """How many gave each answer to each item, for a diverging stacked bar: the one figure
+    `readiness.item_distribution` (only team checks published on their own are pooled) with
+    answer words and bar positions (percent; disagreement left of 0, agreement right, the
+    neutral answer centred). `item_answers_left_out` says which chosen checks were left out."""
+    frame = readiness.item_distribution(
+        db,
+        viewer,
+        org_codes=org_codes,
+        teams=None if teams is None else [tuple(t) for t in teams],
+        programmes=programmes,
+        rounds=rounds,
+        instrument_code=instrument_code,
     )
-    if org_codes is not None:
-        q = q.where(ORG.c.org_code.in_(list(org_codes)))
-    if teams is not None:
-        pairs = [
-            and_(ORG.c.org_code == o, r.team.is_(None) if t is None else r.team == t)
-            for o, t in teams
-        ]
-        q = limit_detail(q.where(or_(*pairs) if pairs else False), viewer)
-    if programmes is not None:
-        named = [p for p in programmes if p is not None]
-        options = [r.programme.in_(named)] if named else []
-        if any(p is None for p in programmes):
-            options.append(r.programme.is_(None))
-        q = q.where(or_(*options) if options else False)
-    if rounds is not None:
-        months = []
-        for month in rounds:
-            start = dt.date(month.year, month.month, 1)
-            end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
-            months.append(and_(r.assessment_date >= start, r.assessment_date < end))
-        q = q.where(or_(*months) if months else False)
-    if instrument_code is not None:
-        q = q.where(r.instrument_code == instrument_code)
-    with db.connect() as conn:
-        result = conn.execute(q)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if frame.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
-    frame["count"] = frame["count"].astype(float)
-    frame["n"] = frame.groupby(["instrument_code", "item_code"])["count"].transform("sum")
-    frame["share"] = frame["count"] / frame["n"]
-    meta = readiness.instruments(db, viewer)
-    frame = frame.merge(
-        meta[["code", "item_code", "subscale", "text", "position", "scale_min", "scale_max"]],
-        left_on=["instrument_code", "item_code"],
-        right_on=["code", "item_code"],
-    ).drop(columns="code")
-    frame = frame.sort_values(["instrument_code", "position", "value"]).reset_index(drop=True)
+    hidden = frame[SUPPRESSED].astype(bool)
     frame["answer"] = [
-        answer_label(int(v), int(lo), int(hi))
-        for v, lo, hi in zip(frame["value"], frame["scale_min"], frame["scale_max"], strict=True)
+        None if h else answer_label(int(v), int(lo), int(hi))
+        for v, lo, hi, h in zip(
+            frame["value"], frame["scale_min"], frame["scale_max"], hidden, strict=True
+        )
     ]
     frame["item_label"] = frame["item_code"] + ": " + frame["text"].astype(str)
     frame = _diverging_positions(frame)
-    out = suppress(frame, "n", ["count", "share", "x_start", "x_end"], db.suppression_threshold())
-    # Which answers a hidden item received would say what its few respondents answered, so
-    # a hidden item keeps a single row with no answer.
-    hidden = out["suppressed"]
-    out = out[~hidden | ~out.duplicated(["instrument_code", "item_code"])].copy()
-    out["value"] = out["value"].astype(float).where(~out["suppressed"], np.nan)
-    out["answer"] = out["answer"].astype(object).where(~out["suppressed"], None)
-    return out[ITEM_COLUMNS].reset_index(drop=True)
+    for col in ("x_start", "x_end"):
+        frame[col] = frame[col].astype(float).where(~hidden, np.nan)
+    frame["n"] = frame["n"].astype(float)
+    return frame[ITEM_COLUMNS].reset_index(drop=True)
+
+
+@requires_access
+def item_answers_left_out(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Sequence[str] | None = None,
+    teams: Sequence[tuple[str, str | None]] | None = None,
+    programmes: Sequence[str | None] | None = None,
+    rounds: Sequence[dt.date] | None = None,
+    instrument_code: str | None = None,
+) -> list[str]:
+    """The chosen team checks left out of the item answers, in words ("Ward 4 (ZA1), Mar 2025")."""
+    left = readiness.item_groups_left_out(
+        db,
+        viewer,
+        org_codes=org_codes,
+        teams=None if teams is None else [tuple(t) for t in teams],
+        programmes=programmes,
+        rounds=rounds,
+        instrument_code=instrument_code,
+    )
+    words = []
+    for row in left.to_dict("records"):
+        team = team_label(row["team"])
+        if int(row["teams"]) > 1 or (
+            _missing(row["team"]) and not viewer.can_see_detail(row["org_code"])
+        ):
+            team = f"{int(row['teams'])} team check{'s' if int(row['teams']) > 1 else ''}"
+        who = f"{team} ({row['org_code']}), {round_label(row['round'])}"
+        words.append(who if row["items"] == "all" else f"{who}: items {row['items']}")
+    return words
+
+
+def left_out_note(left_out: Sequence[str]) -> str:
+    """One sentence naming the chosen groups left out of pooled item answers ("" if none)."""
+    if not left_out:
+        return ""
+    return (
+        "Left out of these answers, so that no selection can be worked back to a small group: "
+        + "; ".join(left_out)
+        + " (too few respondents on their own, or hidden to protect a smaller team)."
+    )
 
 
 def _diverging_positions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1156,6 +1103,9 @@ def all_org_codes(db: Database, viewer: Viewer) -> list[str]:
 
 __all__ = [
     "NO_PROGRAMME",
+    "programme_label",
+    "round_label",
+    "team_label",
     "NO_TEAM",
     "all_org_codes",
     "level_labels",
@@ -1177,9 +1127,11 @@ __all__ = [
     "instrument_items",
     "instrument_list",
     "item_answers",
+    "item_answers_left_out",
     "item_specs",
     "item_table",
     "item_totals",
+    "left_out_note",
     "items_summary",
     "level_rule",
     "maturity_heatmap_summary",
@@ -1191,7 +1143,6 @@ __all__ = [
     "plain_problem",
     "score_table",
     "scores_summary",
-    "secondary_suppression",
     "team_scores",
     "why",
 ]

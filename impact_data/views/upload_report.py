@@ -30,6 +30,9 @@ CATEGORY_TITLES: dict[str, str] = {
     "required": "Required values left blank",
     "invalid": "Values that could not be read",
     "bad_answer": "Answers that are not 1-5 or a Likert word",
+    "ambiguous_scale": "Answers that could be read on two scales",
+    "duplicate_column": "Columns that appear twice",
+    "too_long": "Values that are too long",
     "out_of_range": "Values outside the allowed range",
     "duplicate": "Rows that appear twice",
     "unknown_org": "Organisations that are not known yet",
@@ -330,6 +333,83 @@ def upload_choice_label(upload: pd.Series | dict) -> str:
     )
 
 
+def needs_organisation(prepared: PreparedUpload) -> bool:
+    """True when a file has no organisation column, so the user must name its organisation."""
+    return any(
+        t.mapping is not None
+        and any(f.name == "org_code" for f in t.spec.fields)
+        and "org_code" not in t.mapping.fields
+        for t in prepared.tables.values()
+    )
+
+
+def how_it_was_read(prepared: PreparedUpload) -> list[str]:
+    """How the file was read, in the words of a survey lead: the workbook taken from a zip,
+    the scale answers were read on, a contractor's export, headers with notes in brackets,
+    columns set aside and why."""
+    lines: list[str] = []
+    if prepared.source_workbook:
+        lines.append(
+            f"Your zip holds several workbooks. We read {prepared.source_workbook}, the one "
+            "with a row for each organisation; the national and organisation-type workbooks "
+            "only hold averages, so they were not loaded."
+        )
+    if prepared.answer_scale:
+        name, _, values = prepared.answer_scale.partition(" (")
+        lines.append(
+            f"Answers written as words were read on the scale {name}: "
+            f"{values.rstrip(')')}. Answers given as numbers are kept as they are."
+        )
+    for note in prepared.notes:
+        if "positive-scoring export" in note:
+            lines.append(
+                "This is a survey contractor's positive-scoring export: each Score is the "
+                "share of people who answered positively (0.54 means 54%), so it is stored as "
+                "a positive score of 54%. BaseSize is the number of people who answered; "
+                "DimName and DimValue put a row under a team (directorate, ward, ...) or a "
+                "staff group."
+            )
+        elif "broken down by" in note and "left out" in note:
+            lines.append(
+                note[0].upper() + note[1:] + ". Only whole-organisation, team and staff-group "
+                "results are kept."
+            )
+        elif note.startswith("the file has no organisation column"):
+            lines.append("The file has no organisation column: " + note.split(": ", 1)[1] + ".")
+        elif note.startswith("column ") and "the note in brackets set aside" in note:
+            header = note.split("'")[1] if "'" in note else note
+            target = note.split(" read as ", 1)[1].split(":", 1)[0]
+            lines.append(
+                f"The column “{header}” was read as {target}: its heading was recognised "
+                "with the explanation in brackets set aside."
+            )
+        elif "breakdown column(s) skipped" in note:
+            lines.append(
+                "Some columns split a result by staff characteristics (for example ethnicity "
+                "summaries); they are not figures for the organisation itself, so they were "
+                f"skipped: {note.split('(e.g. ', 1)[-1].split(')', 1)[0]}."
+            )
+        elif "so lower is better" in note:
+            lines.append(
+                "For some questions the national figure is the % choosing an unfavourable "
+                "answer (for example feeling unwell from work-related stress, or thinking "
+                "about leaving). These are marked “lower is better” automatically: "
+                f"{note.rsplit(': ', 1)[-1]}."
+            )
+        elif note.startswith("item columns numbered as published"):
+            lines.append(
+                "The item columns use the published ORIC numbering (OR1-OR12); each was matched "
+                "to the same statement in the template numbering: "
+                f"{note.rsplit(': ', 1)[-1]}."
+            )
+        elif "'Unweighted' row(s) set aside" in note:
+            lines.append(
+                "Each organisation appears with weighted and unweighted results; the weighted "
+                "results (the ones the national reports publish) were kept."
+            )
+    return lines
+
+
 __all__ = [
     "CATEGORY_TITLES",
     "category_title",
@@ -340,6 +420,8 @@ __all__ = [
     "file_size_text",
     "group_problems",
     "history_table",
+    "how_it_was_read",
+    "needs_organisation",
     "mapping_overview",
     "overrides_text",
     "problem_summary",

@@ -50,12 +50,21 @@ for _module, _why in [
 ADA = "ada@nhs.example"
 TOM = "tom@nhs.example"
 # Subjects (the buttons on the provider's page) differ from the emails on purpose: the app
-# must identify people by their email claim.
+# identifies people by issuer + subject, and shows them by their verified email. Mallory's
+# provider account claims Ada's address in capitals, unverified (issue 16).
+MALLORY = "mallory-0003"
 PEOPLE = {
     "ada-0001": {"email": ADA, "name": "Ada Lovelace", "email_verified": True},
     "tom-0002": {"email": TOM, "name": "Tom Kilburn", "email_verified": True},
+    MALLORY: {"email": ADA.upper(), "name": "Ada Lovelace", "email_verified": False},
 }
 ZA1_NAME = "Northmoor Hospitals NHS Foundation Trust"
+
+
+def shown(email: str) -> str:
+    """An email as the page shows it: with an invisible word joiner after the @, so that it
+    never becomes a mailto: link (ui.safe.md)."""
+    return email.replace("@", "@\u2060")
 
 
 def _secrets_toml(port: int, provider: Provider) -> str:
@@ -186,7 +195,7 @@ def test_first_user_is_admin_second_waits_then_sees_own_teams(
         # Ada signs in first: she becomes admin and sees the whole system.
         ada = browser_context()
         sign_in(ada, auth_server, "ada-0001")
-        ada.get_by_text(f"Signed in as {ADA} (admin)").wait_for()
+        ada.get_by_text(f"Signed in as {shown(ADA)} (admin)").wait_for()
         ada.get_by_role("heading", name="System overview").wait_for(timeout=90_000)
         assert ada.get_by_text("Local mode: no sign-in").count() == 0
         grid = ada.locator('[data-testid="stDataFrame"] [role="grid"]').first
@@ -200,7 +209,7 @@ def test_first_user_is_admin_second_waits_then_sees_own_teams(
         tom = browser_context()
         sign_in(tom, auth_server, "tom-0002")
         tom.get_by_role("heading", name="Waiting for access").wait_for()
-        tom.get_by_text(f"You are signed in as {TOM}").wait_for()
+        tom.get_by_text(f"You are signed in as {shown(TOM)}").wait_for()
         assert tom.locator('[data-testid="stDataFrame"]').count() == 0
         assert tom.get_by_text(ZA1_NAME).count() == 0
         screenshot(tom, "auth_02_waiting_for_access")
@@ -210,7 +219,7 @@ def test_first_user_is_admin_second_waits_then_sees_own_teams(
         set_role(db, admin, TOM, "team_member", ["ZA1"])
         tom.reload()
         wait_for_app(tom)
-        tom.get_by_text(f"Signed in as {TOM} (team member)").wait_for()
+        tom.get_by_text(f"Signed in as {shown(TOM)} (team member)").wait_for()
         tom.get_by_role("heading", name="System overview").wait_for(timeout=90_000)
         tom.locator('[data-testid="stDataFrame"] [role="grid"]').first.wait_for(state="attached")
         wait_for_app(tom)
@@ -241,5 +250,31 @@ def test_first_user_is_admin_second_waits_then_sees_own_teams(
         created = log[log["action"] == "user_created"]
         assert set(created["user"]) == {ADA, TOM}
         assert (log["action"] == "role_changed").any()
+    finally:
+        db.dispose()
+
+
+def test_an_unverified_copy_of_the_admins_email_does_not_sign_in_as_the_admin(
+    auth_server, provider, browser_context
+):
+    """On today's main, this token signed in as the admin."""
+    db = Database(auth_server.database_url)
+    try:
+        if viewer_for(db, ADA).role != "admin":  # run alone: Ada signs in first, as admin
+            sign_in(browser_context(), auth_server, "ada-0001")
+        mallory = browser_context()
+        sign_in(mallory, auth_server, MALLORY)
+        label = f"{MALLORY} at {provider.url.removeprefix('http://')}"
+        mallory.get_by_role("heading", name="Waiting for access").wait_for()
+        mallory.get_by_text(f"You are signed in as {label}").wait_for()
+        assert mallory.get_by_text("(admin)").count() == 0
+        assert mallory.locator('[data-testid="stDataFrame"]').count() == 0
+        screenshot(mallory, "auth_06_unverified_email_waits")
+        admin = viewer_for(db, ADA)
+        assert admin.role == "admin"
+        people = users(db, admin).set_index("user")
+        assert people.loc[label, "role"] == "none"
+        assert people.loc[label, "signs_in_as"] == f"{MALLORY} at {provider.url}"
+        assert list(people.index).count(ADA) == 1
     finally:
         db.dispose()

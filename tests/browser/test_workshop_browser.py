@@ -9,7 +9,7 @@ import pytest
 
 from impact_data import Viewer
 from impact_data.store.db import Database
-from impact_data.workshop import create_session
+from impact_data.workshop import counts, create_session
 from tests.browser.conftest import ARTIFACTS, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -196,3 +196,42 @@ def test_wrong_code_on_a_phone(app_server, chromium):
     assert not phone.locator('[data-testid="stSidebar"]').is_visible()
     screenshot(phone, "workshop_phone_wrong_code")
     context.close()
+
+
+def test_opening_the_link_again_in_the_same_browser_keeps_the_ballot(app_server, chromium):
+    """On today's main, opening the join link again gave a second ballot (issue 16)."""
+    db = Database(app_server.database_url, migrate=False)
+    try:
+        code = create_session(db, Viewer.local(), "impact_rating", "Rejoin").code
+        context = chromium.new_context(**PHONE)
+        first = context.new_page()
+        first.set_default_timeout(30_000)
+        first.goto(app_server.url)
+        wait_for_app(first)
+        first.goto(f"{app_server.url}/join?code={code}")
+        first.get_by_role("button", name="Send my answers").wait_for()
+        first.locator('[data-testid="stRadioOption"]').first.click()
+        first.get_by_role("button", name="Send my answers").click()
+        first.get_by_text("Thank you, your answers are in.").wait_for()
+        token = re.search(r"[?&]p=([^&]+)", first.url).group(1)
+        first.close()
+        # The same phone opens the link from the screen again (no token in it): its own ballot.
+        again = context.new_page()
+        again.set_default_timeout(30_000)
+        again.goto(f"{app_server.url}/join?code={code}")
+        again.get_by_text("Thank you, your answers are in.").wait_for()
+        wait_for_app(again)
+        assert re.search(r"[?&]p=([^&]+)", again.url).group(1) == token
+        assert counts(db, Viewer.local(), code) == {"joined": 1, "answered": 1}
+        # Another phone is another ballot.
+        other_context = chromium.new_context(**PHONE)
+        other = other_context.new_page()
+        other.set_default_timeout(30_000)
+        other.goto(f"{app_server.url}/join?code={code}")
+        other.get_by_role("button", name="Send my answers").wait_for()
+        wait_for_app(other)
+        assert counts(db, Viewer.local(), code) == {"joined": 2, "answered": 1}
+        other_context.close()
+        context.close()
+    finally:
+        db.dispose()

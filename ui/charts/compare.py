@@ -13,6 +13,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from impact_data.stats import spc
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, SPC_COLOURS, SPC_LABELS, SPC_SHAPES
 
 # Where an organisation falls against the funnel limits: colour (Okabe-Ito) and shape both
@@ -124,6 +125,10 @@ def funnel_chart(
         f"Compared with: {attrs.get('peer_group', '')}. Outside the 99.8% limits is unlikely "
         "to be chance. Suppressed organisations are not drawn.",
     ]
+    method = spc.funnel_method_label(
+        attrs.get("method", "none"), attrs.get("phi"), attrs.get("tau2")
+    )
+    subtitle.append(f"{method[0].upper()}{method[1:]}.")
     chosen = points.loc[points["you"], "org_name"]
     if not chosen.empty:
         subtitle.append(f"Ringed and named: {chosen.iloc[0]}.")

@@ -431,9 +431,10 @@ def pulse_p_chart(chart: pd.DataFrame) -> alt.LayerChart:
     dimension = chart.attrs.get("dimension", OVERALL)
     what = "the culture measure" if dimension == OVERALL else dimension
     reading = chart.attrs.get("reading", {})
+    kind = "p' chart (Laney)" if chart.attrs.get("chart") == "p'" else "p-chart"
     return spc_charts.p_chart(
         chart,
-        title=f"Monthly pulse p-chart, {chart.attrs.get('org_name', '')}",
+        title=f"Monthly pulse {kind}, {chart.attrs.get('org_name', '')}",
         value_title="% favourable answers",
         subtitle=[
             f"% of answers favourable on {what}",

@@ -140,8 +140,11 @@ def culture_month_chart(months: pd.DataFrame, *, org_name: str) -> alt.LayerChar
         {
             "x": pd.to_datetime(months["month"]),
             "p": months["positive_pct"].astype(float) / 100.0,
-            "numerator": months["positive"].astype(float),
-            "denominator": months["answers"].astype(float),
+            # The p-chart counts people, not their answers (culture.monthly_chart).
+            "numerator": months["positive_pct"].astype(float)
+            / 100.0
+            * months["respondents"].astype(float),
+            "denominator": months["respondents"].astype(float),
             "centre": months["centre"].astype(float) / 100.0,
             "lcl": months["lcl"].astype(float) / 100.0,
             "ucl": months["ucl"].astype(float) / 100.0,
@@ -150,17 +153,22 @@ def culture_month_chart(months: pd.DataFrame, *, org_name: str) -> alt.LayerChar
         }
     )
     if bool(months["spc"].iloc[0]):
+        laney = "chart" in months and months["chart"].iloc[0] == "p'"
+        kind = "Laney p' chart" if laney else "p-chart"
         return spc_charts.p_chart(
             frame,
             title=title,
             value_title="% positive",
-            subtitle=["p-chart: points outside the dashed limits are special cause variation"],
+            subtitle=[
+                f"{kind} of respondents: points outside the dashed limits are special cause "
+                "variation"
+            ],
         )
     observed = frame[frame["p"].notna()]
     tips = [
         alt.Tooltip("x:T", title="Month", format="%b %Y"),
         alt.Tooltip("p:Q", title="% positive", format=".1%"),
-        alt.Tooltip("denominator:Q", title="Answers", format=",.0f"),
+        alt.Tooltip("denominator:Q", title="Respondents", format=",.0f"),
     ]
     base = alt.Chart(observed).encode(
         x=alt.X("x:T", title="Month"),

@@ -1,10 +1,13 @@
-"""SPC charts: XmR (Making Data Count), p-chart and run chart, optionally annotated with events.
+"""SPC charts: XmR (Making Data Count), p and p' charts, u and c charts and run charts,
+optionally annotated with events.
 
 Each builder takes the DataFrame that `impact_data.stats.spc` (or `impact_data.views.pdsa`) returns and
 gives a layered Altair chart: the values as a thin line, each point with the colour AND shape
 of its point type, the centre line, dashed process limits per segment (so a rebase shows as a
 break), optional near-limit lines, a target line, and vertical rules with text at events such
-as PDSA cycle starts. Trial limits are noted in the subtitle. Every mark has a tooltip.
+as PDSA cycle starts. Trial limits are noted in the subtitle. Every mark has a tooltip. The
+centre line and limits carry their values as text at the right edge (e.g. "mean 12.3",
+"limit 18.5"), so the numbers can be read without hovering.
 """
 
 from __future__ import annotations
@@ -100,6 +103,9 @@ def p_chart(
     )
     if "segment" not in frame:
         frame = frame.assign(segment=0)
+    notes = list(subtitle)
+    if data.attrs.get("chart") == "p'":
+        notes.append(laney_note(data))
     return _control_chart(
         frame,
         title=title,
@@ -107,11 +113,90 @@ def p_chart(
         centre_name="Centre line",
         annotations=annotations,
         show_near_limits=show_near_limits,
-        subtitle=list(subtitle),
+        subtitle=notes,
         height=height,
         percent=True,
         step=True,
     )
+
+
+def laney_note(data: pd.DataFrame) -> str:
+    """The subtitle line of a Laney p' chart: what sigma_z did to the limits."""
+    sigma_z = data.attrs.get("sigma_z", float("nan"))
+    return (
+        f"Laney p' chart: limits widened by sigma_z = {sigma_z:.2f}, the variation between "
+        "points beyond binomial noise"
+    )
+
+
+def u_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    value_title: str = "Rate",
+    annotations: pd.DataFrame | None = None,
+    show_near_limits: bool = False,
+    subtitle: Sequence[str] = (),
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """A u-chart from an `spc.u_chart` result (columns x, u, count, exposure, centre, lcl, ucl,
+    near_lcl, near_ucl, point_type, rule): rates with limits stepping with each exposure."""
+    frame = _attribute_frame(data, "u")
+    notes = list(subtitle)
+    unit = data.attrs.get("rate_unit")
+    if unit:
+        notes.append(f"Counts {unit}; limits u-bar -+ 3 sqrt(u-bar / exposure)")
+    return _control_chart(
+        frame,
+        title=title,
+        value_title=value_title,
+        centre_name="Centre line",
+        annotations=annotations,
+        show_near_limits=show_near_limits,
+        subtitle=notes,
+        height=height,
+        percent=False,
+        step=True,
+    )
+
+
+def c_chart(
+    data: pd.DataFrame,
+    *,
+    title: str,
+    value_title: str = "Count",
+    annotations: pd.DataFrame | None = None,
+    show_near_limits: bool = False,
+    subtitle: Sequence[str] = (),
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """A c-chart from an `spc.c_chart` result (columns x, c, centre, lcl, ucl, near_lcl,
+    near_ucl, point_type, rule): counts of events with limits c-bar -+ 3 sqrt(c-bar)."""
+    return _control_chart(
+        _attribute_frame(data, "c"),
+        title=title,
+        value_title=value_title,
+        centre_name="Centre line",
+        annotations=annotations,
+        show_near_limits=show_near_limits,
+        subtitle=list(subtitle),
+        height=height,
+        percent=False,
+        step=False,
+    )
+
+
+def _attribute_frame(data: pd.DataFrame, value: str) -> pd.DataFrame:
+    frame = data.rename(
+        columns={
+            value: "value",
+            "lcl": "lower",
+            "ucl": "upper",
+            "near_lcl": "near_lower",
+            "near_ucl": "near_upper",
+        }
+    )
+    return frame if "segment" in frame else frame.assign(segment=0)
 
 
 def run_chart(
@@ -187,6 +272,11 @@ def _control_chart(
         tips += [
             alt.Tooltip("numerator:Q", title="Numerator", format=",.0f"),
             alt.Tooltip("denominator:Q", title="Denominator", format=",.0f"),
+        ]
+    if "count" in frame and "exposure" in frame:
+        tips += [
+            alt.Tooltip("count:Q", title="Count", format=",.0f"),
+            alt.Tooltip("exposure:Q", title="Exposure", format=",.4~g"),
         ]
     tips += _extra_tooltips(frame)
     present = [t for t in SPC_LABELS if t in set(frame["point_type"].dropna())]
@@ -293,7 +383,13 @@ def _line_layers(
     last_segment = frame["segment"].max() if "segment" in frame else 0
     ends = lines.loc[lines.groupby("path")["x"].idxmax()]
     ends = ends[ends["path"].str.endswith(f"-{last_segment}") | (ends["path"] == "target")]
-    ends = ends.assign(text=ends["line"].map(_short_line_name), nudge=_nudges(ends["y"]))
+    ends = ends.assign(
+        text=[
+            line_label(name, y, percent=percent)
+            for name, y in zip(ends["line"], ends["y"], strict=True)
+        ],
+        nudge=_nudges(ends["y"]),
+    )
     # One text layer per offset: a label lifted clear of a nearly equal line's label.
     labels = [
         alt.Chart(group)
@@ -316,6 +412,17 @@ def _nudges(values: pd.Series, close: float = 0.04, step: int = 10) -> list[int]
             nudges[idx] = previous_nudge - step
         previous_y, previous_nudge = y, nudges[idx]
     return nudges.tolist()
+
+
+def line_label(name: str, value: float, *, percent: bool = False) -> str:
+    """A reference line's text at the chart's right edge: its short name and value."""
+    if percent:
+        shown = f"{value:.1%}"
+    elif abs(value) >= 1000:
+        shown = f"{value:,.0f}"
+    else:
+        shown = f"{value:.4g}"
+    return f"{_short_line_name(name)} {shown}"
 
 
 def _short_line_name(name: str) -> str:
@@ -389,4 +496,4 @@ def _value_format(percent: bool) -> str:
     return ".1%" if percent else ",.4~g"
 
 
-__all__ = ["p_chart", "run_chart", "xmr_chart"]
+__all__ = ["c_chart", "laney_note", "line_label", "p_chart", "run_chart", "u_chart", "xmr_chart"]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ui.charts import NHS_BLUE, NHS_DARK_GREY
 from ui.charts.readiness import MATURITY_COLOURS, answer_colours
+from ui.safe import plain_text
 
 IDEA_LABEL_LENGTH = 60
 DARK_FILLS = {"#B35806", "#542788", "#2171B5", "#08306B", "#4292C6", NHS_BLUE}
@@ -70,7 +71,7 @@ def _ink(fill: str) -> str:
 
 def item_label(row: pd.Series) -> str:
     """How an item is named on a chart axis: its position and code, then its words."""
-    return f"{int(row['position']) + 1}. {row['text']}"
+    return f"{int(row['position']) + 1}. {plain_text(row['text'])}"
 
 
 def distribution_frame(results: pd.DataFrame, labels: dict[int, str]) -> pd.DataFrame:
@@ -284,8 +285,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _short(text: str, length: int = IDEA_LABEL_LENGTH) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+    return plain_text(" ".join(str(text).split()), limit=length)
 
 
 def ideas_ranked(
