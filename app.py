@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.navigation import mark_app_navigation, requested_address, unknown_address_page
 from ui.safe import md
 from ui.state import database, require_sign_in, sign_in_configured
 from ui.workshop_view import is_participant_view, is_presentation_view
@@ -21,6 +22,7 @@ st.set_page_config(
 )
 
 database()  # create or upgrade the schema before any page runs
+mark_app_navigation()  # pages run by this session from now on need no hand-over
 
 # The navigation, built from one list: (section, file, title, icon, url_path).
 PAGE_SPECS = [
@@ -37,12 +39,27 @@ PAGE_SPECS = [
 ]
 
 
+HOME = "overview"  # the page "/" opens
+
+
 def _pages() -> dict[str, list]:
     sections: dict[str, list] = {}
     for section, path, title, icon, url_path in PAGE_SPECS:
         sections.setdefault(section, []).append(
-            st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == "overview")
+            st.Page(path, title=title, icon=icon, url_path=url_path)
         )
+    listed = [page for pages in sections.values() for page in pages]
+    # "/" opens the Overview page file too, as a hidden default page: a default page answers
+    # only at "/", so this way Overview keeps its own address, /overview, like every page.
+    path, title, icon = next((p, t, i) for _s, p, t, i, u in PAGE_SPECS if u == HOME)
+    hidden = [
+        st.Page(path, title=title, icon=icon, url_path="home", default=True, visibility="hidden")
+    ]
+    # An address no page has gets a page that says so and links to every page.
+    address = requested_address()
+    if address and "/" not in address and address not in {page.url_path for page in listed}:
+        hidden.append(unknown_address_page(address, listed))
+    sections[""] = hidden
     return sections
 
 

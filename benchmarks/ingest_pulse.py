@@ -38,24 +38,29 @@ def best_of(repeat: int, fn) -> float:
     return min(times)
 
 
-def make_db(kind: str, pg_url: str, workdir: Path):
-    """A fresh database with the fixture's organisations; returns (db, cleanup)."""
+def empty_db(kind: str, pg_url: str, workdir: Path):
+    """A fresh, empty database (a SQLite file or a PostgreSQL schema); returns (db, cleanup)."""
     if kind == "sqlite":
         db = Database(f"sqlite:///{workdir / f'bench_{uuid.uuid4().hex[:6]}.db'}")
-        cleanup = db.dispose
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(pg_url)
+        return db, db.dispose
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(f"{pg_url}?options=-csearch_path%3D{schema}")
+
+    def cleanup() -> None:
+        db.dispose()
         with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        db = Database(f"{pg_url}?options=-csearch_path%3D{schema}")
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
-        def cleanup() -> None:
-            db.dispose()
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    return db, cleanup
 
+
+def make_db(kind: str, pg_url: str, workdir: Path):
+    """A fresh database with the fixture's organisations; returns (db, cleanup)."""
+    db, cleanup = empty_db(kind, pg_url, workdir)
     orgs = "org_code,org_name,org_type\n" + "\n".join(f"{c},Org {c},acute" for c in ORG_CODES)
     commit_upload(db, prepare_upload(db, orgs.encode(), "orgs.csv", "organisations"))
     return db, cleanup

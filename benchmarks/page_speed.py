@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("STREAMLIT_GLOBAL_DEVELOPMENT_MODE", "false")
 
+from benchmarks.ingest_pulse import DEFAULT_PG, empty_db  # noqa: E402
 from benchmarks.national_data import load_national, write_national  # noqa: E402
 
 PAGES = {
@@ -39,39 +40,15 @@ PAGES = {
     "pdsa": "pages/pdsa.py",
 }
 TIMEOUT = 600
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def fresh_db(backend: str, pg_url: str, workdir: Path):
-    """An empty database (SQLite file or PostgreSQL schema); returns (db, cleanup)."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    from impact_data.store.db import Database
-
-    if backend == "sqlite":
-        db = Database(f"sqlite:///{workdir / f'pages_{uuid.uuid4().hex[:6]}.db'}")
-        return db, db.dispose
-    schema = f"pages_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = Database(f"{pg_url}?options=-csearch_path%3D{schema}")
-
-    def cleanup() -> None:
-        db.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return db, cleanup
 
 
 def _clear_caches() -> None:
     import streamlit as st
 
+    from impact_data.measures.culture import clear_scores_cache
+
     st.cache_data.clear()
+    clear_scores_cache()  # the data layer's own cache of culture scores: cold is cold
 
 
 def _run(at) -> float:
@@ -172,7 +149,7 @@ def main() -> None:
             data_dir = Path(tmp) / f"national_{n_orgs}"
             write_national(data_dir, n_orgs=n_orgs, n_systems=max(1, round(n_orgs * 42 / 220)))
             for backend in backends:
-                db, cleanup = fresh_db(backend, args.postgres, Path(tmp))
+                db, cleanup = empty_db(backend, args.postgres, Path(tmp))
                 try:
                     start = time.perf_counter()
                     load_national(db, data_dir)

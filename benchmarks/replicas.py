@@ -291,16 +291,24 @@ class Deployment:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.headers[REPLICA_HEADER]
 
-    def cookies_by_replica(self) -> dict[int, str]:
-        """An affinity cookie value that reaches each replica (1-based)."""
+    def cookies_by_replica(self, timeout: float = 45) -> dict[int, str]:
+        """An affinity cookie value that reaches each replica (1-based).
+
+        A replica nginx has just marked down (max_fails within fail_timeout, e.g. a slow answer
+        on a loaded machine) gets no traffic for up to 10 s, so keep trying until it is back.
+        """
         found: dict[int, str] = {}
         by_port = {f"127.0.0.1:{p}": n for n, p in enumerate(self.replica_ports, start=1)}
-        for i in range(2000):
-            value = f"pin{i}"
-            found.setdefault(by_port[self.answered_by(value)], value)
-            if len(found) == self.replicas:
-                return found
-        raise RuntimeError("no cookie value reaches every replica")
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(200):
+                value = f"pin{i}"
+                found.setdefault(by_port[self.answered_by(value)], value)
+                if len(found) == self.replicas:
+                    return found
+            if time.monotonic() > deadline:
+                raise RuntimeError("no cookie value reaches every replica")
+            time.sleep(1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,6 +61,12 @@ class Viewer:
         return self.role in ("local", *ROLES)
 
     @property
+    def scope(self) -> tuple[str, tuple[str, ...]]:
+        """What this viewer may see (role and organisations), not who they are: the key two
+        viewers share a cached figure by."""
+        return self.role, tuple(sorted(self.org_codes))
+
+    @property
     def is_admin(self) -> bool:
         return self.role in ADMIN_ROLES
 

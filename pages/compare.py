@@ -11,12 +11,15 @@ from streamlit.errors import StreamlitAPIException
 from impact_data.access import AccessDenied
 from impact_data.measures.national import source_label
 from impact_data.views import compare
-from impact_data.views.culture import period_label
+from impact_data.views.culture import period_label, screen_table
 from ui.board_pack import board_pack_pdf
 from ui.charts import compare as charts
-from ui.components import chart_with_text, table_with_downloads
+from ui.components import chart_with_text, show_change_notes, table_with_downloads
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 ALL = compare.ALL_ORGANISATIONS
 FLASH = "compare_flash"
@@ -51,6 +54,7 @@ st.markdown(
     "intervals**, trends with **SPC** icons. No league tables: read every figure with its "
     "limits. Groups with too few responses are *suppressed* and never drawn."
 )
+show_change_notes()  # the culture measure or suppression threshold changed
 
 names = query(compare.organisation_names)
 if not names:
@@ -175,7 +179,9 @@ def interval_section(org: str, peer_group: str | None) -> None:
         compare.caterpillar_text(frame, highlight=org),
     )
     national_source(measure)
-    table_with_downloads(compare.caterpillar_table(frame), "intervals", "interval_table")
+    table_with_downloads(
+        compare.caterpillar_table(frame), "intervals", "interval_table", display=screen_table
+    )
 
 
 @st.fragment
@@ -185,13 +191,14 @@ def trend_section(peer_group: str | None) -> None:
         st.info("No survey results or readiness checks yet.")
         return
     measure = measure_choice(options, "trend_measure", index=compare.default_trend_index(options))
-    frame = query(compare.trends, measure, peer_group=peer_group)
+    panel = query(compare.trend_panel, measure, peer_group=peer_group)
+    frame = panel["frame"]
     if frame.empty or frame["suppressed"].all():
         st.info("No organisation has figures over time for this measure.")
         return
-    chart_with_text(charts.trends_chart(frame), compare.trends_text(frame), width="content")
+    chart_with_text(charts.trends_chart(frame), panel["text"], width="content")
     national_source(measure)
-    table_with_downloads(compare.trend_table(frame), "trends and SPC icons", "trend_table")
+    table_with_downloads(panel["table"], "trends and SPC icons", "trend_table")
 
 
 @st.fragment
@@ -236,7 +243,18 @@ def visits_section(org: str) -> None:
     if not log.empty:
         chart_with_text(charts.visit_reach_chart(reach), text)
         table_with_downloads(compare.reach_table(reach), "visits per organisation", "reach_table")
-        matrix = query(compare.visit_matrix)
+        systems = query(compare.visit_systems)
+        shown = st.selectbox(
+            "Visits matrix of",
+            [None, *systems],
+            format_func=lambda s: "the pairs of organisations with visits" if s is None else s,
+            key="compare_matrix_of",
+            help="One system shows every pair of its organisations, visited or not.",
+        )
+        if shown is None:
+            matrix = query(compare.visit_matrix, only_visited=True)
+        else:
+            matrix = query(compare.visit_matrix, system=shown)
         chart_with_text(charts.visit_matrix_chart(matrix), text)
         with st.expander("The matrix as a table"):
             table_with_downloads(

@@ -7,10 +7,14 @@ import streamlit as st
 
 from impact_data.measures.national import source_label as national_source_label
 from impact_data.views import culture as views
+from impact_data.views.wording import uk_date
 from ui.charts import culture as charts
-from ui.components import chart_with_text, data_behind
+from ui.components import chart_with_text, data_behind, show_change_notes
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_join, md_list
 from ui.state import database, query, viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 SCORE_COLUMNS = {
     "score": "% favourable",
@@ -37,6 +41,7 @@ st.markdown(
     "Settings page. Scores are the % of favourable answers with a 95% interval; groups with "
     "too few responses are shown as *suppressed*, never as a number."
 )
+show_change_notes()  # the culture measure or suppression threshold changed
 
 version_list = query(views.version_numbers)
 version = st.selectbox(
@@ -56,7 +61,7 @@ if not measure["is_current"]:
     )
 with st.expander("What this version of the measure is made of"):
     st.caption(
-        f"Saved by {md(measure['created_by'])} on {measure['created_at']:%d %B %Y}. "
+        f"Saved by {md(measure['created_by'])} on {uk_date(measure['created_at'])}. "
         f"Why: {md(measure['note'])}"
     )
     st.dataframe(

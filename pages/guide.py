@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.guide import SECTIONS
+from ui.navigation import leave_pages_folder_mode
 from ui.state import viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 viewer()
 st.title("Guide")

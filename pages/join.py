@@ -15,8 +15,11 @@ from impact_data import workshop
 from impact_data.measures.readiness import level_labels
 from impact_data.workshop import MAX_IDEA_LENGTH, MAX_VOTES_PER_PARTICIPANT, WorkshopError
 from ui import workshop_view as wv
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.state import database
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 st.html(wv.PHONE_CSS)
 db = database()

@@ -7,10 +7,13 @@ import streamlit as st
 from impact_data.ingest.kinds import ORG_TYPES
 from impact_data.views import overview
 from ui.charts import overview as charts
-from ui.components import chart_with_text, data_behind
+from ui.components import chart_with_text, data_behind, show_change_notes
 from ui.first_run import is_first_run, show_first_run
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.state import database, query
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 if is_first_run():
     show_first_run()
@@ -26,6 +29,7 @@ st.markdown(
     "PDSA activity. Trends show change over time; the variation column says whether the latest "
     "change is a real signal (SPC) or noise. Choose a row to see the organisation's detail."
 )
+show_change_notes()  # the culture measure or suppression threshold changed
 when = query(overview.reporting_date)
 if when.from_newest_data:
     st.info(when.note, icon=":material/event:")

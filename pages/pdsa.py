@@ -12,9 +12,12 @@ from impact_data.measures import queries
 from impact_data.views import pdsa
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
-from ui.components import chart_with_text
+from ui.components import chart_spec, chart_with_text
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 FLASH = "pdsa_flash"
 DECISION_OPTIONS = [None, "adopt", "adapt", "abandon"]
@@ -92,7 +95,8 @@ def measure_section(project_id: str, detail: dict) -> None:
         ", PDSA cycle starts marked" if show_cycles else ""
     )
     if chart == "xmr":
-        figure = spc_charts.xmr_chart(
+        figure = chart_spec(
+            spc_charts.xmr_chart,
             data,
             title=title,
             value_title=measure,
@@ -101,7 +105,8 @@ def measure_section(project_id: str, detail: dict) -> None:
         )
     elif chart in ("p", "p'", "u", "c"):
         builder = {"u": spc_charts.u_chart, "c": spc_charts.c_chart}.get(chart, spc_charts.p_chart)
-        figure = builder(
+        figure = chart_spec(
+            builder,
             data,
             title=title,
             value_title=measure,
@@ -109,7 +114,8 @@ def measure_section(project_id: str, detail: dict) -> None:
             show_near_limits=near,
         )
     else:
-        figure = spc_charts.run_chart(
+        figure = chart_spec(
+            spc_charts.run_chart,
             data,
             title=title,
             value_title=measure,
@@ -119,7 +125,7 @@ def measure_section(project_id: str, detail: dict) -> None:
     label = " ".join(
         part + "." for part in (reading["variation_label"], reading["assurance_label"]) if part
     )
-    st.altair_chart(figure, width="stretch", alt=f"{title}. {label} {reading['sentence']}")
+    st.vega_lite_chart(figure, width="stretch", alt=f"{title}. {label} {reading['sentence']}")
     st.markdown(f"**{label}** {reading['sentence']}")
 
 
@@ -164,9 +170,11 @@ def project_view(project_id: str) -> None:
     if timeline.empty:
         st.info("No cycles logged yet for this project. Log the first one below.")
     else:
-        st.altair_chart(
-            pdsa_charts.cycle_timeline_chart(
-                timeline, title=f"PDSA cycles of {project_id}: dates, change tested and decision"
+        st.vega_lite_chart(
+            chart_spec(
+                pdsa_charts.cycle_timeline_chart,
+                timeline,
+                title=f"PDSA cycles of {project_id}: dates, change tested and decision",
             ),
             width="stretch",
         )
@@ -338,11 +346,12 @@ with projects_tab:
     )
     chosen_statuses = middle.multiselect("Status", sorted(all_projects["status"].dropna().unique()))
     chosen_teams = right.multiselect("Team", sorted(all_projects["team"].dropna().unique()))
-    registry = query(
-        pdsa.project_summary,
-        org_codes=tuple(chosen_orgs) or None,
-        statuses=tuple(chosen_statuses) or None,
-        teams=tuple(chosen_teams) or None,
+    # One registry per data version: the filters pick its rows, never recompute it.
+    registry = pdsa.filter_registry(
+        all_projects,
+        org_codes=chosen_orgs or None,
+        statuses=chosen_statuses or None,
+        teams=chosen_teams or None,
     )
     st.caption(
         f"{len(registry)} of {len(all_projects)} projects. Variation and assurance are read "
@@ -429,8 +438,10 @@ with system_tab:
         st.info("No PDSA cycles have been logged for these organisations yet.")
     else:
         chart_with_text(
-            pdsa_charts.cycles_per_month_chart(
-                per_month, title="PDSA cycles started per month, chosen organisations"
+            chart_spec(
+                pdsa_charts.cycles_per_month_chart,
+                per_month,
+                title="PDSA cycles started per month, chosen organisations",
             ),
             f"{int(per_month['cycles'].sum())} cycles from {per_month['month'].min():%B %Y} "
             f"to {per_month['month'].max():%B %Y}.",
@@ -438,8 +449,9 @@ with system_tab:
     left, right = st.columns(2)
     with left:
         if totals["projects"]:
-            st.altair_chart(
-                pdsa_charts.lived_experience_chart(
+            st.vega_lite_chart(
+                chart_spec(
+                    pdsa_charts.lived_experience_chart,
                     portfolio,
                     title="Projects co-designed with people with lived experience",
                 ),
@@ -447,8 +459,9 @@ with system_tab:
             )
     with right:
         if sum(totals[d] for d in ("adopt", "adapt", "abandon")):
-            st.altair_chart(
-                pdsa_charts.decision_chart(
+            st.vega_lite_chart(
+                chart_spec(
+                    pdsa_charts.decision_chart,
                     pdsa.decision_table(portfolio),
                     title="Decisions after PDSA cycles",
                 ),

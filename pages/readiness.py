@@ -4,13 +4,17 @@ self-assessment of every organisation."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from impact_data.views import readiness as views
 from ui.charts import readiness as charts
-from ui.components import chart_with_text, downloads
+from ui.components import chart_with_text, downloads, show_change_notes
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_columns
 from ui.state import database, query
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 BY_TEAM = "Teams"
 BY_ORG = "Organisations (all teams of a programme pooled)"
@@ -22,6 +26,7 @@ st.markdown(
     "people split is not the same as a team that is ready together. Then each organisation's "
     "NHS IMPACT self-assessment of the five components of improvement."
 )
+show_change_notes()  # the culture measure or suppression threshold changed
 
 threshold = database().suppression_threshold()
 options = query(views.filter_options)
@@ -68,6 +73,21 @@ with st.container(border=True):
     )
     grouping = c6.radio("Show readiness for", [BY_TEAM, BY_ORG], horizontal=True)
 
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def score_views(scores: pd.DataFrame, by_team: bool) -> dict[str, object]:
+    """Everything drawn from one set of scores (chart frame, text, tables, advice), built
+    once per set of scores rather than on every rerun."""
+    return {
+        "frame": views.chart_frame(scores),
+        "summary": views.scores_summary(scores, by_team=by_team),
+        "heatmap_summary": views.heatmap_summary(scores),
+        "table": views.score_table(scores),
+        "download": views.score_table(scores, text=False),
+        "advice": views.advice_text(md_columns(scores, "group", "subscale")),
+    }
+
+
 org_filter = tuple(org_codes) or None
 team_filter = tuple(teams) or None
 programme_filter = tuple(programmes) or None
@@ -108,8 +128,8 @@ with scores_tab:
         if scores.empty:
             st.info("No readiness scores match these filters. Clear a filter to see more.")
         else:
-            frame = views.chart_frame(scores)
-            summary = views.scores_summary(scores, by_team=by_team)
+            shown = score_views(scores, by_team)
+            frame, summary = shown["frame"], shown["summary"]
             st.subheader("Readiness by subscale, with 95% intervals")
             chart_with_text(
                 charts.scores_chart(
@@ -123,13 +143,12 @@ with scores_tab:
                     frame,
                     title="Readiness level (colour and words) and alignment, by group and subscale",
                 ),
-                views.heatmap_summary(scores),
+                shown["heatmap_summary"],
             )
             st.markdown(views.level_rule())
             st.subheader("Scores, alignment and advice")
-            table = views.score_table(scores)
             st.dataframe(
-                table,
+                shown["table"],
                 hide_index=True,
                 width="stretch",
                 column_config={
@@ -143,9 +162,9 @@ with scores_tab:
                 "shown so that no one can be identified. **not measurable**: one response "
                 "cannot give an interval or an agreement."
             )
-            downloads(views.score_table(scores, text=False), "Readiness scores", "scores")
+            downloads(shown["download"], "Readiness scores", "scores")
             with st.expander("The advice for each group, in words"):
-                st.markdown(views.advice_text(md_columns(scores, "group", "subscale")))
+                st.markdown(shown["advice"])
 
 with change_tab:
     st.subheader("Change over rounds: teams reassessed after readiness work")

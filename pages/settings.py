@@ -13,11 +13,15 @@ from impact_data.store.settings import (
     set_suppression_threshold,
     suppression_rule,
 )
+from impact_data.views.wording import audit_table
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.settings_backup import backup_section
 from ui.settings_culture import culture_measure_section
 from ui.settings_readiness import instruments_section, level_labels_section
 from ui.state import clear_caches, database, query, sign_in_configured, viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 st.title("Settings")
 db = database()
@@ -52,6 +56,9 @@ with tabs[0]:
 
 with tabs[1]:
     st.subheader("Small-number suppression")
+    saved = st.session_state.pop("settings_threshold_saved", None)
+    if saved:
+        st.success(saved)
     st.write(suppression_rule(db))
     threshold = st.number_input(
         "Suppress groups with fewer than this many responses",
@@ -69,7 +76,12 @@ with tabs[1]:
             st.error(md(exc))
         else:
             clear_caches()
-            st.success(f"Saved: groups with fewer than {int(threshold)} responses are suppressed.")
+            # Rerun so this page (its rule text above included) and every other page show the
+            # new threshold at once.
+            st.session_state["settings_threshold_saved"] = (
+                f"Saved: groups with fewer than {int(threshold)} responses are suppressed."
+            )
+            st.rerun()
 
 with tabs[2]:
     culture_measure_section()
@@ -145,8 +157,11 @@ with tabs[6]:
         if log.empty:
             st.write("Nothing recorded yet.")
         else:
-            st.caption("Uploads, deletions, role changes, measure edits, settings and sign-ins.")
-            st.dataframe(log, hide_index=True, width="stretch")
+            st.caption(
+                "Uploads, deletions, role changes, measure edits, settings and sign-ins "
+                "(times are UK time)."
+            )
+            st.dataframe(audit_table(log), hide_index=True, width="stretch")
 
 with tabs[7]:
     backup_section()

@@ -22,8 +22,12 @@ from impact_data.ingest.prepare import load_instruments
 from impact_data.ingest.templates import template_filename
 from impact_data.measures import queries
 from impact_data.views import upload_report as report
+from impact_data.views.wording import count_list
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_list
-from ui.state import clear_caches, database, query, viewer
+from ui.state import clear_caches, database, query, viewer, warm_caches
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 log = logging.getLogger(__name__)
 
@@ -333,6 +337,11 @@ def commit(fid: str, prepared: PreparedUpload) -> None:
     state["upload_done"][fid] = result
     state["upload_prepared"].pop(fid, None)
     clear_caches()
+    bar.progress(1.0, "Loaded; preparing the pages with the new data")
+    try:
+        warm_caches()
+    except Exception:  # noqa: BLE001 - the upload is in; a page will compute its figures itself
+        log.exception("warming the caches after upload %s failed", result.upload_id)
     st.rerun()
 
 
@@ -441,8 +450,7 @@ def show_history(history) -> None:
                 st.error(f"Upload {confirm} was not deleted: {md(exc)}")
                 return
             clear_caches()
-            removed = sum(counts.values())
-            state["upload_flash"] = f"Upload {confirm} deleted: {removed:,} rows removed."
+            state["upload_flash"] = f"Upload {confirm} deleted: removed {count_list(counts)}."
             for fid, result in list(state["upload_done"].items()):
                 if result.upload_id == confirm:
                     del state["upload_done"][fid]

@@ -15,11 +15,15 @@ from impact_data.access import AccessDenied
 from impact_data.ingest import UploadRefused
 from impact_data.measures import queries, readiness
 from impact_data.measures.culture import current_version
+from impact_data.views.wording import local_time
 from impact_data.workshop import ACTIVITIES, WorkshopError
 from ui import workshop_view as wv
 from ui.charts import workshop as charts
+from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, plain_text
 from ui.state import database, query, viewer
+
+leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 db = database()
 who = viewer()
@@ -105,6 +109,7 @@ def previous_sessions() -> None:
         st.caption("None yet.")
         return
     frame["activity"] = frame["activity"].map(lambda a: ACTIVITIES.get(a, a).split(" (")[0])
+    frame["created_at"] = frame["created_at"].map(local_time)
     st.dataframe(
         frame,
         hide_index=True,
@@ -115,7 +120,7 @@ def previous_sessions() -> None:
             "activity": "Activity",
             "status": "Status",
             "created_by": "Opened by",
-            "created_at": st.column_config.DatetimeColumn("Opened", format="D MMM YYYY, HH:mm"),
+            "created_at": st.column_config.TextColumn("Opened (UK time)"),
             "joined": st.column_config.NumberColumn("Joined", format="%d"),
             "answered": st.column_config.NumberColumn("Answered", format="%d"),
         },
@@ -245,7 +250,9 @@ def save_panel(session: workshop.Session) -> None:
         org_code = c1.selectbox(
             "Organisation", list(names), format_func=lambda c: f"{names[c]} ({c})", key="ws_org"
         )
-        assessment_date = c2.date_input("Date of the check", dt.date.today(), key="ws_date")
+        assessment_date = c2.date_input(
+            "Date of the check", dt.date.today(), key="ws_date", format="DD/MM/YYYY"
+        )
         team = c1.text_input("Team (optional)", key="ws_team", max_chars=200)
         programme = c2.text_input("Programme (optional)", key="ws_programme", max_chars=200)
         if session.is_open:

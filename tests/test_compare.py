@@ -505,3 +505,20 @@ def queries_nss(db) -> pd.DataFrame:
 
     scores = nss_scores(db, LOCAL, metric_codes=["PP3"])
     return scores[scores["year"] == 2025][["org_code", "value", "n"]]
+
+
+def test_intervals_table_has_no_rank_and_says_suppressed(system):
+    """No league tables: no "Order (lowest first)" column; a suppressed organisation reads
+    "suppressed" with its reason, never "None"."""
+    frame = compare.caterpillar_frame(system, LOCAL, Q3F)
+    table = compare.caterpillar_table(frame)
+    assert not any("order" in c.lower() or "rank" in c.lower() for c in table.columns)
+    hidden = table[table["Code"] == "QE1"].iloc[0]
+    value_column = Q3F.unit.capitalize()
+    assert hidden[value_column] == "suppressed"
+    assert hidden["Against the system value"] == "Suppressed (too few responses)"
+    assert hidden["95% interval from"] == "" and hidden["95% interval to"] == ""
+    assert None not in hidden.tolist()
+    shown = table[table["Code"] == "QA1"].iloc[0]
+    assert shown[value_column] == pytest.approx(50.0)
+    assert "4 organisations from" in compare.caterpillar_text(frame)

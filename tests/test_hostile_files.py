@@ -356,3 +356,28 @@ def test_a_real_sparse_layout_within_the_limits_still_reads(tmp_path):
     assert done.stdout.strip() == "read [(500, 5)]", done.stdout + done.stderr[-2000:]
     ods = run_capped(tmp_path, "fine.ods", sparse_ods(far=False))
     assert ods.stdout.strip() == "read [(1, 1)]", ods.stdout + ods.stderr[-2000:]
+
+
+def test_the_child_process_gives_exactly_the_cells_of_an_in_process_parse(monkeypatch):
+    import datetime as dt
+
+    import numpy as np
+
+    monkeypatch.setattr(read_module, "ROWS_PER_BLOCK", 3)  # several blocks from the child
+    rows = [["org_code", "response_date", "team", "q1", "q2", "note"]]
+    rows += [
+        [f"Z{i}", dt.date(2025, 1, 1 + i), None if i % 3 else "Ward 7", i % 5 + 1, "Agree", True]
+        for i in range(10)
+    ]
+    data = xlsx_bytes({"Responses": rows, "Organisations": ORGS})
+    isolated = read_module.read_file(data, "mixed.xlsx")
+    in_process = read_module.parse_workbook(data)
+    assert [(s.name, s.first_row, s.named_in_messages) for s in isolated] == [
+        (s.name, s.first_row, s.named_in_messages) for s in in_process
+    ]
+    for a, b in zip(isolated, in_process, strict=True):
+        assert a.cells.shape == b.cells.shape
+        assert set(a.cells.dtypes) == {np.dtype(object)}  # never inferred string columns
+        cells_a, cells_b = a.cells.to_numpy().ravel(), b.cells.to_numpy().ravel()
+        assert [type(v) for v in cells_a] == [type(v) for v in cells_b]
+        assert cells_a.tolist() == cells_b.tolist()

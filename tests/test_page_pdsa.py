@@ -191,3 +191,33 @@ def test_page_with_an_empty_database_says_so_plainly(empty_db):
     [info] = at.info
     assert "There are no PDSA projects yet" in info.value
     assert not at.dataframe
+
+
+def test_the_registry_is_built_once_and_the_filters_only_pick_its_rows(demo_db, monkeypatch):
+    """Issue 20: the page used to build every measure's icons twice (all projects, then the
+    filtered ones under another cache key) and again whenever a filter changed."""
+    from impact_data.views import pdsa as views
+
+    everything = views.project_summary(demo_db, LOCAL)
+    status = everything["status"].dropna().iloc[0]
+    team = everything["team"].dropna().iloc[0]
+    built = []
+    real = views.registry_of
+    monkeypatch.setattr(views, "registry_of", lambda *a, **k: built.append(1) or real(*a, **k))
+    at = run_page()
+    assert len(built) == 1
+    pd.testing.assert_frame_equal(at.dataframe[0].value, everything, check_dtype=False)
+    widget(at.multiselect, "Status").set_value([status]).run()
+    widget(at.multiselect, "Team").set_value([team]).run()
+    assert not at.exception
+    assert len(built) == 1
+    shown = at.dataframe[0].value
+    monkeypatch.setattr(views, "registry_of", real)
+    expected = views.project_summary(demo_db, LOCAL, statuses=[status], teams=[team])
+    assert 0 < len(shown) < len(everything)
+    assert shown["project_id"].tolist() == expected["project_id"].tolist()
+    for column in ("variation_icon", "assurance_icon", "cycles", "latest_decision"):
+        assert shown[column].tolist() == expected[column].tolist(), column
+    assert any(
+        c.value.startswith(f"{len(shown)} of {len(everything)} projects") for c in at.caption
+    )

@@ -101,7 +101,7 @@ def test_a_broken_file_shows_its_problems_grouped_and_commits_nothing(with_orgs)
     assert any(e.startswith("**2 problems in 2 rows**") for e in _texts(at.error))
     report = "\n".join(_texts(at.markdown))
     assert "**Values outside the allowed range** (2)" in report
-    assert "- positive_pct must be between 0 and 100 — row 6 (found: 104)" in report
+    assert "- % positive must be between 0 and 100 — row 6 (found: 104)" in report
     assert "- responses must not be negative — row 13 (found: -12)" in report
     assert "Download the full list of problems (CSV)" in [b.proto.label for b in at.download_button]
     assert _commit_button(at).disabled
@@ -117,7 +117,7 @@ def test_several_files_are_checked_one_by_one(with_orgs):
     )
     assert [s.value for s in at.subheader] == ["pulse_bad_dates.csv", "pulse_utf8_bom.csv"]
     report = "\n".join(_texts(at.markdown))
-    assert "- response_date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24" in report
+    assert "- Response date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24" in report
     assert "No problems found: 40 rows ready to load." in _texts(at.success)
     assert [b.disabled for b in at.button if b.label == "Load this file"] == [True, False]
 
@@ -192,7 +192,7 @@ def test_delete_asks_for_confirmation_then_removes_the_upload(with_orgs):
 
     at.button(key="delete_yes").click().run()
     assert not at.exception
-    assert "Upload 2 deleted: 4,312 rows removed." in _texts(at.success)
+    assert "Upload 2 deleted: removed 4,312 staff survey results." in _texts(at.success)
     counts = _counts(db)
     assert counts["staff_survey_results"] == 0
     assert counts["uploads"] == 1
@@ -234,7 +234,39 @@ def test_after_loading_a_link_leads_to_the_page_that_shows_it(with_orgs):
     at = _upload(at, "pdsa", SAMPLE / "examples" / "pdsa_projects.csv")
     _commit_button(at).click().run()
     assert not at.exception
-    assert "Loaded as upload 2: 2 pdsa projects." in _texts(at.success)
+    assert "Loaded as upload 2: 2 PDSA projects." in _texts(at.success)
     assert [(link.proto.label, link.proto.page) for link in at.page_link] == [
         ("See it on the PDSA & measures page", "pdsa")
     ]
+
+
+def test_a_role_without_upload_rights_is_stopped_before_any_file_is_read(db, monkeypatch):
+    import ui.state
+    from impact_data import Viewer
+
+    monkeypatch.setattr(ui.state, "viewer", lambda: Viewer("f@x", "facilitator"))
+    at = _page()
+    assert any("does not include loading data" in w for w in _texts(at.warning))
+    assert not at.get("file_uploader")
+
+
+def test_replace_and_delete_are_offered_only_for_the_team_s_own_uploads(
+    with_orgs, monkeypatch, tmp_path
+):
+    import ui.state
+    from impact_data import Viewer
+
+    db = with_orgs
+    _, system = load_file(db, DEMO / "staff_survey.xlsx", "staff_survey")  # every organisation
+    own_file = tmp_path / "own.csv"
+    own_file.write_text("org_code,year,question_code,responses\nZA1,2015,q3f,40\n")
+    _, own = load_file(db, own_file, "staff_survey")
+    monkeypatch.setattr(
+        ui.state, "viewer", lambda: Viewer("t@x", "team_member", frozenset({"ZA1"}))
+    )
+    at = _page()
+    assert at.get("file_uploader")
+    # Neither the organisations upload nor the system-wide survey is the team's to delete.
+    options = at.selectbox(key="delete_choice").options
+    assert len(options) == 1 and options[0].startswith(f"Upload {own.upload_id}"), options
+    assert system.upload_id != own.upload_id

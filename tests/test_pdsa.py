@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, delete_upload, prepare_upload
+from impact_data.measures import pdsa as pdsa_measures
 from impact_data.measures import queries
 from impact_data.store.models import PdsaCycle, PdsaMeasure, Upload
 from impact_data.views import pdsa
@@ -570,3 +571,57 @@ def test_plain_values_recommend_xmr_and_fractions_are_not_counts():
     frame = _measure_frame([11.5, 12.25, 10.0])
     assert pdsa.available_charts(frame) == ["xmr", "run"]
     assert pdsa.recommend_chart(frame)[0] == "xmr"
+
+
+def test_lived_experience_share_is_one_definition_by_year_and_overall(db):
+    """Projects that did not record lived experience count in neither the numerator nor the
+    denominator, the same in the yearly figure and in `pdsa_activity`."""
+    rows = [PROJECTS[0]]
+    for pid, org, start, lived in [
+        ("L1", "ZA1", dt.date(2024, 3, 1), "yes"),
+        ("L2", "ZA1", dt.date(2024, 5, 1), "no"),
+        ("L3", "ZA1", dt.date(2024, 6, 1), None),
+        ("L4", "ZA1", dt.date(2025, 2, 1), "yes"),
+        ("L5", "ZB1", dt.date(2025, 2, 1), None),
+    ]:
+        row = list(PROJECTS[1])
+        row[0], row[1], row[4], row[10] = pid, org, start, lived
+        rows.append(row)
+    load(db, xlsx_bytes({"Organisations": ORGS}), "orgs.xlsx", "organisations")
+    load(db, xlsx_bytes({"Projects": rows}), "projects.xlsx", "pdsa")
+    by_year = pdsa_measures.lived_experience_by_year(db, LOCAL).set_index(["org_code", "year"])
+    assert by_year.loc[("ZA1", 2024), "projects"] == 3
+    assert by_year.loc[("ZA1", 2024), "lived_experience_projects"] == 1
+    assert by_year.loc[("ZA1", 2024), "lived_experience_share"] == pytest.approx(0.5)
+    assert by_year.loc[("ZA1", 2025), "lived_experience_share"] == 1.0
+    assert math.isnan(by_year.loc[("ZB1", 2025), "lived_experience_share"])
+    activity = pdsa_measures.pdsa_activity(db, LOCAL, as_of=dt.date(2025, 3, 1)).set_index(
+        "org_code"
+    )
+    za1 = by_year.loc["ZA1"]
+    assert activity.at["ZA1", "lived_experience_share"] == pytest.approx(
+        za1["lived_experience_projects"].sum() / za1["lived_experience_recorded"].sum()
+    )
+
+
+def test_measure_points_are_the_measure_rows_the_icons_read(projects):
+    full = pdsa_measures.pdsa_measures(projects, LOCAL)
+    points = pdsa_measures.pdsa_measure_points(projects, LOCAL)
+    pd.testing.assert_frame_equal(points, full[["project_id", "date", "value"]])
+    p1 = pdsa_measures.pdsa_measure_points(projects, LOCAL, project_ids=["P1"])
+    assert len(p1) == 11 and set(p1["project_id"]) == {"P1"}
+    assert p1["date"].is_monotonic_increasing
+
+
+def test_registry_filters_pick_rows_without_recomputing(projects):
+    def blanks_as_none(frame: pd.DataFrame) -> pd.DataFrame:
+        # A column of one blank is inferred as object (None), in a longer one as str (NaN).
+        return frame.astype(object).where(frame.notna(), None)
+
+    everything = pdsa.project_summary(projects, LOCAL)
+    for filters in ({"org_codes": ["ZB1"]}, {"statuses": ["active"]}, {"teams": ["Ward 1"]}):
+        pd.testing.assert_frame_equal(
+            blanks_as_none(pdsa.filter_registry(everything, **filters)),
+            blanks_as_none(pdsa.project_summary(projects, LOCAL, **filters)),
+        )
+    assert pdsa.filter_registry(everything, statuses=["stopped"]).empty

@@ -67,3 +67,33 @@ def test_pages_draw_downloads_and_charts_only_through_the_shared_components():
             if isinstance(node, ast.ImportFrom) and node.module == "impact_data.exports":
                 problems.append(f"{path.name}:{node.lineno} builds export files itself")
     assert problems == []
+
+
+def test_chart_spec_is_built_once_per_data_and_options():
+    import altair as alt
+    import pandas as pd
+    import streamlit as st
+
+    from ui.components import chart_spec
+
+    st.cache_data.clear()
+    calls = []
+
+    def bars(frame: pd.DataFrame, *, title: str) -> alt.Chart:
+        calls.append(title)
+        return alt.Chart(frame, title=title).mark_bar().encode(x="org_code", y="cycles")
+
+    frame = pd.DataFrame({"org_code": ["ZA1", "ZB1"], "cycles": [3, 5]})
+    spec = chart_spec(bars, frame, title="Cycles")
+    with alt.theme.enable("none"):
+        assert spec == bars(frame, title="Cycles").to_dict()
+    assert "config" not in spec  # no fixed 300 x 300 view from Altair's default theme
+    calls.clear()
+    assert chart_spec(bars, frame.copy(), title="Cycles") == spec
+    assert calls == []  # equal data and options: the cached spec
+    chart_spec(bars, frame, title="Other title")
+    chart_spec(bars, frame.assign(cycles=[3, 6]), title="Cycles")
+    relabelled = frame.copy()
+    relabelled.attrs["chart"] = "p'"
+    chart_spec(bars, relabelled, title="Cycles")
+    assert calls == ["Other title", "Cycles", "Cycles"]

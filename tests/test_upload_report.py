@@ -104,13 +104,13 @@ def test_group_problems_collects_rows_of_the_same_problem():
     assert pct["count"] == 4
     assert pct["found"] == "104.5, 104, 250"
     assert describe_group(pct) == (
-        "positive_pct must be between 0 and 100 — rows 6, 19, 44-45 (found: 104.5, 104, 250)"
+        "% positive must be between 0 and 100 — rows 6, 19, 44-45 (found: 104.5, 104, 250)"
     )
     assert describe_group(groups.iloc[2]) == (
         "responses must not be negative — row 13 (found: -12)"
     )
     assert describe_group(groups.iloc[0]) == (
-        'required column org_code is missing; the closest header found is "Org cde" '
+        'required column Organisation code is missing; the closest header found is "Org cde" '
         "(header on row 1)"
     )
     assert problem_summary(problems) == "6 problems in 6 rows"
@@ -145,9 +145,9 @@ def test_group_problems_names_the_sheet_and_column_when_the_message_does_not():
     ]
     lines = [describe_group(g) for _, g in group_problems(problems).iterrows()]
     assert lines == [
-        "response_date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24 "
+        "Response date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24 "
         "(found: 'not a date')",
-        "sheet 'Cycles', project_id: unknown project ZB1-099: it is not on the Projects sheet "
+        "sheet 'Cycles', Project ID: unknown project ZB1-099: it is not on the Projects sheet "
         "and not already loaded — row 4",
     ]
 
@@ -196,7 +196,7 @@ def test_mapping_choices_for_an_unrecognised_header(demo_orgs):
             "header_row": 1,
             "rows": 30,
             "question/item columns": 5,
-            "missing": "org_code",
+            "missing": "Organisation code",
             "ignored": 1,
         }
     ]

@@ -26,6 +26,7 @@ from impact_data.measures import culture, national, queries
 from impact_data.store.db import Database
 from impact_data.views import compare, overview, pdsa
 from impact_data.views import culture as culture_views
+from impact_data.views.changes import change_notes
 from ui.charts import compare as compare_charts
 from ui.charts import culture as culture_charts
 from ui.charts import pdsa as pdsa_charts
@@ -72,6 +73,8 @@ class PackFacts:
     national_source: str | None
     peer_group: str
     sections: list[str] = field(default_factory=list)
+    # Recent changes of the culture measure or the threshold, and what they make incomparable.
+    change_notes: list[str] = field(default_factory=list)
 
     @property
     def suppression_rule(self) -> str:
@@ -111,6 +114,7 @@ def pack_facts(
         threshold=db.suppression_threshold(),
         national_source="; ".join(used) if used else None,
         peer_group=peer_group or compare.ALL_ORGANISATIONS,
+        change_notes=[note.text for note in change_notes(db, viewer, today=when.today)],
     )
 
 
@@ -244,6 +248,10 @@ def _title_page(facts: PackFacts, styles: dict) -> list[Any]:
         Spacer(1, 8 * mm),
     ]
     story += [Paragraph(line, styles["body"]) for line in lines]
+    for note in facts.change_notes:
+        story.append(
+            Paragraph(f"<b>Not comparable across a change:</b> {_escape(note)}", styles["body"])
+        )
     story.append(Spacer(1, 6 * mm))
     story.append(Paragraph("Contents", styles["h2"]))
     story += [

@@ -12,16 +12,21 @@ import pandas as pd
 import streamlit as st
 
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
+from impact_data.store.settings import suppression_rule
+from impact_data.views.changes import change_notes
 from ui.safe import md
+from ui.state import database, query
 
 __all__ = [
     "CSV_MIME",
     "DATA_BEHIND",
     "XLSX_MIME",
+    "chart_spec",
     "chart_with_text",
     "data_behind",
     "download_stem",
     "downloads",
+    "show_change_notes",
     "table_with_downloads",
 ]
 
@@ -63,7 +68,7 @@ def downloads(table: pd.DataFrame, name: str, key: str) -> None:
     )
     row.download_button(
         "Download Excel",
-        lambda: to_xlsx_bytes({_sheet_name(name): table}),
+        lambda: to_xlsx_bytes({_sheet_name(name): table}, rule=suppression_rule(database())),
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,
         key=f"{key}_xlsx",
@@ -95,7 +100,7 @@ def data_behind(
 
 
 def chart_with_text(
-    chart: alt.TopLevelMixin,
+    chart: alt.TopLevelMixin | dict,
     text: str,
     *,
     width: Literal["stretch", "content"] | int | None = None,
@@ -104,7 +109,38 @@ def chart_with_text(
     """A chart with its text alternative: given to screen readers and written beneath it.
 
     `width` None lets Streamlit choose: the container's width, except for faceted and
-    side-by-side charts, which keep their own.
+    side-by-side charts, which keep their own. A dict is a Vega-Lite spec (`chart_spec`).
     """
-    st.altair_chart(chart, width=width, alt=text, key=key)
+    if isinstance(chart, dict):
+        st.vega_lite_chart(chart, width=width, alt=text, key=key)
+    else:
+        st.altair_chart(chart, width=width, alt=text, key=key)
     st.caption(md(text))
+
+
+def chart_spec(builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, **options) -> dict:
+    """The Vega-Lite spec of `builder(data, **options)`, built once per data (values and attrs)
+    and options: building an Altair spec costs more than the rest of a warm rerun."""
+    name = f"{builder.__module__}.{builder.__qualname__}"
+    return _chart_spec(name, builder, data, repr(data.attrs), options)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _chart_spec(
+    name: str, _builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, attrs: str, options
+) -> dict:
+    chart = _builder(data, **options)
+    # Not validated against the Vega-Lite schema here: the builders' tests validate every
+    # spec they make, and validation is most of the cost of a chart on a page's first run.
+    # As st.altair_chart does: without the default theme's fixed 300 x 300 view.
+    if alt.theme.active == "default":
+        with alt.theme.enable("none"):
+            return chart.to_dict(validate=False)
+    return chart.to_dict(validate=False)
+
+
+def show_change_notes() -> None:
+    """A note for each recent change of the culture measure or the suppression threshold,
+    saying which figures are not comparable across it (drawn at the top of every dashboard)."""
+    for note in query(change_notes):
+        st.info(md(note.text), icon=":material/history:")

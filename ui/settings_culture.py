@@ -7,6 +7,7 @@ import streamlit as st
 
 from impact_data.measures import culture, culture_editing
 from impact_data.views import culture as culture_views
+from impact_data.views.wording import local_time, uk_date
 from ui.safe import md, md_join, md_list
 from ui.state import clear_caches, database, query, viewer
 
@@ -123,7 +124,7 @@ def _versions_tab(current: dict) -> None:
     st.dataframe(
         culture_views.screen_table(
             culture_views.download_table(
-                listed,
+                listed.assign(created_at=listed["created_at"].map(local_time)),
                 {
                     "version": "Version",
                     "measure_name": "Name",
@@ -147,7 +148,7 @@ def _versions_tab(current: dict) -> None:
     summary = query(culture_views.measure_summary, chosen)
     st.markdown(f"**{md(summary['label'])}**: {md(summary['description'] or 'no description')}")
     st.caption(
-        f"Saved by {md(summary['created_by'])} on {summary['created_at']:%d %B %Y}. "
+        f"Saved by {md(summary['created_by'])} on {uk_date(summary['created_at'])}. "
         f"Why: {md(summary['note'])}"
     )
     _definition_table(summary["questions"])
@@ -224,7 +225,7 @@ def culture_measure_section() -> None:
     current = query(culture_views.measure_summary)
     st.markdown(
         f"**Current: {md(current['label'])}**, saved by {md(current['created_by'])} on "
-        f"{current['created_at']:%d %B %Y}. Why: {md(current['note'])}"
+        f"{uk_date(current['created_at'])}. Why: {md(current['note'])}"
     )
     unknown = query(
         culture_editing.unknown_question_codes,

@@ -1,7 +1,8 @@
 """The database, the viewer and cached queries for the pages.
 
-Query results are cached per (query, arguments, viewer, data version): any write bumps the
-data version, so every app process (and replica) sees new data on its next rerun.
+Query results are cached per (query, arguments, access scope, data version), with no time
+limit: any write bumps the data version, so every app process (and replica) sees new data on
+its next rerun, and two people with the same role and organisations share one result.
 """
 
 from __future__ import annotations
@@ -91,18 +92,60 @@ def require_sign_in() -> Viewer:
     return who
 
 
-@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _cached(module: str, name: str, url: str, version: int, who: Viewer, args: tuple, kwargs: dict):
+def scope_viewer(scope: tuple[str, tuple[str, ...]]) -> Viewer:
+    """The viewer a shared cached query runs as: a role and organisations (`Viewer.scope`),
+    not a person, so everyone with the same rights gets (and pays for) the same result."""
+    role, org_codes = scope
+    return Viewer(f"{role} viewer", role, frozenset(org_codes))
+
+
+# No time limit: an entry lapses when the data version moves on (any write), and the least
+# recently used entries go first when there are too many.
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(
+    module: str, name: str, url: str, version: int, scope: tuple, args: tuple, kwargs: dict
+):
     fn = getattr(importlib.import_module(module), name)
-    return fn(database(), who, *args, **kwargs)
+    return fn(database(), scope_viewer(scope), *args, **kwargs)
+
+
+def cache_key(fn: Callable, who: Viewer, data_version: int, /, *args, **kwargs) -> tuple:
+    """What a cached query is keyed by: the query, its arguments, the database, the data
+    version and the viewer's access scope (role and organisations), never the person."""
+    return (fn.__module__, fn.__name__, database().url, data_version, who.scope, args, kwargs)
 
 
 def query(fn: Callable, *args, **kwargs):
-    """Call a data-layer query `fn(db, viewer, *args, **kwargs)`, cached until data changes."""
-    db = database()
-    return _cached(fn.__module__, fn.__name__, db.url, db.data_version(), viewer(), args, kwargs)
+    """Call a data-layer query `fn(db, viewer, *args, **kwargs)`, cached until data changes
+    and shared by every viewer with the same role and organisations."""
+    return _cached(*cache_key(fn, viewer(), database().data_version(), *args, **kwargs))
 
 
 def clear_caches() -> None:
     """Forget cached query results (after a write in this process)."""
+    from impact_data.measures.culture import clear_scores_cache
+
     _cached.clear()
+    clear_scores_cache()
+
+
+def warm_caches() -> None:
+    """Compute the figures most pages open with for the current data version, so the first
+    person to open a page after an upload rarely waits (run after a commit)."""
+    from impact_data.measures import queries
+    from impact_data.views import culture as culture_views
+    from impact_data.views import pdsa as pdsa_views
+    from impact_data.views import readiness as readiness_views
+
+    # The same calls, with the same arguments, as the pages make on opening (the cache key).
+    query(queries.organisations)
+    query(culture_views.organisation_names)
+    query(readiness_views.all_org_codes)
+    query(readiness_views.filter_options)
+    query(pdsa_views.project_summary)  # the PDSA registry: every measure's SPC icons
+    versions = query(culture_views.version_numbers)
+    if versions:
+        query(culture_views.measure_summary, versions[0])
+        query(
+            culture_views.org_scores, version=versions[0], source=next(iter(culture_views.SOURCES))
+        )

@@ -32,6 +32,13 @@ __all__ = [
 ]
 
 # Headers only a positive-scoring export carries (normalised).
+__all__ = [
+    "EXPORT_HEADERS",
+    "breakdown_level",
+    "is_positive_scoring",
+    "read_positive_scoring",
+]
+
 EXPORT_HEADERS = {"questionnumber", "basesize", "dimname", "dimvalue"}
 DIM_NAME_HEADERS = {"dimname", "dimension", "breakdown", "breakdowntype"}
 DIM_VALUE_HEADERS = {"dimvalue", "dimensionvalue", "breakdownvalue"}

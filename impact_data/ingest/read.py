@@ -412,7 +412,7 @@ def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
             return
         if packed:
             grid = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-            sheets[-1].cells = pd.DataFrame(grid, copy=False)
+            sheets[-1].cells = pd.DataFrame(grid, dtype=object, copy=False)
         else:
             sheets[-1].cells = pd.DataFrame([r for b in blocks for r in b], dtype=object)
 

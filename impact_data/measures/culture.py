@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -529,6 +531,43 @@ def culture_scores(
     if level not in ("org", "team", "staff_group"):
         raise ValueError("level must be org, team or staff_group")
     version = version or current_version(db)
+    orgs = None if org_codes is None else tuple(sorted(set(org_codes)))
+    # One computation per data version, access scope and arguments, shared by every caller
+    # in the process (a page calls this for several of its figures, several viewers share).
+    key = (db.url, db.data_version(), viewer.scope, version, source, level, orgs)
+    with _SCORES_LOCK:
+        cached = _SCORES_CACHE.get(key)
+        if cached is not None:
+            _SCORES_CACHE.move_to_end(key)
+    if cached is None:
+        cached = _compute_scores(db, viewer, version, source, level, orgs)
+        with _SCORES_LOCK:
+            _SCORES_CACHE[key] = cached
+            while len(_SCORES_CACHE) > SCORES_CACHE_ENTRIES:
+                _SCORES_CACHE.popitem(last=False)
+    # Copies: callers may add columns to what they get without touching the cached frames.
+    return {name: frame.copy() for name, frame in cached.items()}
+
+
+SCORES_CACHE_ENTRIES = 64
+_SCORES_CACHE: OrderedDict[tuple, dict[str, pd.DataFrame]] = OrderedDict()
+_SCORES_LOCK = threading.Lock()
+
+
+def clear_scores_cache() -> None:
+    """Forget every cached `culture_scores` result (they also lapse when data changes)."""
+    with _SCORES_LOCK:
+        _SCORES_CACHE.clear()
+
+
+def _compute_scores(
+    db: Database,
+    viewer: Viewer,
+    version: MeasureVersion,
+    source: str,
+    level: str,
+    org_codes: tuple[str, ...] | None,
+) -> dict[str, pd.DataFrame]:
     definition = version.definition
     qframe = definition.question_frame()
     breakdown = _breakdown_column(level)
@@ -568,7 +607,7 @@ def culture_scores(
         ["favourable", "favourable_pct", "ci_low", "ci_high"],
         ["org_code", "period", "question_code"] if breakdown else (),
     )
-    dimensions = _combine(questions, keys, "dimension", "question_weight")
+    dimensions = combine_parts(questions, keys, "dimension", "question_weight")
     if breakdown:
         dimensions = _with_total(dimensions, org_totals["dimensions"], ["dimension"])
     dimensions = _hide(
@@ -581,7 +620,7 @@ def culture_scores(
     overall_in = dimensions.merge(
         qframe[["dimension", "dimension_weight"]].drop_duplicates(), on="dimension", how="left"
     ).rename(columns={"score": "favourable_pct"})
-    overall = _combine(overall_in, keys, None, "dimension_weight", from_dimensions=True)
+    overall = combine_parts(overall_in, keys, None, "dimension_weight", from_dimensions=True)
     if breakdown:
         overall = _with_total(overall, org_totals["overall"], [])
     overall = _hide(
@@ -690,7 +729,36 @@ def _label(
     return frames
 
 
-def _combine(
+def _group_sums(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """The sum of each group's values, in their order, bit for bit what `np.sum` gives on
+    each group alone (numpy's pairwise summation: eight lanes, then the rest one by one), so
+    the grouped figures equal the ones summed part by part."""
+    order = np.argsort(group, kind="stable")
+    g, v = group[order], values[order].astype(float)
+    size = np.bincount(g, minlength=n_groups)
+    start = np.cumsum(size) - size
+    pos = np.arange(len(g)) - start[g]
+    big = size > 128  # numpy splits longer sums in halves: summed one group at a time below
+    full = np.where((size >= 8) & ~big, size // 8 * 8, 0)
+    lanes = np.zeros((n_groups, 8))
+    in_lanes = (pos < full[g]) & ~big[g]
+    for block in range(16):
+        m = in_lanes & (pos // 8 == block)
+        lanes[g[m], pos[m] % 8] += v[m]
+    paired = ((lanes[:, 0] + lanes[:, 1]) + (lanes[:, 2] + lanes[:, 3])) + (
+        (lanes[:, 4] + lanes[:, 5]) + (lanes[:, 6] + lanes[:, 7])
+    )
+    out = np.where(full > 0, paired, 0.0)
+    rest = pos - full[g]
+    for k in range(8):
+        m = (rest == k) & ~big[g]
+        out[g[m]] += v[m]
+    for gi in np.flatnonzero(big):
+        out[gi] = np.sum(v[start[gi] : start[gi] + size[gi]])
+    return out
+
+
+def combine_parts(
     frame: pd.DataFrame,
     keys: list[str],
     group: str | None,
@@ -701,51 +769,57 @@ def _combine(
 
     Suppressed parts are left out (their values are NaN), so a combined figure never rests
     on a hidden one; responses is the largest number of people behind any part, answers the
-    number of answers to its visible questions.
+    number of answers to its visible questions. Grouped array arithmetic, one pass for all
+    groups (no Python loop over groups).
     """
     by = [*keys, group] if group else list(keys)
-    rows = []
-    for key, part in frame.groupby(by, dropna=False, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        visible = part[part["favourable_pct"].notna()]
-        record = dict(zip(by, key, strict=True))
-        n_parts = len(visible)
-        if n_parts == 0:
-            # Every part is hidden: the combination is hidden too, never shown as a score,
-            # for the parts' reason (a small number if any part was small).
-            reasons = set(part["suppression"]) if "suppression" in part.columns else set()
-            record.update(score=np.nan, se=np.nan, responses=0.0, answers=np.nan, n_questions=0)
-            record["parts_reason"] = PRIMARY if PRIMARY in reasons else SECONDARY
-        else:
-            w = visible[weight_column].astype(float).to_numpy()
-            w = w / w.sum()
-            pct = visible["favourable_pct"].astype(float).to_numpy()
-            if from_dimensions:
-                part_se = visible["se"].astype(float).to_numpy()
-                n_q = int(visible["n_questions"].sum())
-                answers = float(visible["answers"].sum())
-            else:
-                p = pct / 100
-                part_se = np.sqrt(p * (1 - p) / visible["responses"].astype(float).to_numpy()) * 100
-                n_q = n_parts
-                answers = float(visible["responses"].sum())
-            # The same people answer every question, so the parts are not independent: the
-            # standard error of the weighted mean is taken at its upper bound (perfect
-            # correlation), so noise is never called a real change.
-            se = float(np.sum(w * part_se))
-            record.update(
-                score=float(np.sum(w * pct)),
-                se=se,
-                responses=float(visible["responses"].max()),
-                answers=answers,
-                n_questions=n_q,
+    columns = [*by, "score", "se", "responses", "answers", "n_questions", "ci_low", "ci_high"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    gid = frame.groupby(by, dropna=False, sort=True).ngroup().to_numpy()
+    n_groups = int(gid.max()) + 1
+    _, first = np.unique(gid, return_index=True)
+    out = frame[by].iloc[first].reset_index(drop=True).infer_objects()
+
+    pct = frame["favourable_pct"].astype(float).to_numpy()
+    visible = ~np.isnan(pct)
+    vg = gid[visible]
+    n_parts = np.bincount(vg, minlength=n_groups)
+    shown = n_parts > 0
+    w = frame[weight_column].astype(float).to_numpy()[visible]
+    w = w / _group_sums(w, vg, n_groups)[vg]
+    responses = frame["responses"].astype(float).to_numpy()[visible]
+    pct = pct[visible]
+    if from_dimensions:
+        part_se = frame["se"].astype(float).to_numpy()[visible]
+        n_q = _group_sums(frame["n_questions"].astype(float).to_numpy()[visible], vg, n_groups)
+        answers = frame["answers"].astype(float).to_numpy()[visible]
+    else:
+        p = pct / 100
+        part_se = np.sqrt(p * (1 - p) / responses) * 100
+        n_q = n_parts
+        answers = responses
+    largest = np.full(n_groups, np.nan)
+    np.fmax.at(largest, vg, responses)
+    # The same people answer every question, so the parts are not independent: the
+    # standard error of the weighted mean is taken at its upper bound (perfect
+    # correlation), so noise is never called a real change.
+    out["score"] = np.where(shown, _group_sums(w * pct, vg, n_groups), np.nan)
+    out["se"] = np.where(shown, _group_sums(w * part_se, vg, n_groups), np.nan)
+    out["responses"] = np.where(shown, largest, 0.0)
+    out["answers"] = np.where(shown, _group_sums(np.nan_to_num(answers), vg, n_groups), np.nan)
+    out["n_questions"] = np.where(shown, n_q, 0).astype(int)
+    if not shown.all():
+        # Every part is hidden: the combination is hidden too, never shown as a score,
+        # for the parts' reason (a small number if any part was small).
+        if "suppression" in frame.columns:
+            small = np.bincount(
+                gid, weights=(frame["suppression"] == PRIMARY).to_numpy(float), minlength=n_groups
             )
-        rows.append(record)
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return pd.DataFrame(
-            columns=[*by, "score", "se", "responses", "answers", "n_questions", "ci_low", "ci_high"]
-        )
+        else:
+            small = np.zeros(n_groups)
+        reason = np.where(small > 0, PRIMARY, SECONDARY).astype(object)
+        out["parts_reason"] = np.where(shown, np.nan, reason)
     out["ci_low"] = (out["score"] - Z95 * out["se"]).clip(lower=0)
     out["ci_high"] = (out["score"] + Z95 * out["se"]).clip(upper=100)
     if not group:
@@ -767,8 +841,12 @@ def year_on_year(
 ) -> pd.DataFrame:
     """Latest survey year against the one before, per org and dimension (and overall),
     with a significance test and a plain-English sentence that never calls noise a change."""
-    scores = culture_scores(db, viewer, version=version, org_codes=org_codes)
+    # Organisation-level scores of one organisation do not depend on the others: take the
+    # one cached computation for every organisation, then keep the ones asked for.
+    scores = culture_scores(db, viewer, version=version)
     frame = pd.concat([scores["dimensions"], scores["overall"]], ignore_index=True)
+    if org_codes is not None:
+        frame = frame[frame["org_code"].isin(set(org_codes))]
     rows = []
     for (org, dim), part in frame.groupby(["org_code", "dimension"], sort=True):
         part = part.sort_values("period")
@@ -928,6 +1006,8 @@ __all__ = [
     "MeasureVersion",
     "Question",
     "change_sentence",
+    "clear_scores_cache",
+    "combine_parts",
     "culture_scores",
     "current_version",
     "export_definition",

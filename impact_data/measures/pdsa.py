@@ -1,6 +1,6 @@
 """PDSA figures: the project registry, cycles, measures, and activity (cycles in the last 90
-days, cycles per month, decisions), one function per figure (lived experience by year is
-`measures.visits.lived_experience_by_year`).
+days, cycles per month, decisions, the share of projects involving people with lived
+experience), one function per figure.
 
 Every screen (Overview, PDSA, Compare), the board pack and `python -m impact_data export`
 take PDSA activity from here. Project-level detail (projects, cycles, measures) is limited to
@@ -22,6 +22,7 @@ from impact_data.store.models import PdsaCycle, PdsaMeasure, PdsaProject
 from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
 
 __all__ = [
+    "lived_experience_by_year",
     "RECENT_DAYS",
     "pdsa_activity",
     "pdsa_cycles",
@@ -29,6 +30,7 @@ __all__ = [
     "pdsa_decisions",
     "pdsa_first_projects",
     "pdsa_last_cycle_no",
+    "pdsa_measure_points",
     "pdsa_measures",
     "pdsa_project_org",
     "pdsa_project_record",
@@ -156,6 +158,24 @@ def pdsa_measures(
             m.exposure,
             m.note,
         )
+        .join(p, p.id == m.project_id)
+        .join(ORG, ORG.c.id == p.org_id)
+        .order_by(p.project_ref, m.date)
+    )
+    if project_ids is not None:
+        q = q.where(p.project_ref.in_(list(project_ids)))
+    return read_frame(db, limit_detail(q, viewer))
+
+
+@requires_access
+def pdsa_measure_points(
+    db: Database, viewer: Viewer, *, project_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """The points of PDSA measures (project_id, date, value), in date order: the rows of
+    `pdsa_measures` without the columns an XmR chart's icons do not read."""
+    m, p = PdsaMeasure, PdsaProject
+    q = (
+        select(p.project_ref.label("project_id"), m.date, m.value)
         .join(p, p.id == m.project_id)
         .join(ORG, ORG.c.id == p.org_id)
         .order_by(p.project_ref, m.date)
@@ -320,3 +340,35 @@ def pdsa_decisions(
         .group_by(ORG.c.org_code, c.decision)
     )
     return read_frame(db, only_orgs(q, org_codes))
+
+
+@requires_access
+def lived_experience_by_year(
+    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per organisation and project start year: projects, those involving people with lived
+    experience, and the share among projects that recorded it (as `pdsa_activity` counts it)."""
+    p = PdsaProject
+    year = func.extract("year", p.start_date)
+    q = (
+        select(
+            ORG.c.org_code,
+            year.label("year"),
+            func.count().label("projects"),
+            func.sum(case((p.lived_experience_involved.is_(True), 1), else_=0)).label(
+                "lived_experience_projects"
+            ),
+            func.count(p.lived_experience_involved).label("lived_experience_recorded"),
+        )
+        .join(ORG, ORG.c.id == p.org_id)
+        .group_by(ORG.c.org_code, year)
+        .order_by(ORG.c.org_code, year)
+    )
+    frame = read_frame(db, only_orgs(q, org_codes))
+    for col in ("year", "projects", "lived_experience_projects", "lived_experience_recorded"):
+        frame[col] = frame[col].astype(int)
+    recorded = frame["lived_experience_recorded"]
+    frame["lived_experience_share"] = frame["lived_experience_projects"] / recorded.where(
+        recorded > 0
+    )
+    return frame

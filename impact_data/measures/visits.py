@@ -1,20 +1,17 @@
-"""Learning visits between organisations, and how many improvement projects involve people with
-lived experience: the figures behind Compare's visits log and the Overview's lived-experience
-share (SQL to DataFrame; counts of visits and projects, so nothing here needs suppression)."""
+"""Learning visits between organisations: the figures behind Compare's visits log, matrix and
+reach (SQL to DataFrame; counts of visits, so nothing here needs suppression)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pandas as pd
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import select
 
 from impact_data.access import Viewer, requires_access
 from impact_data.store.db import Database
-from impact_data.store.models import PdsaProject, Visit
-from impact_data.store.sql import ORG, only_orgs, read_frame
+from impact_data.store.models import Visit
+from impact_data.store.sql import ORG, read_frame
 
-__all__ = ["lived_experience_by_year", "visits"]
+__all__ = ["visits"]
 
 
 @requires_access
@@ -39,30 +36,3 @@ def visits(db: Database, viewer: Viewer) -> pd.DataFrame:
         .order_by(v.visit_date)
     )
     return read_frame(db, q)
-
-
-@requires_access
-def lived_experience_by_year(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
-) -> pd.DataFrame:
-    """Per organisation and project start year: projects and those involving lived experience."""
-    p = PdsaProject
-    year = extract("year", p.start_date)
-    q = (
-        select(
-            ORG.c.org_code,
-            year.label("year"),
-            func.count().label("projects"),
-            func.sum(case((p.lived_experience_involved.is_(True), 1), else_=0)).label(
-                "lived_experience_projects"
-            ),
-        )
-        .join(ORG, ORG.c.id == p.org_id)
-        .group_by(ORG.c.org_code, year)
-        .order_by(ORG.c.org_code, year)
-    )
-    frame = read_frame(db, only_orgs(q, org_codes))
-    for col in ("year", "projects", "lived_experience_projects"):
-        frame[col] = frame[col].astype(int)
-    frame["lived_experience_share"] = frame["lived_experience_projects"] / frame["projects"]
-    return frame

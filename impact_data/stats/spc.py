@@ -25,6 +25,8 @@ point on or after each date. ``fix_after_n_points`` computes each segment's mean
 its first n observed points (its baseline). ``screen_outliers`` leaves moving ranges above 3.267
 times the mean moving range out of the mean, once. ``target`` is a number or one per point.
 A segment whose limits come from fewer than 13 points has ``trial_limits``.
+``xmr_summaries`` gives ``xmr_summary`` of thousands of series with default options at once
+(a registry of measures), verdict for verdict the same as one chart per series.
 
 Missing values (NaN): the row is kept, with no moving range and no point type (``point_type``
 NaN, ``rule`` ""). The chart is computed as if the row were absent: the moving range joins the
@@ -107,6 +109,7 @@ __all__ = [
     "mean_moving_range",
     "xmr",
     "xmr_summary",
+    "xmr_summaries",
     "variation_of",
     "assurance",
     "variation_icon_label",
@@ -383,7 +386,7 @@ def xmr(
             "near_lpl": columns["near_lpl"],
             "near_upl": columns["near_upl"],
             "trial_limits": trial_limits,
-            "point_type": point_type,
+            "point_type": _objects(point_type),
             "rule": rule,
         }
     )
@@ -424,6 +427,146 @@ def xmr_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, 
         "target": target,
         "improvement": improvement,
     }
+
+
+def xmr_summaries(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    series: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    improvement: pd.Series,
+    target: pd.Series | None = None,
+    screen_outliers: bool = True,
+) -> pd.DataFrame:
+    """The ``xmr_summary`` of many XmR charts at once (one segment, limits from every point).
+
+    ``values`` are the points of all series one after another, each series' points in chart
+    order; ``series`` names the series of each point. ``improvement`` (and ``target``, NaN for
+    none) is indexed by series name: one row of the result per name in that index, in its order,
+    with the latest observed point's ``point_type`` and ``rule``, ``n_points`` and the keys of
+    ``xmr_summary`` (``variation``, ``variation_direction``, ``assurance``, ``trial_limits``,
+    ``mean``, ``lpl``, ``upl``, ``target``). A series with no observed value has n_points 0 and
+    no verdicts. Each verdict is exactly ``xmr_summary(xmr(one_series_values, ...))``: the mean
+    and mean moving range of each series go through the same NumPy calls as ``xmr``, and the
+    special cause rules are applied to the latest point of every series at once.
+    """
+    y = _as_float_array(values, "values")
+    labels = pd.Series(list(series) if not isinstance(series, pd.Series) else series.to_numpy())
+    if len(labels) != len(y):
+        raise ValueError(f"values and series differ in length ({len(y)} and {len(labels)})")
+    improvement = pd.Series(improvement)
+    for direction in pd.unique(improvement.to_numpy()):
+        _check_improvement(direction)
+    names = improvement.index
+    if not names.is_unique:
+        repeated = names[names.duplicated()][0]
+        raise ValueError(f"series {repeated!r} is named twice in improvement; name each once")
+    if target is None:
+        targets = np.full(len(names), np.nan)
+    else:
+        targets = pd.Series(target).reindex(names).to_numpy(dtype=float, na_value=np.nan)
+
+    observed = ~np.isnan(y)
+    codes = names.get_indexer(labels[observed])
+    if (codes < 0).any():
+        unknown = labels[observed][codes < 0].iloc[0]
+        raise ValueError(f"series {unknown!r} has values but no improvement direction")
+    y = y[observed]
+    # Points of one series together, in their given order (a stable sort keeps it).
+    order = np.argsort(codes, kind="stable")
+    y, codes = y[order], codes[order]
+    k = len(names)
+    n_points = np.bincount(codes, minlength=k)
+    ends = np.cumsum(n_points)
+    starts = ends - n_points
+
+    # Mean and mean moving range series by series, with the same calls as `xmr`, so that
+    # they agree with it to the last bit (a grouped sum would round differently).
+    centre = np.full(k, np.nan)
+    mean_mr = np.full(k, np.nan)
+    for i in np.flatnonzero(n_points):
+        seg_y = y[starts[i] : ends[i]]
+        centre[i] = float(seg_y.mean())
+        mean_mr[i] = mean_moving_range(np.abs(np.diff(seg_y)), screen_outliers)[0]
+    lpl = centre - LIMIT_FACTOR * mean_mr
+    upl = centre + LIMIT_FACTOR * mean_mr
+    near_lpl = centre - NEAR_LIMIT_FACTOR * mean_mr
+    near_upl = centre + NEAR_LIMIT_FACTOR * mean_mr
+
+    # Per point, against its own series' centre and limits (as `special_cause` does).
+    side = np.sign(y - centre[codes]).astype(np.int8)
+    outside = points_outside_limits(y, lpl[codes], upl[codes])
+    near_limit = (outside == 0) & ((y < near_lpl[codes]) | (y > near_upl[codes]))
+
+    has = n_points > 0
+    last = np.where(has, ends - 1, 0)
+    by_rule = {name: np.zeros(k, dtype=np.int8) for name in RULES}
+    by_rule["outside_limits"] = np.where(has, outside[last], 0).astype(np.int8)
+    # The latest point is in a 7-point run only through the run of the last 7 points.
+    long = np.flatnonzero(n_points >= RUN_LENGTH)
+    if len(long):
+        window = last[long, None] - np.arange(RUN_LENGTH - 1, -1, -1)
+        steps = np.sign(np.diff(y[window], axis=1)).astype(np.int8)
+        rising = (steps == 1).all(axis=1)
+        falling = (steps == -1).all(axis=1)
+        by_rule["trend"][long] = rising.astype(np.int8) - falling.astype(np.int8)
+        sides = side[window]
+        above = (sides == 1).all(axis=1)
+        below = (sides == -1).all(axis=1)
+        by_rule["shift"][long] = above.astype(np.int8) - below.astype(np.int8)
+    three = np.flatnonzero(n_points >= 3)
+    if len(three):
+        window = last[three, None] - np.arange(2, -1, -1)
+        qualifying = (near_limit[window].sum(axis=1) >= 2) & (
+            np.abs(side[window].astype(int).sum(axis=1)) == 3
+        )
+        flagged = qualifying & near_limit[last[three]]
+        by_rule["two_in_three"][three] = np.where(flagged, side[last[three]], 0)
+    direction = np.zeros(k, dtype=np.int8)
+    rule = np.full(k, "", dtype=object)
+    for name in reversed(RULES):
+        flagged = by_rule[name] != 0
+        direction[flagged] = by_rule[name][flagged]
+        rule[flagged] = name
+
+    improvements = improvement.to_numpy(dtype=object)
+    point_type = np.full(k, None, dtype=object)
+    for way in pd.unique(improvements):
+        chosen = has & (improvements == way)
+        point_type[chosen] = point_types(direction[chosen], way)
+    verdicts = [
+        variation_of(kind, way) if n else (None, None)
+        for kind, way, n in zip(point_type, improvements, n_points, strict=True)
+    ]
+    assurances = [
+        assurance(low, high, None if math.isnan(goal) else float(goal), way) if n else None
+        for low, high, goal, way, n in zip(lpl, upl, targets, improvements, n_points, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "n_points": n_points.astype(int),
+            "point_type": _objects(point_type),
+            "rule": _objects(r if n else None for r, n in zip(rule, n_points, strict=True)),
+            "variation": _objects(v for v, _ in verdicts),
+            "variation_direction": _objects(d for _, d in verdicts),
+            "assurance": _objects(assurances),
+            "trial_limits": _objects(
+                bool(n < TRIAL_LIMITS_BELOW_POINTS) if n else None for n in n_points
+            ),
+            "mean": centre,
+            "lpl": lpl,
+            "upl": upl,
+            "target": targets,
+            "improvement": _objects(improvements),
+        }
+    ).set_axis(names)
+
+
+def _objects(items: Any) -> pd.Series:
+    """Items as an object column, so None stays None (not NaN in a str column)."""
+    items = list(items)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return pd.Series(array, dtype=object)
 
 
 def variation_of(point_type: str, improvement: str) -> tuple[str, str | None]:
@@ -593,7 +736,7 @@ def p_chart(
             "ucl": ucl,
             "near_lcl": near_lcl,
             "near_ucl": near_ucl,
-            "point_type": point_type,
+            "point_type": _objects(point_type),
             "rule": rule,
         }
     )
@@ -736,7 +879,7 @@ def u_chart(
             "ucl": ucl * m,
             "near_lcl": near_lcl * m,
             "near_ucl": near_ucl * m,
-            "point_type": point_type,
+            "point_type": _objects(point_type),
             "rule": rule,
         }
     )
@@ -778,7 +921,7 @@ def c_chart(
             "ucl": ucl,
             "near_lcl": near_lcl,
             "near_ucl": near_ucl,
-            "point_type": point_type,
+            "point_type": _objects(point_type),
             "rule": rule,
         }
     )

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import NamedTuple
+
+from sqlalchemy import select
+
 from impact_data.access import Viewer, require_admin
 from impact_data.store.db import Database
+from impact_data.store.models import AuditEvent
 from impact_data.users import record
 
 __all__ = [
@@ -12,8 +19,10 @@ __all__ = [
     "MIN_THRESHOLD",
     "culture_target",
     "set_culture_target",
+    "ThresholdChange",
     "set_suppression_threshold",
     "suppression_rule",
+    "threshold_changes",
 ]
 
 # The system's target for the monthly culture measure, in % favourable (none unless set): with
@@ -66,3 +75,31 @@ def suppression_rule(db: Database) -> str:
         f"Groups with fewer than {n} responses are suppressed, and so is one more group wherever "
         "a suppressed one could be worked out from a total."
     )
+
+
+class ThresholdChange(NamedTuple):
+    """One change of the suppression threshold: when, from and to (from the audit log)."""
+
+    at: dt.datetime
+    before: int
+    after: int
+
+
+def threshold_changes(db: Database) -> list[ThresholdChange]:
+    """Every change of the suppression threshold, oldest first (saving the same value is none)."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(AuditEvent.at, AuditEvent.detail)
+            .where(AuditEvent.action == "setting_changed")
+            .order_by(AuditEvent.id)
+        ).all()
+    changes = []
+    for at, detail in rows:
+        try:
+            before, after = json.loads(detail)["suppression_threshold"]
+        except (KeyError, TypeError, ValueError):
+            continue  # another setting
+        if before != after:
+            when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+            changes.append(ThresholdChange(when, int(before), int(after)))
+    return changes

@@ -1,7 +1,18 @@
 """Per-screen assembly and wording of figures from `impact_data.measures`, no SQL of their own.
 
 One module per screen: `overview`, `compare`, `culture`, `readiness`, `pdsa`, and
-`upload_report` (the Upload page's mapping, problems and history in words and tables).
+`upload_report` (the Upload page's mapping, problems and history in words and tables);
+`wording` (plain words and UK formats shared by every screen) and `changes` (notes on setting
+changes that make figures incomparable).
 """
 
-__all__ = ["compare", "culture", "overview", "pdsa", "readiness", "upload_report"]
+__all__ = [
+    "changes",
+    "compare",
+    "culture",
+    "overview",
+    "pdsa",
+    "readiness",
+    "upload_report",
+    "wording",
+]

@@ -50,11 +50,13 @@ from impact_data.ingest.problems import Problem
 from impact_data.ingest.uploads import commit_file, prepare_file
 from impact_data.measures import culture, national, queries, readiness
 from impact_data.stats import spc
+from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.stats.intervals import Z95, difference_test, two_proportion_test, wilson_interval
 from impact_data.store.db import Database
 from impact_data.views.culture import period_label
 from impact_data.views.overview import ORG_TYPE_SHORT, VARIATION_GLYPHS, format_date
 from impact_data.views.pdsa import entry_csv
+from impact_data.views.wording import plural
 
 OVERALL = "Overall"
 ALPHA = 0.05
@@ -793,7 +795,7 @@ def funnel_text(funnel: pd.DataFrame, *, highlight: str | None = None) -> str:
     system = float(shown["system_value"].iloc[0])
     text = [
         f"{funnel.attrs.get('measure', 'Measure')}, {funnel.attrs.get('period_label', '')}: "
-        f"system value {system:.1f}% across {len(shown)} organisations."
+        f"system value {system:.1f}% across {plural(len(shown), 'organisation')}."
     ]
     for category, words in (
         ("above_998", "above the 99.8% limit"),
@@ -920,7 +922,7 @@ def caterpillar_text(frame: pd.DataFrame, *, highlight: str | None = None) -> st
     system = float(shown["system_value"].iloc[0])
     text = [
         f"{frame.attrs.get('measure', 'Measure')}, {frame.attrs.get('period_label', '')}: "
-        f"{len(shown)} organisations from {fmt(shown['value'].min())} to "
+        f"{plural(len(shown), 'organisation')} from {fmt(shown['value'].min())} to "
         f"{fmt(shown['value'].max())} ({unit}); system value {fmt(system)}."
     ]
     for key, words in (("above", "above"), ("below", "below")):
@@ -1075,6 +1077,24 @@ def default_trend_index(options: list[Measure]) -> int:
     needs 12 or more points, which yearly results rarely have), else the first."""
     monthly = [i for i, m in enumerate(options) if m.family == "culture" and m.source == "pulse"]
     return monthly[0] if monthly else 0
+
+
+@requires_access
+def trend_panel(
+    db: Database,
+    viewer: Viewer,
+    measure: Measure,
+    *,
+    peer_group: str | None = None,
+    version: int | None = None,
+) -> dict[str, object]:
+    """The trends of a measure (`trends`) with their text alternative and table, built
+    together so that a page caches all three once rather than rebuilding the words and the
+    table on every rerun."""
+    frame = trends(db, viewer, measure, peer_group=peer_group, version=version)
+    if frame.empty or frame["suppressed"].all():
+        return {"frame": frame, "text": "", "table": pd.DataFrame()}
+    return {"frame": frame, "text": trends_text(frame), "table": trend_table(frame)}
 
 
 def trend_summary(trend_frame: pd.DataFrame) -> pd.DataFrame:
@@ -1464,9 +1484,16 @@ def visits_log(db: Database, viewer: Viewer) -> pd.DataFrame:
 
 
 @requires_access
-def visit_matrix(db: Database, viewer: Viewer) -> pd.DataFrame:
-    """Every ordered pair of different organisations: visits from one to the other, their
-    themes, participants, lived experience partners and latest date (0 visits included)."""
+def visit_matrix(
+    db: Database, viewer: Viewer, *, system: str | None = None, only_visited: bool = False
+) -> pd.DataFrame:
+    """Ordered pairs of different organisations: visits from one to the other, their
+    themes, participants, lived experience partners and latest date.
+
+    By default every pair (0 visits included); `system`: every pair within one system's
+    organisations; `only_visited`: only the pairs with a visit, so what is drawn grows with
+    the visits, not with the square of the organisations.
+    """
     peers = organisation_peers(db, viewer)
     log = visits_log(db, viewer)
     reach = _reach_from(peers, log)
@@ -1489,30 +1516,45 @@ def visit_matrix(db: Database, viewer: Viewer) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     names = dict(zip(peers["org_code"], peers["org_name"], strict=True))
     grouped = {key: group for key, group in log.groupby(["from_org", "to_org"])}
+    codes = list(peers["org_code"])
+    if system is not None:
+        codes = list(peers.loc[peers["system"] == system, "org_code"])
+    if only_visited:
+        position = {code: i for i, code in enumerate(codes)}
+        pairs = sorted(
+            ((a, b) for a, b in grouped if a in position and b in position and a != b),
+            key=lambda pair: (position[pair[0]], position[pair[1]]),
+        )
+    else:
+        pairs = [(a, b) for a in codes for b in codes if a != b]
     rows = []
-    for a in peers["org_code"]:
-        for b in peers["org_code"]:
-            if a == b:
-                continue
-            group = grouped.get((a, b))
-            rows.append(
-                {
-                    "from_org": a,
-                    "from_org_name": names[a],
-                    "from_label": visitor_labels[a],
-                    "to_org": b,
-                    "to_org_name": names[b],
-                    "to_label": host_labels[b],
-                    "visits": 0 if group is None else len(group),
-                    "themes": "" if group is None else _themes(group["theme"]),
-                    "participants": 0 if group is None else _total(group["participants"]),
-                    "lived_experience_partners": (
-                        0 if group is None else _total(group["lived_experience_partners"])
-                    ),
-                    "last_visit": None if group is None else max(group["visit_date"]),
-                }
-            )
+    for a, b in pairs:
+        group = grouped.get((a, b))
+        rows.append(
+            {
+                "from_org": a,
+                "from_org_name": names[a],
+                "from_label": visitor_labels[a],
+                "to_org": b,
+                "to_org_name": names[b],
+                "to_label": host_labels[b],
+                "visits": 0 if group is None else len(group),
+                "themes": "" if group is None else _themes(group["theme"]),
+                "participants": 0 if group is None else _total(group["participants"]),
+                "lived_experience_partners": (
+                    0 if group is None else _total(group["lived_experience_partners"])
+                ),
+                "last_visit": None if group is None else max(group["visit_date"]),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
+
+
+@requires_access
+def visit_systems(db: Database, viewer: Viewer) -> list[str]:
+    """The systems (ICSs) organisations belong to, for a visits matrix of one system."""
+    systems = organisation_peers(db, viewer)["system"].dropna()
+    return sorted({s for s in systems if isinstance(s, str) and s.strip()})
 
 
 def visit_matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
@@ -1521,8 +1563,13 @@ def visit_matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
     if matrix.empty:
         return pd.DataFrame({"Visiting organisation": pd.Series(dtype=object)})
     order = list(dict.fromkeys(matrix["from_org_name"]))
+    hosts = order + [h for h in dict.fromkeys(matrix["to_org_name"]) if h not in set(order)]
     grid = matrix.pivot(index="from_org_name", columns="to_org_name", values="visits")
-    grid = grid.reindex(index=order, columns=order).astype("Int64")
+    grid = grid.reindex(index=order, columns=hosts)
+    # Pairs left out of a matrix of visited pairs only had no visit: 0, not blank; the
+    # diagonal (an organisation and itself) stays blank.
+    grid = grid.fillna(0).mask(grid.index.to_numpy()[:, None] == grid.columns.to_numpy()[None, :])
+    grid = grid.astype("Int64")
     grid.columns = [f"To {c}" for c in grid.columns]
     grid.index.name = "Visiting organisation"
     return grid.reset_index()
@@ -1642,11 +1689,11 @@ def funnel_table(funnel: pd.DataFrame) -> pd.DataFrame:
 
 
 def caterpillar_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A caterpillar frame as a table, lowest first."""
+    """A caterpillar frame as a table (no rank column: no league tables); a suppressed
+    organisation's figure reads "suppressed", with the reason beside it."""
     unit = frame.attrs.get("unit", "value")
     decimals = 1 if frame.attrs.get("statistic") == "proportion" else 2
     columns = {
-        "rank": "Order (lowest first)",
         "org_name": "Organisation",
         "org_code": "Code",
         "org_type_label": "Type",
@@ -1658,7 +1705,16 @@ def caterpillar_table(frame: pd.DataFrame) -> pd.DataFrame:
         "system_value": "System value",
         "position": "Against the system value",
     }
-    return _table(frame, columns, decimals=decimals)
+    table = _table(frame, columns, decimals=decimals)
+    if table.empty:
+        return table
+    hidden = frame["suppressed"].fillna(True).astype(bool).to_numpy()
+    value = unit.capitalize()
+    table[value] = table[value].astype(object).where(~hidden, SUPPRESSED)
+    for heading in ("Responses", "95% interval from", "95% interval to"):
+        cells = table[heading].astype(object)
+        table[heading] = cells.where(~hidden | cells.notna(), "")
+    return table
 
 
 def trend_table(trend_frame: pd.DataFrame) -> pd.DataFrame:
@@ -1826,12 +1882,14 @@ __all__ = [
     "readiness_measure",
     "record_visit",
     "trend_summary",
+    "trend_panel",
     "trend_table",
     "trends",
     "trends_text",
     "visit_matrix",
     "visit_matrix_table",
     "visit_reach",
+    "visit_systems",
     "visits_log",
     "visits_table",
     "visits_text",

@@ -25,6 +25,7 @@ from impact_data.measures.culture import MeasureVersion
 from impact_data.stats import spc
 from impact_data.stats.disclosure import suppress
 from impact_data.store.db import Database
+from impact_data.views.wording import plural
 
 SUPPRESSED = "suppressed"
 OVERALL = "Overall"
@@ -525,9 +526,18 @@ def answer_distribution(
     wide = wide.reset_index()
     # Only cells the monthly view shows may be added up: otherwise a hidden month (or a
     # hidden group in a month) could be worked out from the total and the shown months.
+    # By organisation, every organisation's monthly scores are one shared computation (the
+    # p-charts use it too); an organisation's own figures do not depend on the others.
     monthly = culture.culture_scores(
-        db, viewer, version=chosen, source="pulse", level=level, org_codes=orgs
+        db,
+        viewer,
+        version=chosen,
+        source="pulse",
+        level=level,
+        org_codes=None if level == "org" else orgs,
     )["questions"]
+    if orgs is not None:
+        monthly = monthly[monthly["org_code"].isin(set(orgs))]
     cell = ["org_code", *group, "period", "question_code"]
     visible = monthly.loc[~monthly["suppressed"].astype(bool), cell].drop_duplicates()
     wide = wide.merge(visible.assign(shown=True), on=cell, how="left")
@@ -719,7 +729,7 @@ def pulse_reading(chart: pd.DataFrame, org_name: str, dimension: str) -> dict[st
             "variation": "too_few_points",
             "label": f"Too few months to judge ({months} of {MIN_P_CHART_MONTHS})",
             "months": months,
-            "sentence": f"{head}. With {months} months the limits are trial limits: "
+            "sentence": f"{head}. With {plural(months, 'month')} the limits are trial limits: "
             "too few to tell a real change from normal variation.",
         }
     label = spc.variation_icon_label(summary)
@@ -762,15 +772,12 @@ def pulse_charts(
     reading (`pulse_reading`).
     """
     chosen = resolve_version(db, version)
-    scores = culture.culture_scores(
-        db,
-        viewer,
-        version=chosen,
-        source="pulse",
-        level="org",
-        org_codes=None if org_codes is None else list(org_codes),
-    )
+    # Every organisation's scores (one cached computation, whichever are chosen; an
+    # organisation's own scores do not depend on the others), then the chosen ones.
+    scores = culture.culture_scores(db, viewer, version=chosen, source="pulse", level="org")
     rows = _dimension_rows(scores, dimension)
+    if org_codes is not None:
+        rows = rows[rows["org_code"].isin(set(org_codes))]
     names = organisation_names(db, viewer)
     charts = {}
     for code in sorted(set(rows["org_code"]), key=lambda c: names.get(c, c)):
@@ -907,7 +914,7 @@ def describe_questions(frame: pd.DataFrame) -> str:
     top = shown.loc[shown["favourable_pct"].idxmax()]
     low = shown.loc[shown["favourable_pct"].idxmin()]
     text = (
-        f"{len(shown)} questions shown; highest {top['question_code']} "
+        f"{plural(len(shown), 'question')} shown; highest {top['question_code']} "
         f"({top['favourable_pct']:.0f}% favourable), lowest {low['question_code']} "
         f"({low['favourable_pct']:.0f}%)."
     )
@@ -946,8 +953,9 @@ def describe_heatmap(frame: pd.DataFrame) -> str:
     low = shown.loc[shown["favourable_pct"].idxmin()]
     hidden = len(frame) - len(shown)
     text = (
-        f"{shown['question_code'].nunique()} questions by {shown['org_code'].nunique()} "
-        f"organisations. Highest: {top['org_name']} on {top['question_code']} "
+        f"{plural(shown['question_code'].nunique(), 'question')} by "
+        f"{plural(shown['org_code'].nunique(), 'organisation')}. Highest: {top['org_name']} "
+        f"on {top['question_code']} "
         f"({top['favourable_pct']:.0f}%); lowest: {low['org_name']} on "
         f"{low['question_code']} ({low['favourable_pct']:.0f}%)."
     )

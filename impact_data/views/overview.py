@@ -36,11 +36,11 @@ from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import queries
 from impact_data.measures import readiness as readiness_measure
 from impact_data.measures.queries import newest_data_date, organisation_count
-from impact_data.measures.visits import lived_experience_by_year
 from impact_data.stats import spc
 from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
 from impact_data.store.settings import culture_target
+from impact_data.views.wording import uk_date
 
 RECENT_DAYS = pdsa_measure.RECENT_DAYS
 # Fewest points for an SPC icon; below this we say "too few points", never "stable".
@@ -112,7 +112,7 @@ class ReportingDate:
 
 def format_date(day: dt.date) -> str:
     """A date as people write it in the NHS: 24 November 2025."""
-    return f"{day.day} {day:%B %Y}"
+    return uk_date(day)
 
 
 def reporting_date(
@@ -669,7 +669,7 @@ def system_overview(
     activity = pdsa_measure.pdsa_activity(db, viewer, as_of=as_of, days=RECENT_DAYS)
     activity = activity.set_index("org_code")
     pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
-    lived = lived_experience_by_year(db, viewer, org_codes=codes)
+    lived = pdsa_measure.lived_experience_by_year(db, viewer, org_codes=codes)
     target = culture_target(db)
 
     rows = []
@@ -1235,7 +1235,6 @@ __all__ = [
     "ASSURANCE_GLYPHS",
     "filter_options",
     "format_date",
-    "lived_experience_by_year",
     "maturity_by_date",
     "maturity_components",
     "maturity_latest",

@@ -1,10 +1,10 @@
 """PDSA projects and their measures: the registry, cycles, cadence, SPC readings and entry forms.
 
 The read side builds on `measures.pdsa` (no SQL here). Every measure's XmR chart is computed
-by `measure_xmr`, so the icons in the registry (default settings) are exactly the ones its
-chart shows with the same settings. Entries typed on the page (`log_cycle`, `log_measure`) go
-through the normal upload path as a one-row CSV: same validation, all-or-nothing write,
-upload history and delete as a file.
+by `measure_xmr`; the registry reads the icons of all measures at once (`spc.xmr_summaries`,
+default settings), exactly the ones each chart shows with the same settings. Entries typed on
+the page (`log_cycle`, `log_measure`) go through the normal upload path as a one-row CSV: same
+validation, all-or-nothing write, upload history and delete as a file.
 """
 
 from __future__ import annotations
@@ -223,48 +223,135 @@ def project_summary(
     """The project registry: one row per project with its cycles, cadence, decisions and the
     variation and assurance icons of its measure (XmR chart with default settings)."""
     projects = pdsa_measure.pdsa_projects(db, viewer, org_codes=org_codes)
-    if statuses is not None:
-        projects = projects[projects["status"].isin(list(statuses))]
-    if teams is not None:
-        projects = projects[projects["team"].isin(list(teams))]
+    if org_codes is None:
+        # Every visible project: fetch cycles and measures without a list of thousands of ids.
+        cycles = pdsa_measure.pdsa_cycles(db, viewer)
+        measures = pdsa_measure.pdsa_measure_points(db, viewer)
+    else:
+        ids = projects["project_id"].tolist()
+        cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=ids)
+        measures = pdsa_measure.pdsa_measure_points(db, viewer, project_ids=ids)
+    return filter_registry(registry_of(projects, cycles, measures), statuses=statuses, teams=teams)
+
+
+def filter_registry(
+    registry: pd.DataFrame,
+    *,
+    org_codes: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    teams: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The rows of a `project_summary` frame in the chosen organisations, statuses and teams
+    (None: all), in the same order: what `project_summary` with those filters returns."""
+    keep = pd.Series(True, index=registry.index)
+    for column, chosen in (("org_code", org_codes), ("status", statuses), ("team", teams)):
+        if chosen is not None:
+            keep &= registry[column].isin(list(chosen))
+    return registry[keep].reset_index(drop=True)
+
+
+def registry_of(
+    projects: pd.DataFrame, cycles: pd.DataFrame, measures: pd.DataFrame
+) -> pd.DataFrame:
+    """The registry rows (`SUMMARY_COLUMNS`) of `pdsa_projects` rows from their cycles and
+    measure points (project_id, date, value), for all projects at once (icons by
+    `spc.xmr_summaries`, exactly those of `icons_of(measure_xmr(...))`)."""
     projects = projects.reset_index(drop=True)
     if projects.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    ids = projects["project_id"].tolist()
-    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=ids)
-    measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=ids)
-    cycles_by_project = dict(list(cycles.groupby("project_id")))
-    measures_by_project = dict(list(measures.groupby("project_id")))
-
-    rows = []
-    for project in projects.to_dict("records"):
-        ref = project["project_id"]
-        own_cycles = cycles_by_project.get(ref, cycles.iloc[0:0]).sort_values("cycle_no")
-        decided = own_cycles["decision"].dropna()
-        counts = decision_counts(own_cycles["decision"])
-        result = measure_xmr(
-            measures_by_project.get(ref, measures.iloc[0:0]),
-            improvement_direction=project["improvement_direction"],
-            target=project["target"],
-        )
-        rows.append(
-            {
-                **project,
-                "latest_decision": decided.iloc[-1] if len(decided) else None,
-                "median_cadence_days": median_cadence(own_cycles["start_date"]),
-                "adopt": counts["adopt"],
-                "adapt": counts["adapt"],
-                "abandon": counts["abandon"],
-                "measure_points": int(result["value"].notna().sum()),
-                **icons_of(result),
-            }
-        )
-    frame = pd.DataFrame(rows)
+    ids = pd.Index(projects["project_id"])
+    cycles = cycles[cycles["project_id"].isin(ids)]
+    measures = measures[measures["project_id"].isin(ids)]
+    frame = projects.copy()
+    frame = frame.join(_cycle_figures(cycles).reindex(ids).reset_index(drop=True))
+    for decision in PDSA_DECISIONS:
+        frame[decision] = frame[decision].fillna(0).astype(int)
+    frame = frame.join(_measure_icons(projects, measures).reset_index(drop=True))
     for col in ("start_date", "last_cycle"):
         frame[col] = pd.to_datetime(frame[col])
     frame["median_cadence_days"] = frame["median_cadence_days"].astype(float)
     frame["target"] = frame["target"].astype(float)
-    return frame[SUMMARY_COLUMNS]
+    frame["latest_decision"] = frame["latest_decision"].astype(object)
+    frame["latest_decision"] = frame["latest_decision"].where(
+        frame["latest_decision"].notna(), None
+    )
+    return frame[SUMMARY_COLUMNS].infer_objects()
+
+
+def _cycle_figures(cycles: pd.DataFrame) -> pd.DataFrame:
+    """Per project: latest decision (by cycle number), median days between cycle starts and
+    adopt/adapt/abandon counts (the figures of `median_cadence` and `decision_counts`)."""
+    columns = ["latest_decision", "median_cadence_days", *PDSA_DECISIONS]
+    if cycles.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="project_id"))
+    by_number = cycles.sort_values(["project_id", "cycle_no"], kind="stable")
+    decided = by_number[by_number["decision"].notna()]
+    latest = decided.groupby("project_id", sort=False)["decision"].last()
+    counts = (
+        decided[decided["decision"].isin(PDSA_DECISIONS)]
+        .groupby(["project_id", "decision"])
+        .size()
+        .unstack(fill_value=0)
+        .reindex(columns=list(PDSA_DECISIONS), fill_value=0)
+    )
+    starts = cycles[["project_id"]].assign(start=pd.to_datetime(cycles["start_date"]))
+    starts = starts.dropna(subset=["start"]).sort_values(["project_id", "start"], kind="stable")
+    gaps = starts.groupby("project_id", sort=False)["start"].diff().dt.days
+    cadence = gaps.groupby(starts["project_id"]).median()
+    figures = pd.DataFrame(index=pd.Index(cycles["project_id"].unique(), name="project_id"))
+    figures["latest_decision"] = latest.astype(object)
+    figures["median_cadence_days"] = cadence.astype(float)
+    figures = figures.join(counts)
+    figures["latest_decision"] = figures["latest_decision"].where(
+        figures["latest_decision"].notna(), None
+    )
+    return figures[columns]
+
+
+def _measure_icons(projects: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """Per project (in the order of `projects`): points, latest point type, variation and
+    assurance with their labels, exactly as `icons_of(measure_xmr(...))` gives them."""
+    ids = pd.Index(projects["project_id"])
+    ordered = measures.assign(date=pd.to_datetime(measures["date"]))
+    ordered = ordered.sort_values(["project_id", "date"], kind="stable")
+    repeated = ordered.duplicated(["project_id", "date"])
+    if repeated.any():
+        # `measure_xmr` refuses repeated dates; let it say so in its own words.
+        ref = ordered.loc[repeated, "project_id"].iloc[0]
+        row = projects[projects["project_id"] == ref].iloc[0]
+        measure_xmr(
+            measures[measures["project_id"] == ref],
+            improvement_direction=row["improvement_direction"],
+            target=row["target"],
+        )
+    improvement = pd.Series(
+        [improvement_of(d) for d in projects["improvement_direction"]], index=ids
+    )
+    target = pd.Series([target_of(t) for t in projects["target"]], index=ids, dtype=float)
+    summary = spc.xmr_summaries(
+        ordered["value"].astype(float).to_numpy(),
+        ordered["project_id"],
+        improvement=improvement,
+        target=target,
+    )
+    empty = icons_of(pd.DataFrame({"value": []}))
+    labels = pd.DataFrame(index=ids)
+    labels["measure_points"] = summary["n_points"].to_numpy()
+    labels["latest_point_type"] = summary["point_type"].to_numpy()
+    for column in ("variation", "variation_direction", "assurance", "trial_limits"):
+        labels[column] = summary[column].to_numpy()
+    has = summary["n_points"].to_numpy() > 0
+    labels["variation_icon"] = [
+        spc.variation_icon_label({"variation": v, "variation_direction": d})
+        if n
+        else empty["variation_icon"]
+        for v, d, n in zip(summary["variation"], summary["variation_direction"], has, strict=True)
+    ]
+    labels["assurance_icon"] = [
+        spc.assurance_icon_label({"assurance": a}) if n else empty["assurance_icon"]
+        for a, n in zip(summary["assurance"], has, strict=True)
+    ]
+    return labels
 
 
 @requires_access
@@ -1103,6 +1190,7 @@ __all__ = [
     "has_proportions",
     "rate_data",
     "rate_multiplier",
+    "registry_of",
     "recommend_chart",
     "DECISION_NAMES",
     "EntryRefused",
@@ -1114,6 +1202,7 @@ __all__ = [
     "decision_counts",
     "decision_table",
     "entry_problem_text",
+    "filter_registry",
     "icons_of",
     "log_cycle",
     "log_measure",

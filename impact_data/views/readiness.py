@@ -20,6 +20,7 @@ from impact_data.measures import queries, readiness
 from impact_data.measures.readiness import InstrumentItemSpec
 from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
+from impact_data.views.wording import plural, uk_date
 
 NO_TEAM = "(no team given)"
 NO_PROGRAMME = "(no programme given)"
@@ -313,7 +314,7 @@ def _table(
             elif isinstance(value, np.integer):
                 cells.append(int(value) if not text else str(int(value)))
             elif isinstance(value, dt.date):
-                cells.append(value.isoformat())
+                cells.append(uk_date(value, short=True) if text else value)
             else:
                 cells.append(value if not text else str(value))
         out[heading] = pd.Series(cells, index=frame.index, dtype=object)
@@ -422,13 +423,20 @@ def heatmap_summary(scores: pd.DataFrame) -> str:
 
 def advice_text(scores: pd.DataFrame) -> str:
     """The readiness profile of every group in words: advice per subscale, and why."""
+    # One pass over the rows (groups in order of first appearance, rows in order within
+    # each group), not a frame per group: a national selection has thousands of groups.
+    rows: dict[object, list[dict]] = {}
+    columns = ["group", "subscale", "suppressed", "advice", "why"]
+    for row in scores[[c for c in columns if c in scores.columns]].to_dict("records"):
+        if not pd.isna(row["group"]):  # as groupby: rows without a group are left out
+            rows.setdefault(row["group"], []).append(row)
     lines = []
-    for group, part in scores.groupby("group", sort=False):
-        if part["suppressed"].astype(bool).all():
+    for group, part in rows.items():
+        if all(bool(row["suppressed"]) for row in part):
             lines.append(f"- **{group}**: suppressed (too few respondents).")
             continue
         lines.append(f"- **{group}**")
-        for row in part.to_dict("records"):
+        for row in part:
             if row["suppressed"]:
                 lines.append(f"    - {row['subscale']}: suppressed.")
             else:
@@ -976,7 +984,8 @@ def maturity_heatmap_summary(maturity: pd.DataFrame) -> str:
     by_component = maturity.groupby("component_name")["level"].mean()
     low, high = by_component.idxmin(), by_component.idxmax()
     return (
-        f"Latest self-assessed levels of {maturity['org_code'].nunique()} organisations on the "
+        "Latest self-assessed levels of "
+        f"{plural(maturity['org_code'].nunique(), 'organisation')} on the "
         f"five NHS IMPACT components, from {int(maturity['level'].min())} to "
         f"{int(maturity['level'].max())}. Highest on average: {high} "
         f"({by_component[high]:.1f}); lowest: {low} ({by_component[low]:.1f})."
@@ -1018,8 +1027,9 @@ def history_summary(history: pd.DataFrame) -> str:
         == history.groupby("org_code")["assessment_date"].transform("min")
     ]
     return (
-        f"Self-assessed levels of {len(dates)} organisations, up to {int(dates.max())} "
-        f"assessments each, from {first:%b %Y} to {last:%b %Y}; the mean level moved from "
+        f"Self-assessed levels of {plural(len(dates), 'organisation')}, up to "
+        f"{plural(int(dates.max()), 'assessment')} each, from {first:%b %Y} to {last:%b %Y}; "
+        "the mean level moved from "
         f"{earliest['level'].mean():.1f} at each organisation's first assessment to "
         f"{latest['level'].mean():.1f} at its latest."
     )

@@ -18,6 +18,7 @@ from impact_data.ingest.kinds import KINDS
 from impact_data.ingest.problems import format_found
 from impact_data.ingest.templates import build_template
 from impact_data.ingest.validate import InstrumentSpec
+from impact_data.views.wording import count_list, local_time, plain_label, plain_words, plural
 
 # How a kind of problem is headed in the report, in the order the report lists them.
 CATEGORY_TITLES: dict[str, str] = {
@@ -147,6 +148,7 @@ def describe_group(group: pd.Series | dict) -> str:
     column = str(group["column"] or "")
     if column and column not in message:
         message = f"{column}: {message}"
+    message = plain_words(message)
     if group["sheet"]:
         message = f"sheet {group['sheet']!r}, {message}"
     text = message
@@ -239,7 +241,7 @@ def mapping_overview(prepared: PreparedUpload) -> pd.DataFrame:
             "header_row": t.mapping.header_row,
             "rows": t.n_rows,
             "question/item columns": len(t.items),
-            "missing": ", ".join(t.mapping.missing),
+            "missing": ", ".join(plain_label(name) for name in t.mapping.missing),
             "ignored": len(t.mapping.ignored),
         }
         for t in prepared.tables.values()
@@ -252,15 +254,14 @@ def mapping_overview(prepared: PreparedUpload) -> pd.DataFrame:
 def result_frame(result: UploadResult) -> pd.DataFrame:
     """Rows added per table by a committed upload."""
     return pd.DataFrame(
-        [{"table": name, "rows added": n} for name, n in result.row_counts.items()],
+        [{"table": plain_label(name), "rows added": n} for name, n in result.row_counts.items()],
         columns=["table", "rows added"],
     )
 
 
 def result_text(result: UploadResult) -> str:
     """ "Loaded as upload 7: 4,312 staff survey results." plus what was replaced and created."""
-    added = ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in result.row_counts.items())
-    text = f"Loaded as upload {result.upload_id}: {added or 'no rows'}"
+    text = f"Loaded as upload {result.upload_id}: {count_list(result.row_counts)}"
     if result.replaced_upload_id is not None:
         text += f", replacing upload {result.replaced_upload_id}"
     text += "."
@@ -303,7 +304,7 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "file",
         "rows",
         "organisations",
-        "uploaded (UTC)",
+        "uploaded (UK time)",
         "by",
         "replaces",
     ]
@@ -316,7 +317,7 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
             "file": uploads["file_name"],
             "rows": uploads["row_count"].astype("int64"),
             "organisations": uploads["org_codes"].map(lambda c: codes_text(list(c or []), 5)),
-            "uploaded (UTC)": pd.to_datetime(uploads["uploaded_at"], utc=True),
+            "uploaded (UK time)": uploads["uploaded_at"].map(local_time),
             "by": uploads["uploaded_by"],
             "replaces": uploads["replaces_upload_id"].astype("Int64"),
         }
@@ -325,11 +326,10 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
 
 
 def upload_choice_label(upload: pd.Series | dict) -> str:
-    """ "Upload 7: staff_survey.xlsx (4,312 rows, 03/04/2025)" for a select box."""
-    when = pd.Timestamp(upload["uploaded_at"])
+    """ "Upload 7: staff_survey.xlsx (4,312 rows, 3 April 2025, 14:05)" for a select box."""
     return (
         f"Upload {int(upload['upload_id'])}: {upload['file_name']} "
-        f"({int(upload['row_count']):,} rows, {when:%d/%m/%Y %H:%M})"
+        f"({plural(int(upload['row_count']), 'row')}, {local_time(upload['uploaded_at'])})"
     )
 
 

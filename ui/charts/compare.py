@@ -426,7 +426,7 @@ def visit_matrix_chart(matrix: pd.DataFrame) -> alt.LayerChart:
     from_labels = dict(zip(data["from_org"], data["from_label"], strict=True))
     to_labels = dict(zip(data["to_org"], data["to_label"], strict=True))
     order_rows = [from_labels[o] for o in orgs]
-    order_cols = [to_labels[o] for o in orgs if o in to_labels]
+    order_cols = [to_labels[o] for o in dict.fromkeys([*orgs, *data["to_org"]]) if o in to_labels]
     tips = [
         alt.Tooltip("from_org_name:N", title="Visiting organisation"),
         alt.Tooltip("to_org_name:N", title="Host organisation"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from impact_data.views.wording import plural
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, PALETTE
 from ui.charts import spc as spc_charts
 
@@ -77,7 +78,7 @@ def culture_trends_text(by_year: pd.DataFrame) -> str:
     orgs = shown["org_code"].nunique()
     hidden = int(by_year["suppressed"].astype(bool).sum())
     text = (
-        f"Culture measure for {orgs} organisations, survey years {years}, from "
+        f"Culture measure for {plural(orgs, 'organisation')}, survey years {years}, from "
         f"{shown['positive_pct'].min():.1f}% to {shown['positive_pct'].max():.1f}% positive."
     )
     if hidden:
@@ -125,7 +126,7 @@ def culture_questions_text(questions: pd.DataFrame) -> str:
     latest = shown[shown["year"] == shown["year"].max()].sort_values("positive_pct")
     low, high = latest.iloc[0], latest.iloc[-1]
     return (
-        f"{shown['question_code'].nunique()} questions, {int(shown['year'].min())} to "
+        f"{plural(shown['question_code'].nunique(), 'question')}, {int(shown['year'].min())} to "
         f"{int(shown['year'].max())}. In {int(latest['year'].iloc[0])} the lowest was "
         f"{low['question_code']} ({_pct(low['positive_pct'])}) and the highest "
         f"{high['question_code']} ({_pct(high['positive_pct'])})."
@@ -197,13 +198,13 @@ def culture_month_text(months: pd.DataFrame, summary: dict) -> str:
         return "Every month is suppressed (too few respondents)."
     latest = shown.iloc[-1]
     text = (
-        f"{len(shown)} months from {_month(shown['month'].iloc[0])} to "
+        f"{plural(len(shown), 'month')} from {_month(shown['month'].iloc[0])} to "
         f"{_month(latest['month'])}; latest {_pct(latest['positive_pct'])} positive. "
         f"{summary['label']}."
     )
     hidden = len(months) - len(shown)
     if hidden:
-        text += f" {hidden} months suppressed (too few respondents)."
+        text += f" {plural(hidden, 'month')} suppressed (too few respondents)."
     return text
 
 
@@ -466,7 +467,8 @@ def pdsa_month_chart(months: pd.DataFrame, *, org_name: str) -> alt.LayerChart:
 def pdsa_month_text(months: pd.DataFrame, summary: dict) -> str:
     total = int(months["cycles"].sum())
     return (
-        f"{total} cycles over {len(months)} months from {_month(months['month'].iloc[0])} to "
+        f"{plural(total, 'cycle')} over {plural(len(months), 'month')} from "
+        f"{_month(months['month'].iloc[0])} to "
         f"{_month(months['month'].iloc[-1])}; {int(months['cycles'].iloc[-1])} in the latest "
         f"month. {summary['label']}."
     )
