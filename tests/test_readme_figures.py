@@ -101,7 +101,9 @@ def test_a_function_that_is_gone_is_caught():
         resolve("impact_data.no_such_module.figure")
     table = (
         f"{HEADING}\n\n| Figure | Function | Test |\n|---|---|---|\n"
-        "| A figure | `impact_data.stats.spc.xmr` | `tests/test_spc.py` |\n\n## Next\n"
+        "| A figure | `impact_data.stats.spc.xmr` | `tests/stats/test_spc.py` |\n\n## Next\n"
         "| Not | `in.the` | `table` |\n"
     )
-    assert figure_rows(table) == [Row("A figure", "impact_data.stats.spc.xmr", "tests/test_spc.py")]
+    assert figure_rows(table) == [
+        Row("A figure", "impact_data.stats.spc.xmr", "tests/stats/test_spc.py")
+    ]

@@ -12,7 +12,7 @@ import pytest
 from impact_data.access import Viewer
 from impact_data.measures.readiness import set_level_labels
 from impact_data.views import readiness as views
-from tests.test_readiness_views import build_system
+from tests.views.test_readiness_views import build_system
 from ui.charts import readiness as charts
 
 LOCAL = Viewer.local()

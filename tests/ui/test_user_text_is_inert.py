@@ -22,7 +22,7 @@ from impact_data.measures import queries
 from impact_data.store.db import Database
 from tests.files import csv_bytes, xlsx_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 IMAGE = "![x](http://127.0.0.1:9/x.png)"
 HTML = "<img src=x onerror=alert(1)>"

@@ -31,7 +31,7 @@ from impact_data.workshop import (
 from tests.files import ORGS, csv_bytes
 from ui import workshop_view as wv
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FACILITATOR = str(ROOT / "pages" / "workshop.py")
 PARTICIPANT = str(ROOT / "pages" / "join.py")
 LOCAL = Viewer.local()
