@@ -15,6 +15,7 @@ from impact_data.views.culture import period_label, screen_table
 from ui.board_pack import board_pack_pdf
 from ui.charts import compare as charts
 from ui.components import chart_with_text, show_change_notes, table_with_downloads
+from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer
@@ -47,6 +48,9 @@ def period_choice(measure, key: str):
 
 
 st.title("Compare")
+st.caption(
+    help_line({"funnel": "funnel plots and intervals", "pp": "pp", "suppression": "hidden figures"})
+)
 st.markdown(
     "Organisations side by side, with the statistics done right: proportions on **funnel "
     "plots** (95% and 99.8% limits that narrow as responses grow, adjusted for "

@@ -10,6 +10,7 @@ from impact_data.views import culture as views
 from impact_data.views.wording import uk_date
 from ui.charts import culture as charts
 from ui.components import chart_with_text, data_behind, show_change_notes
+from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_join, md_list
 from ui.state import database, query, viewer
@@ -36,6 +37,15 @@ HIDDEN_COLUMN = {"reason": "Why not shown"}
 
 
 st.title("Culture")
+st.caption(
+    help_line(
+        {
+            "p-chart": "p and p' charts",
+            "variation": "real change or noise",
+            "suppression": "hidden figures",
+        }
+    )
+)
 st.markdown(
     "The locally agreed culture measure: which survey questions it is made of is set on the "
     "Settings page. Scores are the % of favourable answers with a 95% interval; groups with "

@@ -9,6 +9,7 @@ from impact_data.views import overview
 from ui.charts import overview as charts
 from ui.components import chart_with_text, data_behind, show_change_notes
 from ui.first_run import is_first_run, show_first_run
+from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.state import database, query
@@ -24,6 +25,11 @@ ORG_KEY = "overview_org"
 ROWS_KEY = "overview_table_orgs"
 
 st.title("System overview")
+st.caption(
+    help_line(
+        {"variation": "variation icons", "assurance": "assurance", "suppression": "hidden figures"}
+    )
+)
 st.markdown(
     "Each organisation's improvement culture, readiness for change, NHS IMPACT maturity and "
     "PDSA activity. Trends show change over time; the variation column says whether the latest "

@@ -13,6 +13,7 @@ from impact_data.views import pdsa
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
 from ui.components import chart_spec, chart_with_text
+from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
@@ -315,6 +316,16 @@ def measure_form(project_id: str, detail: dict) -> None:
 
 
 st.title("PDSA & measures")
+st.caption(
+    help_line(
+        {
+            "pdsa": "PDSA cycles",
+            "xmr": "XmR and run charts",
+            "assurance": "assurance",
+            "p-chart": "p and p' charts",
+        }
+    )
+)
 st.caption(
     "Improvement projects following the Model for Improvement: their PDSA cycles, how often "
     "they test changes, and whether each measure shows a real change or noise (SPC)."

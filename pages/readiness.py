@@ -10,6 +10,7 @@ import streamlit as st
 from impact_data.views import readiness as views
 from ui.charts import readiness as charts
 from ui.components import chart_with_text, downloads, show_change_notes
+from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_columns
 from ui.state import database, query
@@ -21,6 +22,15 @@ BY_ORG = "Organisations (all teams of a programme pooled)"
 
 
 st.title("Readiness")
+st.caption(
+    help_line(
+        {
+            "oric": "ORIC and r_wg",
+            "nhs impact": "NHS IMPACT components",
+            "suppression": "hidden figures",
+        }
+    )
+)
 st.markdown(
     "How ready teams say they are for a change, and how far they agree: a high average with "
     "people split is not the same as a team that is ready together. Then each organisation's "

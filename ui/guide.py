@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GUIDE_URL", "SECTIONS", "TERMS", "Section", "guide_link", "section_for"]
+__all__ = [
+    "GUIDE_URL",
+    "SECTIONS",
+    "TERMS",
+    "Section",
+    "guide_link",
+    "help_line",
+    "section_for",
+]
 
 GUIDE_URL = "guide"
 
@@ -232,3 +240,9 @@ def guide_link(term: str, text: str | None = None) -> str:
     """A Markdown link to the guide section that explains `term`."""
     section = section_for(term)
     return f"[{text or section.title}](/{GUIDE_URL}#{section.anchor})"
+
+
+def help_line(terms: dict[str, str]) -> str:
+    """One line of links to the guide sections a page's terms need: {term: words on screen}."""
+    links = " · ".join(guide_link(term, text) for term, text in terms.items())
+    return f"How to read this page: {links}"

@@ -7,7 +7,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from ui.guide import GUIDE_URL, SECTIONS, TERMS, guide_link, section_for
+from ui.guide import GUIDE_URL, SECTIONS, TERMS, guide_link, help_line, section_for
 
 
 def test_guide_page_renders_every_section(tmp_path, monkeypatch):
@@ -43,3 +43,20 @@ def test_guide_links_from_pages_land_on_sections():
 def test_guide_is_in_the_navigation():
     app = (ROOT / "app.py").read_text()
     assert '"pages/guide.py"' in app and f'"{GUIDE_URL}")' in app
+
+
+def test_each_dashboard_links_its_terms_to_the_guide():
+    anchors = {s.anchor for s in SECTIONS}
+    for page in ("overview", "compare", "culture", "readiness", "pdsa"):
+        text = (ROOT / "pages" / f"{page}.py").read_text()
+        calls = re.findall(r"help_line\(\s*(\{.*?\})\s*\)", text, re.S)
+        assert calls, f"pages/{page}.py does not link to the guide"
+        terms = re.findall(r"\"([^\"]+)\":", calls[0])
+        assert terms and all(TERMS[t] in anchors for t in terms), page
+
+
+def test_help_line_names_each_section():
+    line = help_line({"funnel": "funnel plots", "pp": "pp"})
+    assert line == (
+        f"How to read this page: [funnel plots](/{GUIDE_URL}#funnel) · [pp](/{GUIDE_URL}#pp)"
+    )
