@@ -277,7 +277,7 @@ def show_options(fid: str, kind: str, prepared: PreparedUpload, earlier) -> None
     if allowed:
         ids = [i for i in earlier["upload_id"].astype(int).tolist() if i in allowed]
         labels = {
-            int(r.upload_id): report.upload_choice_label(r._asdict()) for r in earlier.itertuples()
+            int(r["upload_id"]): report.upload_choice_label(r) for r in earlier.to_dict("records")
         }
         key = f"replace_{fid}_{kind}"
         overlaps = any(p.category == "already_loaded" for p in prepared.problems)
@@ -417,9 +417,9 @@ def show_history(history) -> None:
     st.dataframe(report.history_table(history), hide_index=True)
     allowed = query(changeable_uploads, tuple(history["upload_id"].astype(int)))
     labels = {
-        int(r.upload_id): report.upload_choice_label(r._asdict())
-        for r in history.itertuples()
-        if int(r.upload_id) in allowed
+        int(r["upload_id"]): report.upload_choice_label(r)
+        for r in history.to_dict("records")
+        if int(r["upload_id"]) in allowed
     }
     if not labels:
         return
