@@ -805,9 +805,9 @@ def funnel_text(funnel: pd.DataFrame, *, highlight: str | None = None) -> str:
     ):
         names = shown.loc[shown["outside"] == category, "org_name"].tolist()
         if names:
-            text.append(f"{_count(len(names), 'organisation')} {words}: {', '.join(names)}.")
+            text.append(f"{plural(len(names), 'organisation')} {words}: {', '.join(names)}.")
     within = int((shown["outside"] == "within").sum())
-    text.append(f"{_count(within, 'organisation')} within the limits.")
+    text.append(f"{plural(within, 'organisation')} within the limits.")
     text.append(funnel_method_text(funnel))
     if highlight is not None:
         row = funnel[funnel["org_code"] == highlight]
@@ -821,7 +821,7 @@ def funnel_text(funnel: pd.DataFrame, *, highlight: str | None = None) -> str:
                     f"{r['position'].lower()}."
                 )
     if hidden:
-        text.append(f"{_count(hidden, 'organisation')} suppressed (too few responses), not drawn.")
+        text.append(f"{plural(hidden, 'organisation')} suppressed (too few responses), not drawn.")
     return " ".join(text)
 
 
@@ -930,7 +930,7 @@ def caterpillar_text(frame: pd.DataFrame, *, highlight: str | None = None) -> st
         if names:
             text.append(f"95% interval wholly {words} the system value: {', '.join(names)}.")
     overlapping = int((shown["interval"] == "overlaps").sum())
-    text.append(f"{_count(overlapping, 'organisation')} with an interval that includes it.")
+    text.append(f"{plural(overlapping, 'organisation')} with an interval that includes it.")
     if highlight is not None:
         row = frame[frame["org_code"] == highlight]
         if not row.empty and bool(row.iloc[0]["suppressed"]):
@@ -943,7 +943,7 @@ def caterpillar_text(frame: pd.DataFrame, *, highlight: str | None = None) -> st
             )
     hidden = int(frame["suppressed"].astype(bool).sum())
     if hidden:
-        text.append(f"{_count(hidden, 'organisation')} suppressed (too few responses), not drawn.")
+        text.append(f"{plural(hidden, 'organisation')} suppressed (too few responses), not drawn.")
     return " ".join(text)
 
 
@@ -1141,7 +1141,7 @@ def trends_text(trend_frame: pd.DataFrame) -> str:
     shown = trend_frame[~trend_frame["suppressed"].astype(bool)]
     text = [
         f"{trend_frame.attrs.get('measure', 'Measure')} over time for "
-        f"{_count(len(summary), 'organisation')}"
+        f"{plural(len(summary), 'organisation')}"
         + (
             f", {shown['period_label'].iloc[0]} to {shown['period_label'].iloc[-1]}."
             if not shown.empty
@@ -1151,7 +1151,7 @@ def trends_text(trend_frame: pd.DataFrame) -> str:
     short = summary[summary["variation"].isin([NOT_ENOUGH_DATA, "no_data"])]
     if len(short):
         text.append(
-            f"{_count(len(short), 'organisation')} with too few points for SPC: no icon, "
+            f"{plural(len(short), 'organisation')} with too few points for SPC: no icon, "
             "which does not mean stable."
         )
     for variation, words in (
@@ -1270,7 +1270,7 @@ def learn_from(
     result = better[LEARN_COLUMNS].reset_index(drop=True)
     result.attrs.update(out.attrs)
     result.attrs["note"] = (
-        f"{_count(len(result), 'organisation')} significantly better than {org_name}; "
+        f"{plural(len(result), 'organisation')} significantly better than {org_name}; "
         f"those of the same type first.{basis}"
     )
     return result
@@ -1640,7 +1640,7 @@ def visits_text(reach: pd.DataFrame, log: pd.DataFrame) -> str:
     if log.empty:
         return "No learning visits are recorded yet."
     text = [
-        f"{_count(len(log), 'learning visit')} between {_count(len(reach), 'organisation')}, "
+        f"{plural(len(log), 'learning visit')} between {plural(len(reach), 'organisation')}, "
         f"{int(_total(log['lived_experience_partners']))} lived experience partners involved."
     ]
     never_visiting = reach.loc[reach["never_visiting"], "org_name"].tolist()
@@ -1836,10 +1836,6 @@ def _value_format(statistic: str):
     if statistic == "proportion":
         return lambda v: f"{v:.1f}%"
     return lambda v: f"{v:.2f}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _as_date(value: object) -> dt.date | None:

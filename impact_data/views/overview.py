@@ -21,7 +21,6 @@ small team rounds out altogether, so that no small group can be worked back from
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +39,7 @@ from impact_data.stats import spc
 from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
 from impact_data.store.settings import culture_target
-from impact_data.views.wording import uk_date
+from impact_data.views.wording import is_missing, uk_date
 
 RECENT_DAYS = pdsa_measure.RECENT_DAYS
 # Fewest points for an SPC icon; below this we say "too few points", never "stable".
@@ -1101,13 +1100,13 @@ def overview_table(overview: pd.DataFrame) -> pd.DataFrame:
 def _figure(value: float, suppressed: bool, fmt: str) -> str:
     if suppressed:
         return SUPPRESSED
-    if value is None or _missing(value):
+    if value is None or is_missing(value):
         return NO_DATA
     return fmt.format(value)
 
 
 def _culture_basis(r) -> str:
-    if _missing(r.culture_year):
+    if is_missing(r.culture_year):
         return NO_DATA
     if r.culture_suppressed:
         return f"{r.culture_year}: fewer than the minimum responses"
@@ -1115,11 +1114,11 @@ def _culture_basis(r) -> str:
 
 
 def _change(r) -> str:
-    if _missing(r.culture_year):
+    if is_missing(r.culture_year):
         return NO_DATA
     if r.culture_change_suppressed:
         return SUPPRESSED
-    if _missing(r.culture_change_pp):
+    if is_missing(r.culture_change_pp):
         return "no previous year"
     return f"{r.culture_change_pp:+.1f} pp"
 
@@ -1127,13 +1126,13 @@ def _change(r) -> str:
 def _readiness_text(r, value: float) -> str:
     if r.readiness_suppressed:
         return SUPPRESSED
-    if _missing(value):
+    if is_missing(value):
         return NO_DATA
     return f"{value:.2f} (n {int(r.readiness_n)})"
 
 
 def _maturity_text(r) -> str:
-    if _missing(r.maturity_mean):
+    if is_missing(r.maturity_mean):
         return NO_DATA
     levels = " · ".join("–" if v is None else str(v) for v in r.maturity_levels)
     return f"{r.maturity_mean:.1f} (levels {levels})"
@@ -1146,7 +1145,7 @@ def _pdsa_cycles_text(r) -> str:
 
 
 def _lived_experience_text(r) -> str:
-    if not r.pdsa_projects or _missing(r.lived_experience_share):
+    if not r.pdsa_projects or is_missing(r.lived_experience_share):
         return "no projects"
     return (
         f"{100 * r.lived_experience_share:.0f}% "
@@ -1196,7 +1195,7 @@ def readable(
 
 
 def _cell(value: object, hidden: bool, fmt: str | None) -> str:
-    if _missing(value):
+    if is_missing(value):
         return SUPPRESSED if hidden else NO_DATA
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
@@ -1213,12 +1212,6 @@ def _cell(value: object, hidden: bool, fmt: str | None) -> str:
 
 
 # Query plumbing shared with impact_data.measures.queries.
-
-
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
 
 
 __all__ = [

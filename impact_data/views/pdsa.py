@@ -28,6 +28,7 @@ from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import queries
 from impact_data.stats import spc
 from impact_data.store.db import Database
+from impact_data.views.wording import is_missing
 
 CHARTS = ("xmr", "run", "p", "p'", "u", "c")
 CHART_NAMES = {
@@ -361,7 +362,7 @@ def project_detail(db: Database, viewer: Viewer, project_id: str) -> dict[str, A
     if frame.empty:
         return None
     detail = frame.iloc[0].to_dict()
-    detail = {k: (None if _missing(v) else v) for k, v in detail.items()}
+    detail = {k: (None if is_missing(v) else v) for k, v in detail.items()}
     measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=[project_id])
     detail["measure_points"] = len(measures)
     detail["has_proportions"] = has_proportions(measures)
@@ -449,13 +450,6 @@ def recommend_chart(measures: pd.DataFrame) -> tuple[str, str]:
             "denominator, and the points vary about as binomial noise allows."
         )
     return "xmr", "Recommended: XmR chart, the Making Data Count default for a measure over time."
-
-
-def _missing(value: object) -> bool:
-    try:
-        return value is None or bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 # --- one project's cycles -------------------------------------------------------------

@@ -9,7 +9,6 @@ database takes `(db, viewer, ...)` so pages can cache it with `ui.state.query`.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ from impact_data.measures import queries, readiness
 from impact_data.measures.readiness import InstrumentItemSpec
 from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
-from impact_data.views.wording import plural, uk_date
+from impact_data.views.wording import is_missing, plural, uk_date
 
 NO_TEAM = "(no team given)"
 NO_PROGRAMME = "(no programme given)"
@@ -69,17 +68,17 @@ def level_rule() -> str:
 
 def team_label(team: object) -> str:
     """A team name, or a plain note when the upload gave none."""
-    return NO_TEAM if _missing(team) else str(team)
+    return NO_TEAM if is_missing(team) else str(team)
 
 
 def programme_label(programme: object) -> str:
     """A programme name, or a plain note when the upload gave none."""
-    return NO_PROGRAMME if _missing(programme) else str(programme)
+    return NO_PROGRAMME if is_missing(programme) else str(programme)
 
 
 def round_label(value: object) -> str:
     """An assessment round (a month) as 'Mar 2025'."""
-    return "" if _missing(value) else pd.Timestamp(value).strftime("%b %Y")
+    return "" if is_missing(value) else pd.Timestamp(value).strftime("%b %Y")
 
 
 def answer_label(value: int, scale_min: int, scale_max: int) -> str:
@@ -91,12 +90,6 @@ def answer_label(value: int, scale_min: int, scale_max: int) -> str:
     if value == scale_max:
         return f"{value} (highest)"
     return str(value)
-
-
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
 
 
 # --- filters ----------------------------------------------------------------------------
@@ -303,7 +296,7 @@ def _table(
         for value, is_hidden in zip(frame[col], suppressed, strict=True):
             if is_hidden and col in hidden:
                 cells.append(SUPPRESSED)
-            elif _missing(value):
+            elif is_missing(value):
                 cells.append(missing.get(col, ""))
             elif isinstance(value, bool | np.bool_):
                 cells.append("yes" if value else "no")
@@ -360,11 +353,11 @@ def chart_frame(scores: pd.DataFrame) -> pd.DataFrame:
         for h, m, lv in zip(hide, out["mean"], out["level"], strict=True)
     ]
     out["rwg_text"] = [
-        "" if h else (f"r_wg {r:.2f} {a}" if not _missing(r) else "r_wg: one response")
+        "" if h else (f"r_wg {r:.2f} {a}" if not is_missing(r) else "r_wg: one response")
         for h, r, a in zip(hide, out["rwg"], out["agreement"], strict=True)
     ]
     out["ci_text"] = [
-        SUPPRESSED if h else (NOT_MEASURABLE if _missing(lo) else f"{lo:.2f} to {hi:.2f}")
+        SUPPRESSED if h else (NOT_MEASURABLE if is_missing(lo) else f"{lo:.2f} to {hi:.2f}")
         for h, lo, hi in zip(hide, out["ci_low"], out["ci_high"], strict=True)
     ]
     out["n"] = out["n"].astype(float)
@@ -565,7 +558,7 @@ def change_table(
     change["from_label"] = change["from_round"].map(round_label)
     change["to_label"] = change["to_round"].map(round_label)
     change["result"] = [
-        None if _missing(b) else ("yes: beyond noise" if b else "no: within normal variation")
+        None if is_missing(b) else ("yes: beyond noise" if b else "no: within normal variation")
         for b in change["beyond_noise"]
     ]
     return change[columns].reset_index(drop=True)
@@ -720,7 +713,7 @@ def item_answers_left_out(
     for row in left.to_dict("records"):
         team = team_label(row["team"])
         if int(row["teams"]) > 1 or (
-            _missing(row["team"]) and not viewer.can_see_detail(row["org_code"])
+            is_missing(row["team"]) and not viewer.can_see_detail(row["org_code"])
         ):
             team = f"{int(row['teams'])} team check{'s' if int(row['teams']) > 1 else ''}"
         who = f"{team} ({row['org_code']}), {round_label(row['round'])}"
@@ -898,7 +891,7 @@ def maturity_latest(
     ]
     frame["against_median"] = [_against_median(d) for d in frame["difference"].astype(float)]
     frame["date_label"] = frame["assessment_date"].map(
-        lambda d: "" if _missing(d) else pd.Timestamp(d).strftime("%d %b %Y")
+        lambda d: "" if is_missing(d) else pd.Timestamp(d).strftime("%d %b %Y")
     )
     return frame
 
@@ -1055,7 +1048,7 @@ def instrument_list(db: Database, viewer: Viewer) -> pd.DataFrame:
                 "scale": f"{int(first['scale_min'])}-{int(first['scale_max'])}",
                 "items": len(part),
                 "subscales": ", ".join(dict.fromkeys(part["subscale"])),
-                "description": "" if _missing(first["description"]) else first["description"],
+                "description": "" if is_missing(first["description"]) else first["description"],
             }
         )
     return pd.DataFrame(rows, columns=columns)
@@ -1080,7 +1073,9 @@ def item_specs(rows: pd.DataFrame) -> list[InstrumentItemSpec]:
     """Items from the editor's rows, skipping rows left entirely blank."""
     specs = []
     for row in rows.to_dict("records"):
-        cells = {c: "" if _missing(row.get(c)) else str(row.get(c)).strip() for c in EDITOR_COLUMNS}
+        cells = {
+            c: "" if is_missing(row.get(c)) else str(row.get(c)).strip() for c in EDITOR_COLUMNS
+        }
         if not any(cells.values()):
             continue
         specs.append(InstrumentItemSpec(cells["code"], cells["subscale"], cells["text"]))

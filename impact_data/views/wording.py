@@ -18,6 +18,7 @@ import pandas as pd
 from impact_data.access import ROLE_LABELS
 
 __all__ = [
+    "is_missing",
     "FIELD_LABELS",
     "LOCAL_TIMEZONE",
     "TABLE_LABELS",
@@ -95,7 +96,8 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """True for None, NA, NaT and NaN: a cell with nothing in it."""
     if value is None or value is pd.NaT:
         return True
     try:
@@ -113,7 +115,7 @@ def plural(n: int | float, singular: str, plural_form: str | None = None) -> str
 
 
 def _as_timestamp(value: object) -> pd.Timestamp | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     try:
         stamp = pd.Timestamp(value)
