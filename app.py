@@ -6,7 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.navigation import mark_app_navigation, requested_address, unknown_address_page
+from ui.navigation import (
+    APP_CSS,
+    mark_app_navigation,
+    requested_address,
+    sidebar_navigation,
+    unknown_address_page,
+)
 from ui.safe import md
 from ui.state import database, require_sign_in, sign_in_configured
 from ui.workshop_view import is_participant_view, is_presentation_view
@@ -33,6 +39,8 @@ PAGE_SPECS = [
     ("Improvement", "pages/pdsa.py", "PDSA & measures", ":material/autorenew:", "pdsa"),
     ("Improvement", "pages/workshop.py", "Workshop", ":material/co_present:", "workshop"),
     ("Improvement", "pages/join.py", "Join a workshop", ":material/smartphone:", "join"),
+    ("Learning", "pages/case_studies.py", "Case studies", ":material/article:", "case_studies"),
+    ("Learning", "pages/library.py", "Learning library", ":material/local_library:", "library"),
     ("Your data", "pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("Your data", "pages/settings.py", "Settings", ":material/settings:", "settings"),
     ("Help", "pages/guide.py", "Guide", ":material/menu_book:", "guide"),
@@ -42,12 +50,17 @@ PAGE_SPECS = [
 HOME = "overview"  # the page "/" opens
 
 
-def _pages() -> dict[str, list]:
+def _listed_pages() -> dict[str, list]:
     sections: dict[str, list] = {}
     for section, path, title, icon, url_path in PAGE_SPECS:
         sections.setdefault(section, []).append(
             st.Page(path, title=title, icon=icon, url_path=url_path)
         )
+    return sections
+
+
+def _pages(sections: dict[str, list]) -> dict[str, list]:
+    sections = dict(sections)
     listed = [page for pages in sections.values() for page in pages]
     # "/" opens the Overview page file too, as a hidden default page: a default page answers
     # only at "/", so this way Overview keeps its own address, /overview, like every page.
@@ -63,15 +76,22 @@ def _pages() -> dict[str, list]:
     return sections
 
 
+st.html(APP_CSS)  # styles every page shares (caption contrast, navigation labels)
+
 # Workshop participants (arriving with a join code, or at /join) see the join page alone: no
 # navigation and no sign-in. Every other page still asks for sign-in itself (ui.state.viewer),
 # so a participant's link cannot open anything else.
 if is_participant_view():
-    st.navigation(_pages(), position="hidden").run()
+    st.navigation(_pages(_listed_pages()), position="hidden").run()
     st.stop()
 
 focused_view = is_presentation_view()
+listed_pages = _listed_pages()
+# Our own sidebar links (ui.navigation.sidebar_navigation), not Streamlit's sectioned list.
+navigation = st.navigation(_pages(listed_pages), position="hidden")
 who = require_sign_in()  # everyone but participants signs in (when sign-in is configured)
+if not focused_view:
+    sidebar_navigation(listed_pages)
 if not sign_in_configured() and not focused_view:
     st.sidebar.info(
         "**Local mode: no sign-in.** Anyone using this app here has full access to all "
@@ -83,4 +103,4 @@ elif sign_in_configured() and not focused_view:
     if st.sidebar.button("Sign out"):
         st.logout()
 
-st.navigation(_pages(), position="hidden" if focused_view else "sidebar").run()
+navigation.run()

@@ -1,18 +1,29 @@
-"""Workshop load: a room of phones answering at once while the big screen polls the totals.
+"""Workshop load: a room of phones answering at once while the facilitator's big screen
+refreshes by itself.
 
 80 participant threads drive the participant flow through the data layer (join, answer all at
 the same moment, then change their answers), a few more participants go through the real Join
-page (AppTest), and a "facilitator" thread reads `counts` and `results` every 0.2 s, as the
-live view does. Checks: no answer lost or doubled, the facilitator's counts exact; measures the
-time from a participant pressing send to the answer showing in the facilitator's totals.
-Target (issue 9): median under 2 s, on SQLite and on PostgreSQL.
+page (AppTest), and a "facilitator" thread runs the facilitator's live view itself,
+`ui.workshop_view.live_panel` (what the Workshop page's fragment runs), at the fragment's own
+period `LIVE_REFRESH_SECONDS`, on a fixed clock as `st.fragment(run_every=...)` does. Outside
+`streamlit run` its elements go nowhere, but everything is built: the reads, the results
+frame, the Altair chart and its Vega-Lite spec. `--before` runs what the page ran before
+issue 20: `counts` + `results` + `draw_results` (every chart rebuilt) every 1.5 s.
 
-    python benchmarks/workshop_load.py [--participants 80] [--apptest 5] [--postgres URL]
+Checks: no answer lost or doubled, the facilitator's counts exact; measures the time from a
+participant pressing send to the answer being on the facilitator's screen (the first refresh
+that has drawn it). Target (issue 20): median <= 1 s and slowest <= 1.5 s, on SQLite and on
+PostgreSQL. Not included: the browser's own part (a websocket message and a redraw, a few
+tens of milliseconds).
+
+    python benchmarks/workshop_load.py [--participants 80] [--apptest 5] [--before]
+        [--postgres URL] [--skip-postgres] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -26,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streamlit import logger as st_logger  # noqa: E402
+
 from benchmarks.ingest_pulse import DEFAULT_PG, make_db  # noqa: E402
 from impact_data.access import Viewer  # noqa: E402
 from impact_data.workshop import (  # noqa: E402
@@ -36,9 +49,11 @@ from impact_data.workshop import (  # noqa: E402
     results,
     submit_answers,
 )
+from ui import workshop_view as wv  # noqa: E402
 
 LOCAL = Viewer.local()
-POLL_SECONDS = 0.2
+BEFORE_SECONDS = 1.5  # the live view's refresh period before issue 20
+TARGET_MEDIAN, TARGET_SLOWEST = 1.0, 1.5
 JOIN_PAGE = str(ROOT / "pages" / "join.py")
 
 
@@ -65,17 +80,34 @@ class Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def facilitator(db, code: str, n_items: int, run: Run, stop: threading.Event) -> None:
-    """Reads the totals every 0.2 s, like the live view's fragment."""
+def facilitator(db, code: str, labels, run: Run, stop: threading.Event, before: bool) -> None:
+    """The facilitator's live view, run on the fragment's clock: each refresh starts one
+    period after the last one started (straight away if it overran)."""
+    period = BEFORE_SECONDS if before else wv.LIVE_REFRESH_SECONDS
+    session = get_session_for(db, code)
+    memo: dict = {}
+    due = time.perf_counter()
     while not stop.is_set():
         started = time.perf_counter()
-        seen = counts(db, LOCAL, code)
-        frame = results(db, LOCAL, code)
+        if before:
+            seen = counts(db, LOCAL, code)
+            wv.draw_results(session, results(db, LOCAL, code), labels, key="live")
+            joined, answered = seen["joined"], seen["answered"]
+        else:
+            screen = wv.live_panel(db, LOCAL, code, labels, memo)
+            joined, answered = screen.live.joined, screen.live.answered
         done = time.perf_counter()
-        people = int(frame["n"].sum()) // n_items if not frame.empty else 0
-        run.polls.append((done, seen["joined"], seen["answered"], people))
+        run.polls.append((done, joined, answered, answered))
         run.poll_ms.append((done - started) * 1000)
-        time.sleep(max(0.0, POLL_SECONDS - (done - started)))
+        due += period
+        time.sleep(max(0.0, due - time.perf_counter()))
+        due = max(due, time.perf_counter() - period)
+
+
+def get_session_for(db, code: str):
+    from impact_data.workshop import get_session
+
+    return get_session(db, code)
 
 
 def participant(db, code, i, items, run: Run, joined: threading.Barrier, ready: threading.Barrier):
@@ -124,6 +156,17 @@ def apptest_participants(db_url: str, code: str, first: int, count: int, items, 
                 run.errors.append(f"AppTest participant {i}: {exc!r}")
 
 
+def screen_delays(run: Run) -> list[float]:
+    """Seconds from each answer being saved (its submit returned) to the first refresh of the
+    screen that has drawn it: the screen's own part of the wait, whatever the writes cost."""
+    out = []
+    for k, (_start, end) in enumerate(sorted(run.sent, key=lambda s: s[1]), start=1):
+        seen = next((t for t, _j, _a, people in run.polls if people >= k and t >= end), None)
+        if seen is not None:
+            out.append(seen - end)
+    return out
+
+
 def latencies(run: Run) -> list[float]:
     """Seconds from each submit to the first facilitator read whose totals include it.
 
@@ -137,7 +180,9 @@ def latencies(run: Run) -> list[float]:
     return out
 
 
-def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: int) -> dict:
+def measure(
+    kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: int, before: bool
+) -> dict:
     db, cleanup = make_db(kind, pg_url, workdir)
     try:
         session = create_session(db, LOCAL, "readiness", "Load test")
@@ -147,7 +192,10 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
         stop = threading.Event()
         joined = threading.Barrier(n_threads)
         ready = threading.Barrier(n_threads)
-        poller = threading.Thread(target=facilitator, args=(db, code, len(items), run, stop))
+        labels = wv.answer_labels(session)
+        poller = threading.Thread(
+            target=facilitator, args=(db, code, labels, run, stop, before), daemon=True
+        )
         poller.start()
         threads = [
             threading.Thread(
@@ -162,7 +210,7 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
         for t in threads:
             t.join()
         wall = time.perf_counter() - wall
-        time.sleep(1.0)  # let the facilitator take a few more reads
+        time.sleep(2.0)  # let the facilitator's screen refresh a few more times
         stop.set()
         poller.join()
 
@@ -195,6 +243,7 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
             "answered": last["answered"],
             "answers_expected": total * len(items),
             "answers_stored": int(final["n"].sum()),
+            "refresh_s": BEFORE_SECONDS if before else wv.LIVE_REFRESH_SECONDS,
             "lost": lost,
             "doubled": doubled,
             "own_answers_exact": own_ok,
@@ -208,6 +257,8 @@ def measure(kind: str, pg_url: str, workdir: Path, n_threads: int, n_apptest: in
             "latency_p95_s": sorted(lat)[int(0.95 * (len(lat) - 1))] if lat else float("nan"),
             "latency_max_s": max(lat) if lat else float("nan"),
             "submit_median_s": statistics.median(end - start for start, end in run.sent),
+            "screen_median_s": statistics.median(screen_delays(run)),
+            "screen_max_s": max(screen_delays(run)),
             "wall_s": wall,
         }
     finally:
@@ -221,7 +272,8 @@ def print_result(r: dict) -> None:
         and r["doubled"] == 0
         and r["counts_exact"]
         and r["own_answers_exact"] == r["participants"]
-        and r["latency_median_s"] < 2.0
+        and r["latency_median_s"] <= TARGET_MEDIAN
+        and r["latency_max_s"] <= TARGET_SLOWEST
     )
     print(
         f"\n{r['backend']}: {r['participants']} participants "
@@ -235,15 +287,23 @@ def print_result(r: dict) -> None:
     print(f"  lost / doubled answers         {r['lost']} / {r['doubled']}")
     print(f"  own answers read back exactly  {r['own_answers_exact']} of {r['participants']}")
     print(f"  facilitator's counts exact     {r['counts_exact']} ({r['polls']} reads)")
-    print(f"  facilitator read (median)      {r['poll_ms_median']:.1f} ms")
+    print(f"  screen refresh every           {r['refresh_s']:g} s")
+    print(f"  one refresh (median)           {r['poll_ms_median']:.1f} ms")
     print(f"  submit call (median)           {r['submit_median_s'] * 1000:.0f} ms")
     print(
-        f"  submit -> facilitator's totals median {r['latency_median_s']:.2f} s, "
-        f"p95 {r['latency_p95_s']:.2f} s, max {r['latency_max_s']:.2f} s "
+        f"  submit -> on the facilitator's screen: median {r['latency_median_s']:.2f} s, "
+        f"p95 {r['latency_p95_s']:.2f} s, slowest {r['latency_max_s']:.2f} s "
         f"({r['latency_n']} submits)"
     )
+    print(
+        f"  saved -> on the screen:        median {r['screen_median_s']:.2f} s, "
+        f"slowest {r['screen_max_s']:.2f} s (the screen's own part)"
+    )
     print(f"  wall time                      {r['wall_s']:.1f} s")
-    print(f"  target (no loss, exact, median < 2 s): {'MET' if ok else 'NOT MET'}")
+    print(
+        f"  target (no loss, exact, median <= {TARGET_MEDIAN:g} s, slowest <= "
+        f"{TARGET_SLOWEST:g} s): {'MET' if ok else 'NOT MET'}"
+    )
 
 
 def main() -> int:
@@ -253,33 +313,46 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per database")
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--before", action="store_true", help="the live view as it was before issue 20"
+    )
     args = parser.parse_args()
+    # Outside `streamlit run` every element says it has no page to go to: that is expected.
+    st_logger.set_log_level(logging.ERROR)
     random.seed(9)
     backends = ["sqlite"] + ([] if args.skip_postgres else ["postgres"])
     failed = False
-    summary: dict[str, list[float]] = {}
+    summary: dict[str, list[tuple[float, float]]] = {}
     print(f"CPUs {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} at start")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in backends:
             for _ in range(args.repeat):
                 try:
                     result = measure(
-                        kind, args.postgres, Path(tmp), args.participants, args.apptest
+                        kind, args.postgres, Path(tmp), args.participants, args.apptest, args.before
                     )
                 except Exception as exc:  # noqa: BLE001 - e.g. no PostgreSQL server: say so
                     print(f"\n{kind}: not measured ({str(exc).splitlines()[0]})")
                     failed = True
                     break
                 print_result(result)
-                summary.setdefault(kind, []).append(result["latency_median_s"])
+                summary.setdefault(kind, []).append(
+                    (result["latency_median_s"], result["latency_max_s"])
+                )
                 failed |= bool(result["errors"] or result["lost"] or result["doubled"])
                 failed |= not result["counts_exact"]
-    print("\nsubmit -> facilitator's totals, median of each run:")
-    for kind, medians in summary.items():
-        runs = ", ".join(f"{m:.2f}" for m in medians)
+    period = BEFORE_SECONDS if args.before else wv.LIVE_REFRESH_SECONDS
+    print(f"\nsubmit -> on the facilitator's screen (refresh every {period:g} s), each run:")
+    for kind, runs in summary.items():
+        medians, slowest = [m for m, _ in runs], [s for _, s in runs]
+        median, worst = statistics.median(medians), statistics.median(slowest)
+        met = median <= TARGET_MEDIAN and worst <= TARGET_SLOWEST
         print(
-            f"  {kind:<9} {runs} s; median over runs {statistics.median(medians):.2f} s "
-            f"(target < 2 s: {'met' if statistics.median(medians) < 2.0 else 'NOT met'})"
+            f"  {kind:<9} median {', '.join(f'{m:.2f}' for m in medians)} s; "
+            f"slowest {', '.join(f'{s:.2f}' for s in slowest)} s; "
+            f"over runs: median {median:.2f} s, slowest {worst:.2f} s "
+            f"(target <= {TARGET_MEDIAN:g} s / <= {TARGET_SLOWEST:g} s: "
+            f"{'met' if met else 'NOT met'})"
         )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return 1 if failed else 0

@@ -42,6 +42,7 @@ __all__ = [
     "demo",
     "exports",
     "ingest",
+    "learning",
     "measures",
     "raw_export",
     "spc",

@@ -67,7 +67,13 @@ from sqlalchemy.types import (
 
 from impact_data.access import Viewer, require_admin
 from impact_data.store.db import MIGRATION_LOCK_ID, Database, alembic_config
-from impact_data.store.models import AuditEvent, Base, DataVersion
+from impact_data.store.models import (
+    SEARCH_FTS_TABLE,
+    AuditEvent,
+    Base,
+    DataVersion,
+    is_search_index_name,
+)
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -259,7 +265,9 @@ def _reflect(conn: Connection) -> MetaData:
     with warnings.catch_warnings():
         # Expression indexes are not needed to read or drop a table's rows.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
-        meta.reflect(bind=conn)
+        # The learning library's full-text index (SQLite FTS5 tables) is not data: it is
+        # rebuilt from search_documents as their rows are restored.
+        meta.reflect(bind=conn, only=lambda name, _meta: not is_search_index_name(name))
     return meta
 
 
@@ -612,6 +620,9 @@ def _upgrade(conn: Connection, url: str, revision: str) -> None:
 
 
 def _drop_everything(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        # The FTS5 table takes its shadow tables with it; its triggers go with their table.
+        conn.execute(text(f"DROP TABLE IF EXISTS {SEARCH_FTS_TABLE}"))
     _reflect(conn).drop_all(bind=conn)
 
 

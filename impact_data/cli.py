@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--raw", action="store_true", help="rows as uploaded (re-loadable), unsuppressed"
     )
+    export.add_argument(
+        "--period",
+        type=_period_argument,
+        metavar="YYYY-MM",
+        help="the reporting period (a month, e.g. 2025-11) that 'last 90 days' counts back "
+        "from; default: the newest complete month with data, as on the screens",
+    )
     backup = sub.add_parser(
         "backup", help="write every table and the schema revision to one file (a snapshot)"
     )
@@ -219,14 +226,25 @@ def _delete(db: Database, args) -> int:
     return EXIT_OK
 
 
+def _period_argument(text: str):
+    """--period YYYY-MM: a reporting period, or argparse's usage error (exit code 2)."""
+    from impact_data.measures.period import parse_period
+
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _export(db: Database, args) -> int:
     from impact_data.access import Viewer
     from impact_data.exports import export_tables, write_export
-
-    sheets = export_tables(db, args.kind, Viewer.local(), raw=args.raw)
+    from impact_data.measures.period import default_period
     from impact_data.store.settings import suppression_rule
 
-    out = write_export(sheets, args.out, rule=suppression_rule(db))
+    period = args.period or default_period(db)
+    sheets = export_tables(db, args.kind, Viewer.local(), raw=args.raw, period=period)
+    out = write_export(sheets, args.out, rule=suppression_rule(db), period=period)
     print(f"wrote {out}: " + ", ".join(f"{name} ({len(f):,} rows)" for name, f in sheets.items()))
     return EXIT_OK
 

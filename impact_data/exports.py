@@ -12,7 +12,8 @@ import pandas as pd
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest.convert import FORMULA_PREFIXES, protect_formula_text
 from impact_data.ingest.kinds import get_kind
-from impact_data.measures import culture, pdsa, queries, readiness
+from impact_data.measures import capability, culture, pdsa, queries, readiness
+from impact_data.measures.period import ReportingPeriod, default_period
 from impact_data.store.db import Database
 
 __all__ = [
@@ -48,17 +49,22 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 ABOUT_SHEET = "About this export"
 SUPPRESSION_RULE = (
     "Small-number suppression: a group with fewer responses than this dashboard's threshold "
-    "(set on the Settings page; 11 unless an admin changed it) is shown as suppressed (its "
-    "figures left blank, with suppressed = TRUE); where groups are parts of a published total, "
+    "(set on the Settings page) is shown as suppressed (its figures left blank, with suppressed = TRUE); where groups are parts of a published total, "
     "further groups are hidden until the total minus the groups shown is zero or at least the "
     "threshold, so no hidden group can be worked out; figures pooled over groups pool only "
     "groups that are shown on their own."
 )
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, rule: str | None = None) -> bytes:
+def to_xlsx_bytes(
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    rule: str | None = None,
+    period: ReportingPeriod | None = None,
+) -> bytes:
     """An .xlsx workbook with one sheet per frame, and a last sheet stating the suppression
-    rule the figures follow (`rule` gives the exact threshold where the caller knows it)."""
+    rule the figures follow (`rule` gives the exact threshold where the caller knows it) and,
+    when given, the reporting period."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -75,6 +81,11 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, rule: str | None = None
                 ],
             }
         )
+        if period is not None:
+            line = pd.DataFrame(
+                {"": ["Reporting period"], "About this export": [period.description]}
+            )
+            about = pd.concat([about.iloc[:1], line, about.iloc[1:]], ignore_index=True)
         about.to_excel(writer, sheet_name=ABOUT_SHEET, index=False)
     return buffer.getvalue()
 
@@ -99,11 +110,13 @@ def export_tables(
     *,
     raw: bool = False,
     as_of: dt.date | None = None,
+    period: ReportingPeriod | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The stored data of one upload kind: view-level (suppressed) tables from the same
     `measures` functions the screens use, or the rows as uploaded (`raw`, full-access viewers
     only, re-loadable through the same kind). `as_of` is the day PDSA activity counts back
-    from (default: the Overview's reporting date)."""
+    from: by default the end of `period`, the reporting period (`measures.period`; when not
+    given, the default period, as on the screens)."""
     get_kind(kind)
     if raw and not viewer.sees_all_detail:
         raise AccessDenied("raw exports need full access")
@@ -142,13 +155,22 @@ def export_tables(
             "NHS IMPACT latest levels": readiness.impact_maturity(db, viewer),
         }
     if kind == "pdsa":
-        as_of = as_of or _reporting_day(db)
+        period = period or default_period(db)
+        as_of = as_of or period.end
         return {
             "Projects": pdsa.pdsa_projects(db, viewer),
             "Cycles": pdsa.pdsa_cycles(db, viewer),
             "Measures": pdsa.pdsa_measures(db, viewer),
-            "Activity": pdsa.pdsa_activity(db, viewer, as_of=as_of).assign(as_of=as_of),
+            "Activity": pdsa.pdsa_activity(db, viewer, as_of=as_of).assign(
+                reporting_period=period.key, as_of=as_of
+            ),
             "Cycles per month": pdsa.pdsa_cycles_per_month(db, viewer, as_of=as_of),
+        }
+    if kind == "capability":
+        # The Overview's and Compare's figures, from the same functions (same hidden counts).
+        return {
+            "Capability by level": capability.capability_by_level(db, viewer),
+            "Capability over time": capability.capability_over_time(db, viewer),
         }
     return {"Visits": queries.visits(db, viewer)}
 
@@ -174,15 +196,12 @@ def culture_measure_table(db: Database, viewer: Viewer, source: str) -> pd.DataF
     return frame.assign(measure=scores["overall"].attrs.get("measure")).reset_index(drop=True)
 
 
-def _reporting_day(db: Database) -> dt.date:
-    """The Overview's reporting date: today, or the newest data when that is old."""
-    from impact_data.views.overview import reporting_date
-
-    return reporting_date(db).as_of
-
-
 def write_export(
-    sheets: Mapping[str, pd.DataFrame], out: str | Path, *, rule: str | None = None
+    sheets: Mapping[str, pd.DataFrame],
+    out: str | Path,
+    *,
+    rule: str | None = None,
+    period: ReportingPeriod | None = None,
 ) -> Path:
     """Write to .xlsx (all sheets) or .csv (one sheet, or one file per sheet beside it)."""
     out = Path(out)
@@ -194,5 +213,5 @@ def write_export(
             slug = "".join(ch if ch.isalnum() else "_" for ch in name.lower())
             (out.with_name(f"{out.stem}_{slug}.csv")).write_bytes(to_csv_bytes(frame))
         return out
-    out.write_bytes(to_xlsx_bytes(sheets, rule=rule))
+    out.write_bytes(to_xlsx_bytes(sheets, rule=rule, period=period))
     return out

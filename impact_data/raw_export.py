@@ -7,6 +7,7 @@ from sqlalchemy import and_, select
 
 from impact_data.store.db import Database
 from impact_data.store.models import (
+    CapabilityRecord,
     ImpactSelfAssessment,
     PdsaCycle,
     PdsaMeasure,
@@ -84,7 +85,12 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
             "Organisations": read_frame(
                 db,
                 select(
-                    ORG.c.org_code, ORG.c.org_name, ORG.c.org_type, ORG.c.system, ORG.c.region
+                    ORG.c.org_code,
+                    ORG.c.org_name,
+                    ORG.c.org_type,
+                    ORG.c.system,
+                    ORG.c.region,
+                    ORG.c.staff_count,
                 ).order_by(ORG.c.org_code),
             )
         }
@@ -178,6 +184,14 @@ def raw_tables(db: Database, kind: str) -> dict[str, pd.DataFrame]:
             ).join(p, p.id == m.project_id),
         )
         return {"Projects": projects, "Cycles": cycles, "Measures": measures}
+    if kind == "capability":
+        c = CapabilityRecord
+        q = (
+            select(ORG.c.org_code, c.team, c.staff_group, c.level, c.people, c.as_of)
+            .join(ORG, ORG.c.id == c.org_id)
+            .order_by(ORG.c.org_code, c.as_of, c.level, c.team, c.staff_group)
+        )
+        return {"Improvement capability": read_frame(db, q)}
     v = Visit
     host = ORG.alias("host")
     q = (

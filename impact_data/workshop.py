@@ -18,19 +18,23 @@ facilitator saves them as a readiness round, which goes through the normal uploa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import secrets
 import string
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import SmallInteger, cast, delete, func, literal, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest.kinds import IMPACT_COMPONENTS
+from impact_data.learning.library import index_idea
+from impact_data.stats.disclosure import suppress
 from impact_data.store.db import Database
 from impact_data.store.models import (
     Instrument,
@@ -60,6 +64,23 @@ MAX_PARTICIPANTS = 500
 DEFAULT_MIN_ANSWERS = 3
 # Fewer than 3 would let one participant read another's answers off the totals.
 MIN_ANSWERS_RANGE = (3, 100)
+
+
+# SQLite takes one writer at a time. Participants' writes from this process queue here, each
+# handed the database the moment the last one is done, rather than each polling SQLite's busy
+# timeout (which sleeps up to 100 ms between tries): with a room answering at once, that
+# polling was most of the wait. Other processes still queue through the busy timeout.
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _writing(db: Database):
+    """A lock for one participant write on SQLite (nothing on PostgreSQL, whose row locks
+    already queue writers)."""
+    if db.dialect != "sqlite":
+        return contextlib.nullcontext()
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(db.url, threading.Lock())
 
 
 class WorkshopError(Exception):
@@ -324,7 +345,7 @@ def join(db: Database, code: str, device: str | None = None) -> str:
             if token := _rejoin(s, code, key):
                 return token
     try:
-        with db.session() as s:
+        with _writing(db), db.session() as s:
             row = _open_session(s, code)
             joined = s.scalar(
                 select(func.count())
@@ -360,7 +381,7 @@ def claim_device(db: Database, code: str, token: str, device: str) -> str:
     key = device_key(device)
     for _attempt in range(2):
         try:
-            with db.session() as s:
+            with _writing(db), db.session() as s:
                 row = s.scalars(
                     select(WorkshopSession).where(WorkshopSession.code == normalise_code(code))
                 ).first()
@@ -418,7 +439,7 @@ def _participant(s, row: WorkshopSession, token: str) -> WorkshopParticipant:
 
 def submit_answers(db: Database, code: str, token: str, answers: dict[str, int | None]) -> int:
     """Save (or replace) a participant's answers; returns how many items are answered."""
-    with db.session() as s:
+    with _writing(db), db.session() as s:
         row = _open_session(s, code)
         participant = _participant(s, row, token)
         valid = {item["code"] for item in row.items}
@@ -493,7 +514,7 @@ def post_idea(db: Database, code: str, token: str, text: str) -> int:
         raise WorkshopError("write your idea first")
     if len(text) > MAX_IDEA_LENGTH:
         raise WorkshopError(f"keep ideas to {MAX_IDEA_LENGTH} characters (this one is {len(text)})")
-    with db.session() as s:
+    with _writing(db), db.session() as s:
         row = _open_session(s, code)
         if row.activity != "ideas":
             raise WorkshopError("this workshop is not an ideas board")
@@ -518,13 +539,14 @@ def post_idea(db: Database, code: str, token: str, text: str) -> int:
         )
         s.add(idea)
         s.flush()
+        index_idea(s.connection(), idea.id)  # the learning library finds it at once
         participant.answered_at = dt.datetime.now(dt.UTC)
         return idea.id
 
 
 def toggle_vote(db: Database, code: str, token: str, idea_id: int) -> bool:
     """Vote for an idea, or take the vote back; returns True if the vote now stands."""
-    with db.session() as s:
+    with _writing(db), db.session() as s:
         row = _open_session(s, code)
         participant = _participant(s, row, token)
         idea = s.get(WorkshopIdea, idea_id)
@@ -710,63 +732,74 @@ def _took_part(conn, session: Session) -> int:
     )
 
 
-def _results(db: Database, session: Session) -> pd.DataFrame:
-    """The results with small-room protection: attrs `hidden` (True until `min_answers` people
-    have answered, or voted on an ideas board), `took_part` and `min_answers`; a question
-    answered by fewer than `min_answers` people has `suppressed` True and no breakdown; on an
-    ideas board the votes are missing while hidden."""
-    with db.connect() as conn:
-        took_part = _took_part(conn, session)
-        hidden = took_part < session.min_answers
-        if session.activity == "ideas":
-            votes = _vote_counts(session.id)
-            result = conn.execute(
-                select(
-                    WorkshopIdea.id.label("idea_id"),
-                    WorkshopIdea.text,
-                    func.coalesce(votes.c.votes, 0).label("votes"),
-                    WorkshopIdea.created_at,
-                )
-                .outerjoin(votes, votes.c.idea_id == WorkshopIdea.id)
-                .where(WorkshopIdea.session_id == session.id)
-                .order_by(func.coalesce(votes.c.votes, 0).desc(), WorkshopIdea.id)
-            )
-            out = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            if hidden:
-                out["votes"] = float("nan")
-                out = out.sort_values("idea_id", ignore_index=True)
-            out.attrs.update(
-                {"hidden": hidden, "took_part": took_part, "min_answers": session.min_answers}
-            )
-            return out
-        result = conn.execute(
-            select(WorkshopAnswer.item_code, WorkshopAnswer.value, func.count().label("count"))
-            .where(WorkshopAnswer.session_id == session.id)
-            .group_by(WorkshopAnswer.item_code, WorkshopAnswer.value)
+def _idea_rows(conn, session: Session) -> pd.DataFrame:
+    """Every idea on a board with its votes, most votes first (ties in the order posted)."""
+    votes = _vote_counts(session.id)
+    result = conn.execute(
+        select(
+            WorkshopIdea.id.label("idea_id"),
+            WorkshopIdea.text,
+            func.coalesce(votes.c.votes, 0).label("votes"),
+            WorkshopIdea.created_at,
         )
-        raw = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    rows = []
-    for position, item in enumerate(session.items):
-        part = raw[raw["item_code"] == item["code"]] if not raw.empty else raw
-        n = int(part["count"].sum()) if not part.empty else 0
-        suppressed = hidden or n < session.min_answers
-        record = {
-            "position": position,
-            "item_code": item["code"],
-            "text": item["text"],
-            "group": item["group"],
-            "n": 0 if hidden else n,
-            "suppressed": suppressed,
-            "mean": float((part["value"] * part["count"]).sum() / n)
-            if n and not suppressed
-            else float("nan"),
+        .outerjoin(votes, votes.c.idea_id == WorkshopIdea.id)
+        .where(WorkshopIdea.session_id == session.id)
+        .order_by(func.coalesce(votes.c.votes, 0).desc(), WorkshopIdea.id)
+    )
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _idea_frame(session: Session, ideas: pd.DataFrame, took_part: int) -> pd.DataFrame:
+    """An ideas board with small-room protection: votes missing until `min_answers` voted."""
+    out = ideas.copy()
+    hidden = took_part < session.min_answers
+    if hidden:
+        out["votes"] = float("nan")
+        out = out.sort_values("idea_id", ignore_index=True)
+    out.attrs.update({"hidden": hidden, "took_part": took_part, "min_answers": session.min_answers})
+    return out
+
+
+def _answer_frame(session: Session, raw: pd.DataFrame, took_part: int) -> pd.DataFrame:
+    """Per item: n, mean and the count of each answer, from (item_code, value, count) rows.
+
+    Small-room protection is the one disclosure rule (`stats.disclosure.suppress`) at the
+    session's own minimum, as the saved readiness round applies it at the dashboards'
+    threshold (`measures.readiness.item_distribution`): an item answered by fewer people is
+    hidden whole, its n, mean and every answer count (never a count of one or two people);
+    and until `min_answers` people have answered anything, every item is hidden.
+    """
+    hidden = took_part < session.min_answers
+    values = list(range(session.scale_min, session.scale_max + 1))
+    answer_columns = [f"answer_{v}" for v in values]
+    given: dict[tuple[str, int], int] = {}
+    for item_code, value, count in raw.itertuples(index=False):
+        key = (item_code, int(value))
+        given[key] = given.get(key, 0) + int(count)
+    codes = [item["code"] for item in session.items]
+    columns = {v: [given.get((code, v), 0) for code in codes] for v in values}
+    n = [sum(columns[v][i] for v in values) for i in range(len(codes))]
+    frame = pd.DataFrame(
+        {
+            "position": range(len(codes)),
+            "item_code": codes,
+            "text": [item["text"] for item in session.items],
+            "group": [item["group"] for item in session.items],
+            # Until enough people have answered, nothing is published (as if none had).
+            "n": [0] * len(codes) if hidden else n,
+            "mean": [
+                sum(v * columns[v][i] for v in values) / n[i] if n[i] else float("nan")
+                for i in range(len(codes))
+            ],
+            **{f"answer_{v}": columns[v] for v in values},
         }
-        for value in range(session.scale_min, session.scale_max + 1):
-            record[f"answer_{value}"] = (
-                int(part.loc[part["value"] == value, "count"].sum()) if n and not suppressed else 0
-            )
-        rows.append(record)
-    out = pd.DataFrame(rows)
+    )
+    out = suppress(frame, "n", ["mean", *answer_columns], session.min_answers)
+    for column in answer_columns:
+        out[column] = out[column].astype("Int64")
+    out = out[
+        ["position", "item_code", "text", "group", "n", "suppressed", "mean", *answer_columns]
+    ]
     out.attrs.update(
         {
             "scale_min": session.scale_min,
@@ -778,6 +811,107 @@ def _results(db: Database, session: Session) -> pd.DataFrame:
         }
     )
     return out
+
+
+def _results(db: Database, session: Session) -> pd.DataFrame:
+    """The results with small-room protection: attrs `hidden` (True until `min_answers` people
+    have answered, or voted on an ideas board), `took_part` and `min_answers`; a question
+    answered by fewer than `min_answers` people has `suppressed` True and no n, mean or answer
+    counts (missing); on an ideas board the votes are missing while hidden."""
+    with db.connect() as conn:
+        took_part = _took_part(conn, session)
+        if session.activity == "ideas":
+            return _idea_frame(session, _idea_rows(conn, session), took_part)
+        result = conn.execute(
+            select(WorkshopAnswer.item_code, WorkshopAnswer.value, func.count().label("count"))
+            .where(WorkshopAnswer.session_id == session.id)
+            .group_by(WorkshopAnswer.item_code, WorkshopAnswer.value)
+        )
+        raw = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return _answer_frame(session, raw, took_part)
+
+
+@dataclass(frozen=True)
+class Live:
+    """What a facilitator's live screen shows, read in one go: the session, how many have
+    joined and answered, the results (as `results` gives them) and `version`, which is equal
+    for two reads exactly when everything on the screen is the same."""
+
+    session: Session
+    joined: int
+    answered: int
+    results: pd.DataFrame
+    version: str
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"joined": self.joined, "answered": self.answered}
+
+
+def live(db: Database, viewer: Viewer, code: str, since: Live | None = None) -> Live | None:
+    """The live screen's data (its facilitator or an admin; None if there is no such session):
+    the session row, then its counts and answer totals in one query (one snapshot), so a
+    refresh costs two small reads. Given the previous read `since`, a refresh that finds
+    nothing new returns it as it is (no frame is rebuilt, and the screen can redraw nothing);
+    `version` says whether anything changed. The figures are exactly those of `counts` and
+    `results`."""
+    _require_facilitator(viewer)
+    p, a, v = WorkshopParticipant, WorkshopAnswer, WorkshopVote
+    with db.connect() as conn:
+        row = conn.execute(
+            select(WorkshopSession.__table__).where(WorkshopSession.code == normalise_code(code))
+        ).first()
+        if row is None:
+            return None
+        session = _session(row)
+        _require_owner(viewer, session)
+        sid = session.id
+        voters = session.activity == "ideas"
+        took = (
+            select(
+                literal("#took_part"), _null_value(), func.count(func.distinct(v.participant_id))
+            ).where(v.session_id == sid)
+            if voters
+            else select(
+                literal("#took_part"), _null_value(), func.count(func.distinct(a.participant_id))
+            ).where(a.session_id == sid)
+        )
+        parts = [
+            select(literal("#joined"), _null_value(), func.count()).where(p.session_id == sid),
+            select(literal("#answered"), _null_value(), func.count(p.answered_at)).where(
+                p.session_id == sid
+            ),
+            took,
+        ]
+        if not voters:
+            parts.append(
+                select(a.item_code, a.value, func.count())
+                .where(a.session_id == sid)
+                .group_by(a.item_code, a.value)
+            )
+        rows = [tuple(r) for r in conn.execute(union_all(*parts)).all()]
+        totals = {key: int(n) for key, value, n in rows if value is None}
+        answers = sorted((key, int(value), int(n)) for key, value, n in rows if value is not None)
+        ideas = _idea_rows(conn, session) if voters else None
+    if ideas is not None:
+        seen = tuple(zip(ideas["idea_id"].tolist(), ideas["votes"].tolist(), strict=True))
+    else:
+        seen = tuple(answers)
+    state = (session, totals["#joined"], totals["#answered"], totals["#took_part"], seen)
+    version = hashlib.sha256(repr(state).encode("utf-8")).hexdigest()
+    if since is not None and since.version == version:
+        return since
+    if ideas is not None:
+        out = _idea_frame(session, ideas, totals["#took_part"])
+    else:
+        raw = pd.DataFrame(answers, columns=["item_code", "value", "count"])
+        out = _answer_frame(session, raw, totals["#took_part"])
+    return Live(session, totals["#joined"], totals["#answered"], out, version)
+
+
+def _null_value():
+    """A missing answer value of the answers' own type (so the union has one column type)."""
+    return cast(null(), SmallInteger)
 
 
 def save_as_readiness_round(
@@ -852,6 +986,7 @@ def save_as_readiness_round(
 
 __all__ = [
     "ACTIVITIES",
+    "Live",
     "CAN_FACILITATE",
     "DEFAULT_MIN_ANSWERS",
     "MAX_IDEAS_PER_PARTICIPANT",
@@ -872,6 +1007,7 @@ __all__ = [
     "ideas_board",
     "is_participant",
     "join",
+    "live",
     "my_answers",
     "normalise_code",
     "post_idea",

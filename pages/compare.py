@@ -10,13 +10,17 @@ from streamlit.errors import StreamlitAPIException
 
 from impact_data.access import AccessDenied
 from impact_data.measures.national import source_label
+from impact_data.measures.period import period_index
 from impact_data.views import compare
 from impact_data.views.culture import period_label, screen_table
-from ui.board_pack import board_pack_pdf
+from ui.board_pack import board_pack_pdf, pack_sections
+from ui.capability import compare_section as capability_section
+from ui.case_study_links import case_study_links
 from ui.charts import compare as charts
 from ui.components import chart_with_text, show_change_notes, table_with_downloads
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
+from ui.period import reporting_period, show_period
 from ui.safe import md
 from ui.state import clear_caches, database, query, viewer
 
@@ -44,7 +48,14 @@ def period_choice(measure, key: str):
         if measure.family == "readiness":
             st.caption("Readiness: each organisation's latest check, pooled over its teams.")
         return None
-    return st.selectbox("Period", periods, format_func=period_label, key=key)
+    return st.selectbox(
+        "Period",
+        periods,
+        index=period_index(periods, reporting),
+        format_func=period_label,
+        key=key,
+        help="Opens on the newest period on or before the reporting period.",
+    )
 
 
 st.title("Compare")
@@ -58,6 +69,8 @@ st.markdown(
     "intervals**, trends with **SPC** icons. No league tables: read every figure with its "
     "limits. Groups with too few responses are *suppressed* and never drawn."
 )
+reporting = reporting_period()  # the sidebar's reporting period (ui.period)
+show_period(reporting)
 show_change_notes()  # the culture measure or suppression threshold changed
 
 names = query(compare.organisation_names)
@@ -94,14 +107,52 @@ peer_group = None if peer == ALL else peer
 st.caption(f"{md(names[org])} is in the peer group *{md(query(compare.peer_group_of, org))}*.")
 
 db, who = database(), viewer()
+with st.expander("Choose what the board pack holds"):
+    st.caption(
+        "Tick the sections to include, choose the organisations (all you may see, unless you "
+        "choose fewer) and, if you like, write a commentary for each section: it is printed "
+        "under the section's heading, as you typed it, with your name and today's date."
+    )
+    pack_names = pack_sections(db)
+    ticks = st.columns(2)
+    pack_chosen = [
+        name
+        for i, name in enumerate(pack_names)
+        if ticks[i % 2].checkbox(name, value=True, key=f"pack_section_{i}")
+    ]
+    pack_orgs = st.multiselect(
+        "Organisations in the pack",
+        codes,
+        default=codes,
+        format_func=names.get,
+        key="pack_orgs",
+        help="Charts and tables show these organisations; limits and system values stay the "
+        "whole comparison group's.",
+    )
+    pack_notes = {
+        name: st.text_area(f"Commentary: {name}", key=f"pack_note_{i}", max_chars=3000)
+        for i, name in enumerate(pack_names)
+        if name in pack_chosen
+    }
 st.download_button(
     "Download board pack (PDF)",
     # Built only when clicked: it renders every chart, which takes a while.
-    lambda: board_pack_pdf(db, who, peer_group=peer_group, highlight=org),
-    file_name=f"impact-board-pack-{dt.date.today():%Y-%m-%d}.pdf",
+    lambda: board_pack_pdf(
+        db,
+        who,
+        peer_group=peer_group,
+        highlight=org,
+        period=reporting,
+        sections=pack_chosen,
+        organisations=None if set(pack_orgs) == set(codes) else pack_orgs,
+        commentary=pack_notes,
+        author=who.user,
+    ),
+    file_name=f"impact-board-pack-{reporting.key}.pdf",
     mime="application/pdf",
     key="board_pack",
     on_click="ignore",
+    disabled=not pack_orgs or not pack_chosen,
     type="primary",
     icon=":material/picture_as_pdf:",
     help="Overview, culture, readiness, PDSA activity, funnel plots and learning visits as one "
@@ -113,8 +164,15 @@ flash = st.session_state.pop(FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 
-funnels, intervals, trends, learn, visits = st.tabs(
-    ["Funnel plots", "Intervals", "Trends", "Who could we learn from?", "Learning visits"]
+funnels, intervals, trends, learn, visits, capability = st.tabs(
+    [
+        "Funnel plots",
+        "Intervals",
+        "Trends",
+        "Who could we learn from?",
+        "Learning visits",
+        "Improvement capability",
+    ]
 )
 
 
@@ -195,7 +253,7 @@ def trend_section(peer_group: str | None) -> None:
         st.info("No survey results or readiness checks yet.")
         return
     measure = measure_choice(options, "trend_measure", index=compare.default_trend_index(options))
-    panel = query(compare.trend_panel, measure, peer_group=peer_group)
+    panel = query(compare.trend_panel, measure, peer_group=peer_group, until=reporting.end)
     frame = panel["frame"]
     if frame.empty or frame["suppressed"].all():
         st.info("No organisation has figures over time for this measure.")
@@ -227,6 +285,8 @@ def learn_section(org: str) -> None:
     for sentence in frame["evidence"]:
         st.markdown(f"- {md(sentence)}")
     table_with_downloads(compare.learn_from_table(frame), "who could we learn from", "learn_table")
+    learners = frame["org_code"].tolist() if "org_code" in frame else None
+    case_study_links(learners, "Their published case studies")
 
 
 @st.fragment
@@ -259,13 +319,15 @@ def visits_section(org: str) -> None:
             matrix = query(compare.visit_matrix, only_visited=True)
         else:
             matrix = query(compare.visit_matrix, system=shown)
-        chart_with_text(charts.visit_matrix_chart(matrix), text)
+        # Its own width (34 px a host): fitted to the column, hosts' labels ran together.
+        chart_with_text(charts.visit_matrix_chart(matrix), text, width="content")
         with st.expander("The matrix as a table"):
             table_with_downloads(
                 compare.visit_matrix_table(matrix), "visits matrix", "matrix_table"
             )
         st.subheader("Learning visits log", anchor=False)
         table_with_downloads(compare.visits_table(log), "learning visits", "visits_log")
+    case_study_links(None, "Published case studies across the system")
     record_visit_form(org)
     try:
         st.page_link(
@@ -328,3 +390,5 @@ with learn:
     learn_section(org)
 with visits:
     visits_section(org)
+with capability:
+    capability_section(reporting.end)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from impact_data.measures.national import source_label as national_source_label
+from impact_data.measures.period import period_index
 from impact_data.views import culture as views
 from impact_data.views.wording import uk_date
 from ui.charts import culture as charts
 from ui.components import chart_with_text, data_behind, show_change_notes
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
+from ui.period import reporting_period, show_period
 from ui.safe import md, md_join, md_list
 from ui.state import database, query, viewer
 
@@ -51,6 +53,8 @@ st.markdown(
     "Settings page. Scores are the % of favourable answers with a 95% interval; groups with "
     "too few responses are shown as *suppressed*, never as a number."
 )
+reporting = reporting_period()  # the sidebar's reporting period (ui.period)
+show_period(reporting)
 show_change_notes()  # the culture measure or suppression threshold changed
 
 version_list = query(views.version_numbers)
@@ -138,7 +142,8 @@ if len(periods) > 1:
     start, end = left.select_slider(
         "Months" if source == "pulse" else "Survey years",
         options=periods,
-        value=(periods[0], periods[-1]),
+        # Up to the newest period on or before the reporting period.
+        value=(periods[0], periods[-1 - period_index(periods[::-1], reporting)]),
         format_func=views.period_label,
         key=f"culture_periods_{source}",
     )
@@ -153,6 +158,10 @@ if not org_codes:
     st.stop()
 scores = views.select_orgs(all_scores, org_codes)
 end_label = views.period_label(end)
+# Each organisation's latest period on or before `end`: newer data from one trust never
+# blanks the others (they are shown at their own latest period, and say which).
+latest = views.latest_periods(scores, end)
+latest_note = views.latest_note(latest, end, names)
 
 # --- the measure over time
 st.header("The measure over time")
@@ -173,7 +182,9 @@ data_behind(
 
 # --- dimensions side by side
 st.header(f"Dimensions side by side, {end_label}")
-dims = views.side_by_side(scores, end)
+dims = views.side_by_side(scores, end, latest=latest)
+if latest_note:
+    st.caption(md(latest_note))
 chart_with_text(charts.dimensions_chart(dims), views.describe_side_by_side(dims))
 data_behind(
     views.download_table(
@@ -191,11 +202,15 @@ data_behind(
 
 # --- questions by organisation
 st.header(f"Questions by organisation, {end_label}")
-cells = views.heatmap(scores, end)
+cells = views.heatmap(scores, end, latest=latest)
+if latest_note:
+    st.caption(md(latest_note))
 chart_with_text(charts.heatmap_chart(cells), views.describe_heatmap(cells))
 data_behind(
     views.download_table(
-        cells, {"org_name": "Organisation"} | QUESTION_COLUMNS | HIDDEN_COLUMN, measure["label"]
+        cells,
+        {"org_name": "Organisation", "period_label": "Period"} | QUESTION_COLUMNS | HIDDEN_COLUMN,
+        measure["label"],
     ),
     "culture_questions_by_organisation",
     "heatmap",
@@ -214,11 +229,18 @@ def organisation_detail() -> None:
         key="culture_detail_org",
     )
     org_name = names.get(org, org)
-    cards = views.headline(scores, org, end)
+    # The organisation's own latest period on or before the chosen one.
+    org_end = latest.get(org, end)
+    org_label = views.period_label(org_end)
+    if org_end != end:
+        st.caption(
+            f"{md(org_name)} has no results for {end_label}: showing its latest, {org_label}."
+        )
+    cards = views.headline(scores, org, org_end)
     if cards:
         for column, card in zip(st.columns(len(cards)), cards, strict=True):
             column.metric(
-                f"{md(card['dimension'])}, {end_label}",
+                f"{md(card['dimension'])}, {org_label}",
                 card["value"],
                 card["delta"],
                 help=card["help"],
@@ -226,12 +248,12 @@ def organisation_detail() -> None:
                 delta_arrow="auto" if card["moved"] else "off",
             )
     else:
-        st.info(f"No results for {md(org_name)} in {end_label}.", icon=":material/info:")
+        st.info(f"No results for {md(org_name)} in {org_label}.", icon=":material/info:")
 
     st.subheader("Question detail")
-    questions = views.question_detail(scores, org, end, dimension)
+    questions = views.question_detail(scores, org, org_end, dimension)
     if questions.empty:
-        st.info(f"No question results for {md(org_name)} in {end_label}.", icon=":material/info:")
+        st.info(f"No question results for {md(org_name)} in {org_label}.", icon=":material/info:")
     else:
         chart_with_text(charts.questions_chart(questions), views.describe_questions(questions))
         data_behind(
@@ -263,12 +285,12 @@ def organisation_detail() -> None:
     else:
         groups = views.breakdown(
             query(views.group_scores, org, level=level, version=version, source=source),
-            end,
+            org_end,
             dimension,
         )
         if groups.empty:
             st.info(
-                f"No {views.LEVELS[level].lower()} results for {md(org_name)} in {end_label}.",
+                f"No {views.LEVELS[level].lower()} results for {md(org_name)} in {org_label}.",
                 icon=":material/info:",
             )
         else:
@@ -376,7 +398,11 @@ def pulse_p_charts() -> None:
     """The monthly p-chart of one organisation at a time, below every organisation's reading."""
     st.subheader("Pulse survey: monthly p-charts")
     p_charts = query(
-        views.pulse_charts, version=version, org_codes=tuple(org_codes), dimension=dimension
+        views.pulse_charts,
+        version=version,
+        org_codes=tuple(org_codes),
+        dimension=dimension,
+        until=reporting.end,
     )
     if not p_charts:
         what = "the measure" if dimension == views.OVERALL else md(dimension)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.guide import SECTIONS
 from ui.navigation import leave_pages_folder_mode
-from ui.state import viewer
+from ui.state import database, viewer
 
 leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
@@ -19,4 +19,5 @@ st.write(
 st.markdown("\n".join(f"- [{s.title}](#{s.anchor})" for s in SECTIONS))
 for section in SECTIONS:
     st.header(section.title, anchor=section.anchor)
-    st.markdown(section.body)
+    # The threshold in force, not a number written into the text (it is set in Settings).
+    st.markdown(section.body.replace("{threshold}", str(database().suppression_threshold())))

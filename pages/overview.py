@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from impact_data.ingest.kinds import ORG_TYPES
-from impact_data.views import overview
+from impact_data.views import freshness, overview
+from ui.capability import overview_section as capability_section
 from ui.charts import overview as charts
 from ui.components import chart_with_text, data_behind, show_change_notes
 from ui.first_run import is_first_run, show_first_run
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
+from ui.period import reporting_period, show_period
 from ui.safe import md
 from ui.state import database, query
 
@@ -35,12 +37,9 @@ st.markdown(
     "PDSA activity. Trends show change over time; the variation column says whether the latest "
     "change is a real signal (SPC) or noise. Choose a row to see the organisation's detail."
 )
+period = reporting_period()  # the sidebar's reporting period (ui.period)
+show_period(period)
 show_change_notes()  # the culture measure or suppression threshold changed
-when = query(overview.reporting_date)
-if when.from_newest_data:
-    st.info(when.note, icon=":material/event:")
-else:
-    st.caption(when.note)
 
 options = query(overview.filter_options)
 left, right = st.columns(2)
@@ -56,7 +55,7 @@ frame = query(
     overview.system_overview,
     org_types=tuple(org_types),
     systems=tuple(systems),
-    as_of=when.as_of,
+    as_of=period.end,
 )
 if frame.empty:
     st.info("No organisations match these filters. Clear a filter to see more.")
@@ -106,7 +105,7 @@ st.caption(
 )
 
 with st.expander("Culture measure by survey year, one chart per organisation"):
-    by_year = query(overview.culture_by_year, org_codes=tuple(frame["org_code"]))
+    by_year = query(overview.culture_by_year, org_codes=tuple(frame["org_code"]), until=period.end)
     if by_year.empty:
         st.info("No staff survey results for these organisations yet.")
     else:
@@ -125,6 +124,16 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
             ),
             hide_index=True,
         )
+
+with st.expander(f"Data freshness for {period.label}: missing or stale data per organisation"):
+    st.caption(md(freshness.freshness_rules(period)))
+    for line in query(freshness.freshness_summary, period):
+        st.markdown(f"- {md(line)}")
+    st.dataframe(
+        query(freshness.freshness_table, period),
+        hide_index=True,
+        column_config={"Organisation": st.column_config.TextColumn(pinned=True)},
+    )
 
 
 def _nothing_to_show(detail: overview.OrgDetail, section: str) -> bool:
@@ -281,7 +290,7 @@ def organisation_detail(codes: list[str], names: dict[str, str]) -> None:
     )
     if code is None:
         return
-    detail = query(overview.org_detail, code, as_of=when.as_of)
+    detail = query(overview.org_detail, code, as_of=period.end)
     if detail is None:
         st.info("That organisation is no longer in the database.")
         return
@@ -291,8 +300,8 @@ def organisation_detail(codes: list[str], names: dict[str, str]) -> None:
     )
     for note in detail.notes:
         st.caption(md(note))
-    culture, readiness, maturity, pdsa = st.tabs(
-        ["Culture", "Readiness", "NHS IMPACT maturity", "PDSA"]
+    culture, readiness, maturity, pdsa, capability = st.tabs(
+        ["Culture", "Readiness", "NHS IMPACT maturity", "PDSA", "Improvement capability"]
     )
     with culture:
         _culture_tab(detail)
@@ -302,6 +311,8 @@ def organisation_detail(codes: list[str], names: dict[str, str]) -> None:
         _maturity_tab(detail)
     with pdsa:
         _pdsa_tab(detail)
+    with capability:
+        capability_section(code, detail.org_name, period.end)
 
 
 organisation_detail(

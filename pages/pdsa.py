@@ -5,23 +5,40 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from impact_data import AccessDenied
+from impact_data.learning import case_studies, ideas
+from impact_data.learning.library import link_of
 from impact_data.measures import queries
 from impact_data.views import pdsa
+from impact_data.views.wording import uk_date
 from ui.charts import pdsa as pdsa_charts
 from ui.charts import spc as spc_charts
-from ui.components import chart_spec, chart_with_text
+from ui.components import chart_spec, chart_with_text, show_change_notes
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
+from ui.period import reporting_period, show_period
 from ui.safe import md, md_list
 from ui.state import clear_caches, database, query, viewer
 
 leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 FLASH = "pdsa_flash"
+PROBLEM = "pdsa_problem"
 DECISION_OPTIONS = [None, "adopt", "adapt", "abandon"]
+CYCLE_TEXT = (
+    "start_date",
+    "end_date",
+    "change_tested",
+    "prediction",
+    "what_happened",
+    "learning",
+    "decision",
+)
+VALUE_FIELDS = ("date", "value", "numerator", "denominator", "exposure", "note")
+PROJECT_PARAM = "project"  # the chosen project in the address, so it survives a reload
 
 
 def org_label(code: str) -> str:
@@ -130,8 +147,31 @@ def measure_section(project_id: str, detail: dict) -> None:
     st.markdown(f"**{label}** {reading['sentence']}")
 
 
+@st.fragment
+def learning_links(project_id: str) -> None:
+    """Where the project came from (a workshop idea) and its case studies."""
+    origin = query(ideas.idea_of_project, project_id)
+    if origin is not None:
+        st.markdown(
+            f"**Started from a workshop idea:** “{md(origin['text'])}” "
+            f"({md(origin['workshop'])}, {uk_date(origin['posted'])})"
+        )
+    stories = query(case_studies.case_studies, project_ref=project_id)
+    links = [
+        f"[{md(t)}]({link_of('case_study', i, None)})"
+        for i, t in zip(stories["id"], stories["title"], strict=True)
+    ]
+    st.caption(
+        ("**Case studies:** " + " · ".join(links))
+        if links
+        else "No case study yet: [start one from this project](/case_studies)"
+    )
+
+
 def project_view(project_id: str) -> None:
-    """Aim, measure, change ideas, cadence, the cycles, the measure chart and the entry forms."""
+    """Aim, measure, change ideas, cadence, the cycles, the measure chart and the entry and
+    correction forms. A fragment: saving a form reruns only this, so the page keeps its place
+    (project, tab and scroll position) and shows the saved change at once."""
     detail = query(pdsa.project_detail, project_id)
     st.header(md(detail["title"]))
     st.markdown(f"**Aim:** {md(detail['aim'])}")
@@ -152,6 +192,7 @@ def project_view(project_id: str) -> None:
         f"target: {'none' if detail['target'] is None else format(detail['target'], 'g')})"
     )
     st.markdown(f"**Change ideas:** {md(detail['change_ideas'] or 'none recorded')}")
+    learning_links(project_id)
 
     cadence = query(pdsa.cadence, project_id)
     cols = st.columns(5)
@@ -167,7 +208,7 @@ def project_view(project_id: str) -> None:
     cols[4].metric("Abandon", cadence["abandon"])
 
     st.subheader("PDSA cycles")
-    timeline = query(pdsa.cycle_timeline, project_id)
+    timeline = query(pdsa.cycle_timeline, project_id, as_of=period.end)
     if timeline.empty:
         st.info("No cycles logged yet for this project. Log the first one below.")
     else:
@@ -212,107 +253,353 @@ def project_view(project_id: str) -> None:
 
     measure_section(project_id, detail)
 
-    st.subheader("Add to this project")
+    st.subheader("Add to this project, or correct it")
     if not detail["can_log"]:
-        st.info("You can add cycles and measure values only for your own organisation's projects.")
+        st.info(
+            "You can add, correct and delete cycles and measure values only for your own "
+            "organisation's projects."
+        )
+        return
+    # Always one container before the tabs, so a message never moves them (a moved tab bar
+    # would open on its first tab again).
+    notice = st.container()
+    if flash := st.session_state.pop(f"{FLASH}-{project_id}", None):
+        notice.success(md(flash), icon=":material/check_circle:")
+        st.toast(md(flash), icon=":material/check_circle:")  # seen where the button is
+    if problem := st.session_state.pop(f"{PROBLEM}-{project_id}", None):
+        notice.error(problem)
+    cycle_tab, measure_tab, fix_tab = st.tabs(
+        ["Log a PDSA cycle", "Add a measure value", "Correct or delete"]
+    )
+    with cycle_tab:
+        cycle_form(project_id, detail)
+    with measure_tab:
+        measure_form(project_id, detail)
+    with fix_tab:
+        correction_forms(project_id, detail, timeline)
+
+
+def _key(project_id: str, form: str, field: str) -> str:
+    return f"{form}-{project_id}-{field}"
+
+
+def _say_saved(project_id: str, text: str) -> None:
+    clear_caches()
+    st.session_state[f"{FLASH}-{project_id}"] = text
+
+
+def _say_refused(project_id: str, what: str, exc: Exception) -> None:
+    if isinstance(exc, pdsa.EntryRefused):
+        st.session_state[f"{PROBLEM}-{project_id}"] = f"{what}:\n\n" + md_list(exc.messages())
     else:
-        cycle_tab, measure_tab = st.tabs(["Log a PDSA cycle", "Add a measure value"])
-        with cycle_tab:
-            cycle_form(project_id, detail)
-        with measure_tab:
-            measure_form(project_id, detail)
+        st.session_state[f"{PROBLEM}-{project_id}"] = f"{what}: {md(exc)}."
 
 
 def cycle_form(project_id: str, detail: dict) -> None:
-    """The form that logs a PDSA cycle, saved through the data layer as an upload."""
+    """The form that logs a PDSA cycle, saved through the data layer as an upload (in its
+    button's callback, so the fragment's rerun shows the saved cycle)."""
+    key = lambda field: _key(project_id, "log-cycle", field)  # noqa: E731
+    if key("cycle_no") not in st.session_state:
+        st.session_state[key("cycle_no")] = query(pdsa.next_cycle_no, project_id)
     with st.form(f"log-cycle-{project_id}"):
         st.text_input("Project", f"{project_id} · {detail['title']}", disabled=True)
-        cycle_no = st.number_input(
-            "Cycle number",
-            min_value=1,
-            step=1,
-            value=query(pdsa.next_cycle_no, project_id),
+        st.number_input("Cycle number", min_value=1, step=1, key=key("cycle_no"))
+        st.date_input(
+            "Start date", value=dt.date.today(), format="DD/MM/YYYY", key=key("start_date")
         )
-        start_date = st.date_input("Start date", value=dt.date.today(), format="DD/MM/YYYY")
-        end_date = st.date_input(
-            "End date (leave empty while the cycle runs)", value=None, format="DD/MM/YYYY"
+        st.date_input(
+            "End date (leave empty while the cycle runs)",
+            value=None,
+            format="DD/MM/YYYY",
+            key=key("end_date"),
         )
-        change_tested = st.text_input("Change tested")
-        prediction = st.text_area("Prediction: what do we expect to happen?")
-        what_happened = st.text_area("What happened")
-        learning = st.text_area("Learning")
-        decision = st.selectbox(
+        st.text_input("Change tested", key=key("change_tested"))
+        st.text_area("Prediction: what do we expect to happen?", key=key("prediction"))
+        st.text_area("What happened", key=key("what_happened"))
+        st.text_area("Learning", key=key("learning"))
+        st.selectbox(
             "Decision",
             DECISION_OPTIONS,
             format_func=lambda d: pdsa.DECISION_NAMES[d] if d else "None yet (running)",
+            key=key("decision"),
         )
-        if st.form_submit_button("Save cycle", type="primary"):
-            try:
-                result = pdsa.log_cycle(
-                    database(),
-                    viewer(),
-                    project_id,
-                    cycle_no=int(cycle_no),
-                    start_date=start_date,
-                    end_date=end_date,
-                    change_tested=change_tested,
-                    prediction=prediction,
-                    what_happened=what_happened,
-                    learning=learning,
-                    decision=decision,
-                )
-            except pdsa.EntryRefused as exc:
-                st.error("The cycle was not saved:\n\n" + md_list(exc.messages()))
-            except AccessDenied as exc:
-                st.error(f"The cycle was not saved: {md(exc)}.")
-            else:
-                clear_caches()
-                st.session_state[FLASH] = (
-                    f"Cycle {int(cycle_no)} of {md(project_id)} saved as upload "
-                    f"{result.upload_id}. To correct it, delete that upload on the Upload "
-                    "page and enter it again."
-                )
-                st.rerun()
+        st.form_submit_button(
+            "Save cycle", type="primary", on_click=save_new_cycle, args=(project_id,)
+        )
+
+
+def save_new_cycle(project_id: str) -> None:
+    key = lambda field: _key(project_id, "log-cycle", field)  # noqa: E731
+    state = st.session_state
+    cycle_no = int(state[key("cycle_no")])
+    try:
+        result = pdsa.log_cycle(
+            database(),
+            viewer(),
+            project_id,
+            cycle_no=cycle_no,
+            **{f: state[key(f)] for f in CYCLE_TEXT},
+        )
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, "The cycle was not saved", exc)
+        return
+    _say_saved(
+        project_id,
+        f"Cycle {cycle_no} of {project_id} saved as upload {result.upload_id}. To correct "
+        "or delete it, use Correct or delete.",
+    )
+    state[key("cycle_no")] = cycle_no + 1
+    for field in ("change_tested", "prediction", "what_happened", "learning"):
+        state[key(field)] = ""
+    state[key("end_date")] = None
+    state[key("decision")] = None
 
 
 def measure_form(project_id: str, detail: dict) -> None:
     """The form that adds a measure value, saved through the data layer as an upload."""
+    key = lambda field: _key(project_id, "log-value", field)  # noqa: E731
     with st.form(f"log-measure-{project_id}"):
         st.text_input("Project", f"{project_id} · {detail['title']}", disabled=True)
-        measure_date = st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY")
-        value = st.number_input(md(detail["measure_name"] or "Value"), value=None)
-        numerator = st.number_input("Numerator (optional)", value=None, min_value=0.0)
-        denominator = st.number_input("Denominator (optional)", value=None, min_value=0.0)
-        exposure = st.number_input(
+        st.date_input("Date", value=dt.date.today(), format="DD/MM/YYYY", key=key("date"))
+        st.number_input(md(detail["measure_name"] or "Value"), value=None, key=key("value"))
+        st.number_input("Numerator (optional)", value=None, min_value=0.0, key=key("numerator"))
+        st.number_input("Denominator (optional)", value=None, min_value=0.0, key=key("denominator"))
+        st.number_input(
             "Exposure, e.g. bed days (optional)",
             value=None,
             min_value=0.0,
             help="What a count is per: with it the measure can be drawn as a u-chart.",
+            key=key("exposure"),
         )
-        note = st.text_input("Note (optional)")
-        if st.form_submit_button("Save value", type="primary"):
-            try:
-                result = pdsa.log_measure(
-                    database(),
-                    viewer(),
-                    project_id,
-                    date=measure_date,
-                    value=value,
-                    numerator=numerator,
-                    denominator=denominator,
-                    exposure=exposure,
-                    note=note,
-                )
-            except pdsa.EntryRefused as exc:
-                st.error("The value was not saved:\n\n" + md_list(exc.messages()))
-            except AccessDenied as exc:
-                st.error(f"The value was not saved: {md(exc)}.")
-            else:
-                clear_caches()
-                st.session_state[FLASH] = (
-                    f"Measure value for {measure_date:%d/%m/%Y} saved as upload {result.upload_id}."
-                )
-                st.rerun()
+        st.text_input("Note (optional)", key=key("note"))
+        st.form_submit_button(
+            "Save value", type="primary", on_click=save_new_value, args=(project_id,)
+        )
+
+
+def save_new_value(project_id: str) -> None:
+    key = lambda field: _key(project_id, "log-value", field)  # noqa: E731
+    state = st.session_state
+    try:
+        result = pdsa.log_measure(
+            database(), viewer(), project_id, **{f: state[key(f)] for f in VALUE_FIELDS}
+        )
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, "The value was not saved", exc)
+        return
+    _say_saved(
+        project_id,
+        f"Measure value for {uk_date(state[key('date')])} saved as upload {result.upload_id}.",
+    )
+    for field in ("value", "numerator", "denominator", "exposure"):
+        state[key(field)] = None
+    state[key("note")] = ""
+
+
+def correction_forms(project_id: str, detail: dict, timeline) -> None:
+    """Correct or delete one logged cycle or measure value: the form is filled with what is
+    stored; saving checks it as an upload would, notes the change on the upload and in the
+    audit log."""
+    st.caption(
+        "Correct a mistake in one cycle or one value, or delete it. The change is checked as "
+        "an upload is, written to the audit log, and noted on the upload it came from (if "
+        "that upload is later replaced, the file's own rows replace the corrected ones)."
+    )
+    what = st.radio(
+        "What to correct",
+        ["A cycle", "A measure value"],
+        horizontal=True,
+        key=f"fix-what-{project_id}",
+    )
+    version = database().data_version()
+    if what == "A cycle":
+        if timeline.empty:
+            st.info("This project has no cycles to correct.")
+            return
+        rows = {int(r["cycle_no"]): r for r in timeline.to_dict("records")}
+        chosen = st.selectbox(
+            "Cycle to correct or delete",
+            list(rows),
+            index=None,
+            placeholder="Choose a cycle",
+            format_func=lambda n: f"Cycle {n}: {rows[n]['label']}",
+            key=f"fix-cycle-{project_id}",
+        )
+        if chosen is not None:
+            fix_cycle(project_id, rows[chosen], only=len(rows) == 1, version=version)
+        return
+    values = query(pdsa.measure_values, project_id)
+    if values.empty:
+        st.info("This project has no measure values to correct.")
+        return
+    rows = {r["date"]: r for r in values.to_dict("records")}
+    chosen = st.selectbox(
+        "Value to correct or delete",
+        list(rows),
+        index=None,
+        placeholder="Choose a value by its date",
+        format_func=lambda d: f"{uk_date(d)}: {rows[d]['value']:g}",
+        key=f"fix-value-{project_id}",
+    )
+    if chosen is not None:
+        fix_value(project_id, detail, rows[chosen], only=len(rows) == 1, version=version)
+
+
+def _plain(value):
+    return None if value is None or pd.isna(value) else value
+
+
+def fix_cycle(project_id: str, row: dict, *, only: bool, version: int) -> None:
+    number = int(row["cycle_no"])
+    key = lambda field: _key(project_id, f"fix-cycle-{number}-{version}", field)  # noqa: E731
+    start, end = _plain(row["start_date"]), _plain(row["end_date"])
+    with st.form(f"fix-cycle-form-{project_id}-{number}-{version}"):
+        st.number_input("Cycle number", min_value=1, step=1, value=number, key=key("cycle_no"))
+        st.date_input(
+            "Start date",
+            value=start.date() if start else None,
+            format="DD/MM/YYYY",
+            key=key("start_date"),
+        )
+        st.date_input(
+            "End date (leave empty while the cycle runs)",
+            value=end.date() if end else None,
+            format="DD/MM/YYYY",
+            key=key("end_date"),
+        )
+        st.text_input(
+            "Change tested", value=_plain(row["change_tested"]) or "", key=key("change_tested")
+        )
+        st.text_area(
+            "Prediction: what do we expect to happen?",
+            value=_plain(row["prediction"]) or "",
+            key=key("prediction"),
+        )
+        st.text_area(
+            "What happened", value=_plain(row["what_happened"]) or "", key=key("what_happened")
+        )
+        st.text_area("Learning", value=_plain(row["learning"]) or "", key=key("learning"))
+        st.selectbox(
+            "Decision",
+            DECISION_OPTIONS,
+            index=DECISION_OPTIONS.index(_plain(row["decision"])),
+            format_func=lambda d: pdsa.DECISION_NAMES[d] if d else "None yet (running)",
+            key=key("decision"),
+        )
+        st.form_submit_button(
+            f"Save changes to cycle {number}",
+            type="primary",
+            on_click=save_cycle_changes,
+            args=(project_id, number, version),
+        )
+    confirm = st.checkbox(
+        f"Yes, delete cycle {number}" + (" (the project's only cycle)" if only else ""),
+        key=key("confirm"),
+    )
+    st.button(
+        f"Delete cycle {number}",
+        disabled=not confirm,
+        on_click=delete_one_cycle,
+        args=(project_id, number, only),
+        key=key("delete"),
+    )
+
+
+def save_cycle_changes(project_id: str, number: int, version: int) -> None:
+    state = st.session_state
+    key = lambda field: _key(project_id, f"fix-cycle-{number}-{version}", field)  # noqa: E731
+    try:
+        result = pdsa.edit_cycle(
+            database(),
+            viewer(),
+            project_id,
+            number,
+            cycle_no=int(state[key("cycle_no")]),
+            **{f: state[key(f)] or None for f in CYCLE_TEXT},
+        )
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, f"Cycle {number} was not changed", exc)
+        return
+    _say_saved(project_id, f"Saved: {result.sentence}.")
+    state[f"fix-cycle-{project_id}"] = int(state[key("cycle_no")])
+
+
+def delete_one_cycle(project_id: str, number: int, only: bool) -> None:
+    try:
+        result = pdsa.delete_cycle(database(), viewer(), project_id, number, confirm_last=only)
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, f"Cycle {number} was not deleted", exc)
+        return
+    _say_saved(project_id, f"Done: {result.sentence}.")
+    st.session_state.pop(f"fix-cycle-{project_id}", None)
+
+
+def fix_value(project_id: str, detail: dict, row: dict, *, only: bool, version: int) -> None:
+    on = row["date"]
+    key = lambda field: _key(project_id, f"fix-value-{on}-{version}", field)  # noqa: E731
+    with st.form(f"fix-value-form-{project_id}-{on}-{version}"):
+        st.date_input("Date", value=on, format="DD/MM/YYYY", key=key("date"))
+        st.number_input(
+            md(detail["measure_name"] or "Value"), value=float(row["value"]), key=key("value")
+        )
+        for field, label in (
+            ("numerator", "Numerator (optional)"),
+            ("denominator", "Denominator (optional)"),
+            ("exposure", "Exposure, e.g. bed days (optional)"),
+        ):
+            stored = _plain(row[field])
+            st.number_input(
+                label,
+                value=None if stored is None else float(stored),
+                min_value=0.0,
+                key=key(field),
+            )
+        st.text_input("Note (optional)", value=_plain(row["note"]) or "", key=key("note"))
+        st.form_submit_button(
+            f"Save changes to the value of {uk_date(on)}",
+            type="primary",
+            on_click=save_value_changes,
+            args=(project_id, on, version),
+        )
+    confirm = st.checkbox(
+        f"Yes, delete the value of {uk_date(on)}" + (" (the measure's only value)" if only else ""),
+        key=key("confirm"),
+    )
+    st.button(
+        f"Delete the value of {uk_date(on)}",
+        disabled=not confirm,
+        on_click=delete_one_value,
+        args=(project_id, on, only),
+        key=key("delete"),
+    )
+
+
+def save_value_changes(project_id: str, on: dt.date, version: int) -> None:
+    state = st.session_state
+    key = lambda field: _key(project_id, f"fix-value-{on}-{version}", field)  # noqa: E731
+    try:
+        result = pdsa.edit_measure(
+            database(),
+            viewer(),
+            project_id,
+            on,
+            **{f: state[key(f)] if f != "note" else state[key(f)] or None for f in VALUE_FIELDS},
+        )
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, f"The value of {uk_date(on)} was not changed", exc)
+        return
+    _say_saved(project_id, f"Saved: {result.sentence}.")
+    state[f"fix-value-{project_id}"] = state[key("date")]
+
+
+def delete_one_value(project_id: str, on: dt.date, only: bool) -> None:
+    try:
+        result = pdsa.delete_measure(database(), viewer(), project_id, on, confirm_last=only)
+    except (pdsa.EntryRefused, AccessDenied) as exc:
+        _say_refused(project_id, f"The value of {uk_date(on)} was not deleted", exc)
+        return
+    _say_saved(project_id, f"Done: {result.sentence}.")
+    st.session_state.pop(f"fix-value-{project_id}", None)
 
 
 st.title("PDSA & measures")
@@ -326,6 +613,9 @@ st.caption(
         }
     )
 )
+period = reporting_period()  # the sidebar's reporting period (ui.period)
+show_period(period)
+show_change_notes()  # the culture measure or suppression threshold changed
 st.caption(
     "Improvement projects following the Model for Improvement: their PDSA cycles, how often "
     "they test changes, and whether each measure shows a real change or noise (SPC)."
@@ -407,12 +697,18 @@ with projects_tab:
     )
 
     titles = dict(zip(registry["project_id"], registry["title"], strict=True))
+    choices = registry["project_id"].tolist()
+    # The chosen project is kept in the address (and so through saves and reloads).
+    asked = st.query_params.get(PROJECT_PARAM)
     project_id = st.selectbox(
         "Project to look at",
-        registry["project_id"].tolist(),
+        choices,
+        index=choices.index(asked) if asked in choices else 0,
         format_func=lambda ref: f"{ref} · {titles[ref]}",
         placeholder="No project matches these filters: clear a filter to see more",
     )
+    if project_id is not None and st.query_params.get(PROJECT_PARAM) != project_id:
+        st.query_params[PROJECT_PARAM] = project_id
 
 
 with projects_tab:
@@ -428,7 +724,7 @@ with system_tab:
         key="system-orgs",
     )
     org_filter = tuple(system_orgs) or None
-    portfolio = query(pdsa.portfolio, org_codes=org_filter)
+    portfolio = query(pdsa.portfolio, org_codes=org_filter, as_of=period.end)
     totals = pdsa.portfolio_totals(portfolio)
     cols = st.columns(4)
     cols[0].metric("Projects", totals["projects"])
@@ -441,10 +737,12 @@ with system_tab:
         help=f"{totals['lived_experience_projects']} of {totals['projects']} projects",
     )
     cols[3].metric(
-        "Cycles started in the last 90 days", int(portfolio["cycles_last_90_days"].sum())
+        "Cycles started in the last 90 days",
+        int(portfolio["cycles_last_90_days"].sum()),
+        help=f"Started {period.window_label}.",
     )
 
-    per_month = query(pdsa.system_cycles_per_month, org_codes=org_filter)
+    per_month = query(pdsa.system_cycles_per_month, org_codes=org_filter, as_of=period.end)
     if per_month.empty:
         st.info("No PDSA cycles have been logged for these organisations yet.")
     else:

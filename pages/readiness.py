@@ -9,9 +9,10 @@ import streamlit as st
 
 from impact_data.views import readiness as views
 from ui.charts import readiness as charts
-from ui.components import chart_with_text, downloads, show_change_notes
+from ui.components import chart_spec, chart_with_text, downloads, show_change_notes
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
+from ui.period import reporting_period, show_period
 from ui.safe import md, md_columns
 from ui.state import database, query
 
@@ -36,6 +37,8 @@ st.markdown(
     "people split is not the same as a team that is ready together. Then each organisation's "
     "NHS IMPACT self-assessment of the five components of improvement."
 )
+reporting = reporting_period()  # the sidebar's reporting period (ui.period)
+show_period(reporting)
 show_change_notes()  # the culture measure or suppression threshold changed
 
 threshold = database().suppression_threshold()
@@ -142,14 +145,17 @@ with scores_tab:
             frame, summary = shown["frame"], shown["summary"]
             st.subheader("Readiness by subscale, with 95% intervals")
             chart_with_text(
-                charts.scores_chart(
-                    frame, title=f"Subscale means and 95% intervals, by {grouping.lower()}"
+                chart_spec(
+                    charts.scores_chart,
+                    frame,
+                    title=f"Subscale means and 95% intervals, by {grouping.lower()}",
                 ),
                 summary,
             )
             st.subheader("Level and alignment at a glance")
             chart_with_text(
-                charts.readiness_heatmap(
+                chart_spec(
+                    charts.readiness_heatmap,
                     frame,
                     title="Readiness level (colour and words) and alignment, by group and subscale",
                 ),
@@ -198,8 +204,10 @@ with change_tab:
         long = views.change_chart_frame(change)
         if not long.empty:
             chart_with_text(
-                charts.change_chart(
-                    long, title="Mean score at the first and latest round, per team and subscale"
+                chart_spec(
+                    charts.change_chart,
+                    long,
+                    title="Mean score at the first and latest round, per team and subscale",
                 ),
                 views.change_summary(change),
             )
@@ -221,8 +229,9 @@ with items_tab:
     if instrument is None:
         st.info("No readiness checks have been uploaded yet, so there are no answers to show.")
     else:
-        answers = query(
-            views.item_answers,
+        # The answers and the checks left out of them, from one pass (readiness.item_pool).
+        answers, left_out = query(
+            views.item_answers_and_left_out,
             org_codes=org_filter,
             teams=team_filter,
             programmes=programme_filter,
@@ -234,9 +243,10 @@ with items_tab:
         else:
             scale = views.instrument_scale(answers)
             chart_with_text(
-                charts.item_answers_chart(
+                chart_spec(
+                    charts.item_answers_chart,
                     answers,
-                    views.item_totals(answers),
+                    totals=views.item_totals(answers),
                     scale_min=scale[0],
                     scale_max=scale[1],
                     title=f"Answers to each {options['instruments'][instrument]} item",
@@ -250,17 +260,46 @@ with items_tab:
                 "differenced to reveal a small team. Round filter: when a team was checked "
                 "twice, choose one round so that people are not counted twice."
             )
-            left_out = query(
-                views.item_answers_left_out,
-                org_codes=org_filter,
-                teams=team_filter,
-                programmes=programme_filter,
-                rounds=round_filter,
-                instrument_code=instrument,
-            )
             if left_out:
                 st.caption(md(views.left_out_note(left_out)))
             downloads(views.answer_table(answers, text=False), "Item answers", "items")
+
+
+@st.fragment
+def impact_organisation(maturity: pd.DataFrame, labels: list[str]) -> None:
+    """One organisation's latest levels against the system median, with its own evidence (a
+    fragment: choosing another organisation redraws only this)."""
+    codes = list(dict.fromkeys(maturity["org_code"]))
+    chosen = st.selectbox(
+        "Organisation",
+        codes,
+        format_func=lambda c: f"{org_names.get(c, c)} ({c})",
+        key="readiness_impact_org",
+    )
+    own = maturity[maturity["org_code"] == chosen]
+    left, right = st.columns([2, 3])
+    with left:
+        chart_with_text(
+            chart_spec(
+                charts.maturity_vs_median_chart,
+                own,
+                labels=labels,
+                title=f"{org_names.get(chosen, chosen)} against the system median",
+            ),
+            views.org_maturity_summary(maturity, chosen),
+        )
+    with right:
+        st.markdown("**Its own evidence and next steps**")
+        st.dataframe(
+            views.org_evidence_table(own),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Evidence": st.column_config.TextColumn(width="large"),
+                "Next step": st.column_config.TextColumn(width="large"),
+            },
+        )
+
 
 with impact_tab:
     st.subheader("NHS IMPACT self-assessment")
@@ -279,8 +318,11 @@ with impact_tab:
         )
     else:
         chart_with_text(
-            charts.maturity_heatmap(
-                maturity, labels, title="Latest self-assessed level, components by organisation"
+            chart_spec(
+                charts.maturity_heatmap,
+                maturity,
+                labels=labels,
+                title="Latest self-assessed level, components by organisation",
             ),
             views.maturity_heatmap_summary(maturity),
         )
@@ -289,39 +331,16 @@ with impact_tab:
         )
 
         st.markdown("#### One organisation against the system")
-        codes = list(dict.fromkeys(maturity["org_code"]))
-        chosen = st.selectbox(
-            "Organisation",
-            codes,
-            format_func=lambda c: f"{org_names.get(c, c)} ({c})",
-            key="readiness_impact_org",
-        )
-        own = maturity[maturity["org_code"] == chosen]
-        left, right = st.columns([2, 3])
-        with left:
-            chart_with_text(
-                charts.maturity_vs_median_chart(
-                    own, labels, title=f"{org_names.get(chosen, chosen)} against the system median"
-                ),
-                views.org_maturity_summary(maturity, chosen),
-            )
-        with right:
-            st.markdown("**Its own evidence and next steps**")
-            st.dataframe(
-                views.org_evidence_table(own),
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "Evidence": st.column_config.TextColumn(width="large"),
-                    "Next step": st.column_config.TextColumn(width="large"),
-                },
-            )
+        impact_organisation(maturity, labels)
 
         st.markdown("#### Levels over time")
         history = query(views.maturity_history, org_codes=org_filter)
         chart_with_text(
-            charts.maturity_history_chart(
-                history, labels, title="Self-assessed level of each component over time"
+            chart_spec(
+                charts.maturity_history_chart,
+                history,
+                labels=labels,
+                title="Self-assessed level of each component over time",
             ),
             views.history_summary(history),
         )

@@ -14,6 +14,7 @@ from impact_data.store.settings import (
     suppression_rule,
 )
 from impact_data.views.wording import audit_table
+from ui.capability import level_labels_section as capability_level_labels_section
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md
 from ui.settings_backup import backup_section
@@ -36,6 +37,7 @@ tabs = st.tabs(
         "Culture measure",
         "Readiness instruments",
         "NHS IMPACT levels",
+        "Capability levels",
         "Users and roles",
         "Audit log",
         "Backup and restore",
@@ -115,6 +117,9 @@ with tabs[4]:
     level_labels_section()
 
 with tabs[5]:
+    capability_level_labels_section()
+
+with tabs[6]:
     st.subheader("Users and roles")
     if not sign_in_configured():
         st.write(
@@ -146,7 +151,7 @@ with tabs[5]:
                     clear_caches()
                     st.success(f"{md(email)} is now: {ROLE_LABELS[role]}.")
 
-with tabs[6]:
+with tabs[7]:
     st.subheader("Audit log")
     if not who.is_admin:
         st.write("Only an admin can see the audit log.")
@@ -163,5 +168,5 @@ with tabs[6]:
             )
             st.dataframe(audit_table(log), hide_index=True, width="stretch")
 
-with tabs[7]:
+with tabs[8]:
     backup_section()

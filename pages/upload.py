@@ -201,6 +201,16 @@ def show_problems(fid: str, prepared: PreparedUpload) -> None:
     )
 
 
+def show_skipped(prepared: PreparedUpload) -> None:
+    """Rows below the data that were skipped as blank, notes or totals, with their content."""
+    summary = report.skipped_summary(prepared)
+    if not summary:
+        return
+    st.info(md(summary), icon=":material/playlist_remove:")
+    with st.expander("Rows skipped below the data"):
+        st.dataframe(report.skipped_rows(prepared), hide_index=True, width="stretch")
+
+
 def show_national_options(fid: str, kind: str, prepared: PreparedUpload) -> None:
     """National files: all organisations or one system's; a detailed file's year; what a
     newer release changes."""
@@ -389,11 +399,13 @@ def show_file(file, kind: str, earlier) -> None:
             f"No problems found: {sum(prepared.row_counts.values()):,} rows ready to load.",
             icon=":material/task_alt:",
         )
+    show_skipped(prepared)
     explained = report.how_it_was_read(prepared)
     if explained:
         st.info("**How this file was read**\n\n" + md_list(explained), icon=":material/menu_book:")
-    if prepared.notes:
-        st.info(md_list(prepared.notes), icon=":material/info:")
+    notes = report.notes_shown(prepared)
+    if notes:
+        st.info(md_list(notes), icon=":material/info:")
     if prepared.tables and prepared.ok:
         show_preview(prepared)
     if st.button(

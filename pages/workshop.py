@@ -164,22 +164,16 @@ def join_panel(session: workshop.Session, url: str) -> None:
         )
 
 
+def screen_memo() -> dict:
+    """What this browser's live screens drew last (`wv.refresh` keeps one per session)."""
+    return st.session_state.setdefault("workshop_screens", {})
+
+
 @st.fragment(run_every=wv.LIVE_REFRESH_SECONDS)
 def live_view(code: str, labels: dict[int, str]) -> None:
-    """Counts and results, read fresh every 1.5 seconds without anyone touching anything."""
-    session = workshop.get_session(db, code)
-    if session is None:
-        return
-    counts = workshop.counts(db, who, code)
-    c1, c2 = st.columns(2)
-    c1.metric("Joined", counts["joined"], border=True)
-    c2.metric(
-        "Answered" if session.activity != "ideas" else "Posted or voted",
-        counts["answered"],
-        border=True,
-    )
-    wv.draw_results(session, workshop.results(db, who, code), labels, key="live")
-    st.caption(f"Updated {dt.datetime.now():%H:%M:%S}; refreshes by itself.")
+    """Counts and results, read fresh every half second without anyone touching anything; a
+    refresh that finds nothing new rebuilds nothing (`wv.live_panel`)."""
+    wv.live_panel(db, who, code, labels, screen_memo())
 
 
 def controls(session: workshop.Session) -> None:
@@ -313,26 +307,47 @@ def session_view(session: workshop.Session, labels: dict[int, str]) -> None:
 
 
 def slides(session: workshop.Session) -> list[str]:
+    """The deck: how to join, one slide per question, then every question a few at a time."""
     if session.activity == "ideas":
         return ["join", "ideas"]
-    return ["join", *[item["code"] for item in session.items], "all"]
+    pages = wv.all_pages(len(session.items))
+    return ["join", *[item["code"] for item in session.items], *[f"all:{p}" for p in pages]]
 
 
 def move(step: int, total: int) -> None:
     st.session_state["workshop_slide"] = (st.session_state.get("workshop_slide", 0) + step) % total
 
 
+def present_chart(
+    screen: wv.Screen, name: str, build, alt_text: str, *, stretch: bool = True
+) -> None:
+    """A chart on the screen's stage, as tall as the stage (`stretch`) or as its own spec says
+    (built once per change of the data)."""
+    spec = screen.figure(name, lambda: build().to_dict(validate=False))
+    with st.container(key="ws-stage"):
+        st.vega_lite_chart(
+            spec=spec,
+            width="stretch",
+            height="stretch" if stretch else "content",
+            key=name,
+            alt=plain_text(alt_text),
+        )
+
+
 @st.fragment(run_every=wv.LIVE_REFRESH_SECONDS)
 def presentation(code: str, url: str, labels: dict[int, str]) -> None:
-    """One slide at a time for the projector, with the join code always on screen."""
-    session = workshop.get_session(db, code)
-    if session is None:
+    """One slide at a time for the projector, with the join code always on screen; sized to
+    the screen (1280x720 to 1920x1080) so nothing scrolls. A refresh that finds nothing new
+    rebuilds no chart (`wv.refresh`)."""
+    screen = wv.refresh(db, who, code, screen_memo())
+    if screen is None:
         return
-    counts = workshop.counts(db, who, code)
+    live, session = screen.live, screen.live.session
     deck = slides(session)
     current = st.session_state.get("workshop_slide", 0) % len(deck)
     slide = deck[current]
     levels = session.activity == "impact_rating"
+    answered = "Answered" if session.activity != "ideas" else "Posted or voted"
     if slide == "join":
         st.markdown(f"# {md(session.title)}")
         left, right = st.columns([3, 2], vertical_alignment="center")
@@ -341,18 +356,23 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
             wv.show_link(url)
             st.markdown("with the code")
             wv.show_code(code, "ws-code-huge")
-        with right:
+            counts = st.container(horizontal=True, key="ws-counts")
+            counts.metric("Joined", live.joined)
+            counts.metric(answered, live.answered)
+        with right, st.container(key="ws-qr"):
             st.image(
-                wv.qr_png(url, scale=14), width=460, alt=plain_text(f"QR code that opens {url}")
+                wv.qr_png(url, scale=14),
+                width="stretch",
+                alt=plain_text(f"QR code that opens {url}"),
             )
     else:
         top = st.columns([2, 1, 1], vertical_alignment="center")
         with top[0]:
             wv.show_code(code, "ws-code-big")
             wv.show_link(f"Join at {url}", small=True)
-        top[1].metric("Joined", counts["joined"])
-        top[2].metric("Answered", counts["answered"])
-        results = workshop.results(db, who, code)
+        top[1].metric("Joined", live.joined)
+        top[2].metric(answered, live.answered)
+        results = live.results
         waiting = wv.waiting_note(results)
         if slide != "ideas":
             results = wv.shown_items(results)
@@ -362,42 +382,54 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
             if results.empty:
                 st.markdown("No ideas posted yet.")
             else:
-                st.altair_chart(
-                    charts.ideas_ranked(results, top=8, big=True),
-                    width="stretch",
-                    key="present-ideas",
-                    alt=plain_text(charts.ideas_summary(results)),
+                present_chart(
+                    screen,
+                    "present-ideas",
+                    lambda: charts.ideas_ranked(results, top=8, big=True, fit=True),
+                    charts.ideas_summary(results),
                 )
-        elif slide == "all":
-            st.altair_chart(
-                charts.answer_distribution(results, labels, levels=levels, big=True),
-                width="stretch",
-                key="present-all",
-                alt=plain_text(" ".join(charts.distribution_summary(results, labels))),
-            )
+        elif slide.startswith("all:"):
+            page = int(slide.split(":")[1])
+            part = wv.all_page(results, session, page)
+            pages = len(wv.all_pages(len(session.items)))
+            title = "Answers to each question" + (f" ({page + 1} of {pages})" if pages > 1 else "")
+            if part.empty:
+                st.markdown(
+                    f"Fewer than {session.min_answers} people answered these questions: their "
+                    "answers are not shown."
+                )
+            else:
+                present_chart(
+                    screen,
+                    f"present-{slide}",
+                    lambda: charts.answer_distribution(
+                        part, labels, title=title, levels=levels, big=True, fit=True
+                    ),
+                    " ".join(charts.distribution_summary(part, labels)),
+                )
         elif slide not in set(results["item_code"]):
             st.markdown(
                 f"Fewer than {session.min_answers} people answered this question: its answers "
                 "are not shown."
             )
         else:
-            st.altair_chart(
-                charts.item_answers(results, slide, labels, levels=levels, big=True),
-                width="stretch",
-                key=f"present-{slide}",
-                alt=plain_text(
-                    " ".join(
-                        charts.distribution_summary(results[results["item_code"] == slide], labels)
-                    )
+            present_chart(
+                screen,
+                f"present-{slide}",
+                lambda: charts.item_answers(
+                    results, slide, labels, levels=levels, big=True, fit=True
                 ),
+                " ".join(
+                    charts.distribution_summary(results[results["item_code"] == slide], labels)
+                ),
+                stretch=False,
             )
-    if slide == "join":
-        c1, c2 = st.columns(2)
-        c1.metric("Joined", counts["joined"])
-        c2.metric(
-            "Answered" if session.activity != "ideas" else "Posted or voted", counts["answered"]
-        )
-    nav = st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="center")
+    nav = st.container(
+        horizontal=True,
+        vertical_alignment="center",
+        horizontal_alignment="center",
+        key="ws-nav",
+    )
     nav.button(
         "Previous", on_click=move, args=(-1, len(deck)), icon=":material/arrow_back:", key="ws_prev"
     )
@@ -410,6 +442,9 @@ def presentation(code: str, url: str, labels: dict[int, str]) -> None:
         key="ws_next",
         type="primary",
     )
+    if nav.button("Leave presentation", type="tertiary", icon=":material/close:", key="ws_leave"):
+        st.query_params.pop(wv.PRESENT_PARAM, None)
+        st.rerun(scope="app")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -432,9 +467,6 @@ labels = wv.answer_labels(session, readiness.level_labels(db)) if session else {
 
 if session is not None and wv.is_presentation_view():
     st.html(wv.PRESENTATION_CSS)
-    if st.button("Leave presentation", type="tertiary", icon=":material/close:", key="ws_leave"):
-        st.query_params.pop(wv.PRESENT_PARAM, None)
-        st.rerun()
     presentation(session.code, wv.current_join_url(session.code), labels)
     st.stop()
 

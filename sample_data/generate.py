@@ -1848,11 +1848,64 @@ def write_bytes(path: Path, data: bytes) -> None:
 # Demo, examples, broken files, templates
 # --------------------------------------------------------------------------------------------
 
-ORGANISATIONS_HEADER: Header = ["org_code", "org_name", "org_type", "system", "region"]
+ORGANISATIONS_HEADER: Header = [
+    "org_code",
+    "org_name",
+    "org_type",
+    "system",
+    "region",
+    "staff_count",
+]
 
 
 def organisations() -> Rows:
-    return [[o.code, o.name, o.org_type, SYSTEM, REGION] for o in ORGS]
+    return [[o.code, o.name, o.org_type, SYSTEM, REGION, STAFF_COUNT.get(o.code)] for o in ORGS]
+
+
+# --------------------------------------------------------------------------------------------
+# Improvement capability: people trained per level, twice a year
+# --------------------------------------------------------------------------------------------
+
+# Staff headcount per organisation (about the Staff Survey responses / 45% response rate);
+# the GP practices' network gives none, so it has no figure per 1,000 staff.
+STAFF_COUNT: dict[str, int | None] = {
+    o.code: (None if o.org_type == "primary_care" else int(round(o.staff_survey_n / 0.45, -1)))
+    for o in ORGS
+}
+CAPABILITY_DATES = (
+    dt.date(2024, 3, 31),
+    dt.date(2024, 9, 30),
+    dt.date(2025, 3, 31),
+    dt.date(2025, 9, 30),
+)
+# Share of staff trained to each level at the first date, and the growth per half year.
+CAPABILITY_SHARE = (0.15, 0.05, 0.010, 0.004, 0.0010)
+CAPABILITY_GROWTH = (0.05, 0.018, 0.003, 0.001, 0.0002)
+CAPABILITY_LEVEL_NAMES = ("Awareness", "Foundation", "Practitioner", "Coach", "Expert")
+# This organisation reports its practitioners by team (one team small enough to be hidden).
+CAPABILITY_BY_TEAM = "ZA1"
+CAPABILITY_HEADER: Header = ["org_code", "team", "staff_group", "level", "people", "as_of"]
+
+
+def capability() -> Rows:
+    """Each organisation's people trained per level at four dates, growing over time."""
+    rng = rng_for("capability")
+    rows: Rows = []
+    for org in ORGS:
+        staff = STAFF_COUNT[org.code] or int(round(org.staff_survey_n / 0.45, -1))
+        for k, date in enumerate(CAPABILITY_DATES):
+            for level, name in enumerate(CAPABILITY_LEVEL_NAMES):
+                share = CAPABILITY_SHARE[level] + CAPABILITY_GROWTH[level] * k
+                people = int(max(0, round(staff * share * rng.uniform(0.85, 1.15))))
+                if org.code == CAPABILITY_BY_TEAM and name == "Practitioner":
+                    weights = rng.dirichlet(np.ones(len(org.teams)))
+                    parts = np.floor(weights * people).astype(int)
+                    parts[-1] = 4  # a small team: fewer than the suppression threshold
+                    for team, part in zip(org.teams, parts, strict=True):
+                        rows.append([org.code, team, None, name, int(part), date])
+                    continue
+                rows.append([org.code, None, None, name, people, date])
+    return rows
 
 
 @dataclass
@@ -1864,6 +1917,7 @@ class Demo:
     impact_self_assessment: Rows
     pdsa: Pdsa
     visits: Rows
+    capability: Rows
 
 
 def build_demo() -> Demo:
@@ -1875,6 +1929,7 @@ def build_demo() -> Demo:
         impact_self_assessment(),
         pdsa(),
         visits(),
+        capability(),
     )
 
 
@@ -1886,6 +1941,7 @@ MANIFEST = (
     ("impact_self_assessment.xlsx", "impact_self_assessment"),
     ("pdsa.xlsx", "pdsa"),
     ("visits.xlsx", "visits"),
+    ("capability.xlsx", "capability"),
 )
 
 
@@ -1912,6 +1968,10 @@ def write_demo(out: Path, demo: Demo) -> None:
         },
     )
     write_xlsx(out / "visits.xlsx", {"Visits": (VISITS_HEADER, demo.visits)})
+    write_xlsx(
+        out / "capability.xlsx",
+        {"Improvement capability": (CAPABILITY_HEADER, demo.capability)},
+    )
     manifest = [{"file": file, "kind": kind} for file, kind in MANIFEST]
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 

@@ -25,11 +25,13 @@ QUERY_MODULES = [
     "impact_data.measures.readiness",
     "impact_data.measures.pdsa",
     "impact_data.measures.national",
+    "impact_data.measures.capability",
     "impact_data.views.overview",
     "impact_data.views.readiness",
     "impact_data.views.culture",
     "impact_data.views.pdsa",
     "impact_data.views.compare",
+    "impact_data.views.capability",
 ]
 WRITES = {
     "save_version",
@@ -40,6 +42,7 @@ WRITES = {
     "record_visit",
     "set_role",
     "set_suppression_threshold",
+    "set_capability_level_labels",
 }
 ROLES = {
     "admin": Viewer("ada@nhs.net", "admin"),
@@ -169,7 +172,7 @@ def test_full_access_roles_see_other_organisations_detail(sample):
 def test_write_matrix(sample):
     from impact_data.measures.culture import DEFAULT_DEFINITION, save_version
     from impact_data.measures.readiness import InstrumentItemSpec, save_instrument, set_level_labels
-    from impact_data.store.settings import set_suppression_threshold
+    from impact_data.store.settings import set_capability_level_labels, set_suppression_threshold
     from impact_data.users import set_role
     from impact_data.workshop import create_session
 
@@ -183,6 +186,9 @@ def test_write_matrix(sample):
         ),
         "level labels": lambda v: set_level_labels(sample, v, ["a", "b", "c", "d", "e"]),
         "suppression threshold": lambda v: set_suppression_threshold(sample, v, 11),
+        "capability levels": lambda v: set_capability_level_labels(
+            sample, v, ["Awareness", "Foundation", "Practitioner", "Coach", "Expert"]
+        ),
         "set a role": lambda v: set_role(sample, v, "someone@nhs.net", "executive"),
         "open a workshop": lambda v: create_session(sample, v, "ideas", "matrix"),
     }

@@ -93,7 +93,7 @@ def test_bad_arguments_and_missing_file(tmp_path):
 def test_demo_and_export(tmp_path):
     demo = run(tmp_path, "demo")
     assert demo.returncode == 0, demo.stderr
-    assert demo.stdout.count("upload ") == 7
+    assert demo.stdout.count("upload ") == 8  # one file per kind
     assert "already loaded" in run(tmp_path, "demo").stdout
     out = tmp_path / "survey.xlsx"
     exported = run(tmp_path, "export", "--kind", "staff_survey", "--out", str(out))

@@ -21,6 +21,7 @@ from impact_data.exports import export_tables
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import readiness
+from impact_data.measures.period import default_period
 from impact_data.store.db import Database
 from impact_data.views import compare, overview
 from impact_data.views import pdsa as pdsa_views
@@ -317,7 +318,7 @@ def test_crafted_pdsa_is_one_figure_everywhere(crafted):
 
 def test_sample_readiness_maturity_and_pdsa_are_one_figure_everywhere(sample, tmp_path):
     db, path = sample
-    as_of = overview.reporting_date(db).as_of
+    as_of = default_period(db).end
     readiness_cli = _cli_export(path, "readiness", tmp_path)["Readiness latest (pooled)"]
     maturity_cli = _cli_export(path, "impact_self_assessment", tmp_path)["NHS IMPACT latest levels"]
     pdsa_cli = _cli_export(path, "pdsa", tmp_path)

@@ -200,6 +200,13 @@ def field_problem(f: Field, value: object, known_orgs: set[str]) -> str | None:
         x = as_number(value)
         ok = (x is not None and x in {1, 2, 3, 4, 5}) or normalise_header(value) in names
         return None if ok else "not a component"
+    if f.type == "capability_level":
+        x = as_number(value)
+        names = {normalise_header(n) for n in f.choices}
+        ok = (x is not None and x in set(range(1, len(f.choices) + 1))) or (
+            normalise_header(value) in names
+        )
+        return None if ok else "not a capability level"
     return None
 
 

@@ -11,7 +11,9 @@ import pytest
 from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import queries
-from impact_data.measures.readiness import readiness_scores
+from impact_data.measures.readiness import item_distribution, readiness_scores
+from impact_data.stats.disclosure import suppress
+from impact_data.store.settings import set_suppression_threshold
 from impact_data.users import audit_log
 from impact_data.workshop import (
     MAX_IDEAS_PER_PARTICIPANT,
@@ -23,6 +25,7 @@ from impact_data.workshop import (
     get_session,
     ideas_board,
     join,
+    live,
     my_answers,
     post_idea,
     results,
@@ -55,7 +58,7 @@ def test_create_join_answer_and_change_answers(db):
     res = results(db, LOCAL, session.code).set_index("item_code")
     assert res.at["c1", "n"] == 3 and res.at["c1", "mean"] == 3.0
     assert [res.at["c1", f"answer_{v}"] for v in range(1, 6)] == [0, 1, 1, 1, 0]
-    assert res.at["c2", "n"] == 0 and res.at["c2", "suppressed"]
+    assert pd.isna(res.at["c2", "n"]) and res.at["c2", "suppressed"]
 
 
 def test_wrong_code_closed_session_and_bad_answers(db):
@@ -313,8 +316,8 @@ def test_small_rooms_see_no_results_until_the_minimum_have_answered(db):
     submit_answers(db, session.code, a, {"c1": 1, "c2": 5})
     res = results(db, LOCAL, session.code)
     assert res.attrs["hidden"] and res.attrs["took_part"] == 1
-    assert res["suppressed"].all() and res["n"].sum() == 0
-    assert res[[f"answer_{v}" for v in range(1, 6)]].to_numpy().sum() == 0
+    assert res["suppressed"].all() and res["n"].isna().all()
+    assert res[[f"answer_{v}" for v in range(1, 6)]].isna().all().all()
     assert res["mean"].isna().all()
     submit_answers(db, session.code, b, {"c1": 2, "c2": 5})
     assert results(db, LOCAL, session.code).attrs["hidden"]
@@ -324,7 +327,8 @@ def test_small_rooms_see_no_results_until_the_minimum_have_answered(db):
     assert res.at["c1", "n"] == 3 and not res.at["c1", "suppressed"]
     assert res.at["c1", "mean"] == 2.0
     # c2 has only two answers: no breakdown of it, even though the room has three.
-    assert res.at["c2", "suppressed"] and res.at["c2", "answer_5"] == 0
+    assert res.at["c2", "suppressed"] and pd.isna(res.at["c2", "answer_5"])
+    assert pd.isna(res.at["c2", "n"])  # not even how many answered it
     assert pd.isna(res.at["c2", "mean"])
     # Participants see only what is shared, and only as much.
     assert shared_results(db, session.code, a).empty
@@ -380,3 +384,101 @@ def test_a_facilitator_saves_their_own_session_as_a_readiness_round(db):
     assert history.at[result.upload_id, "uploaded_by"] == "alice@nhs.net"
     log = audit_log(db, LOCAL)
     assert log.iloc[0]["user"] == "alice@nhs.net" and log.iloc[0]["action"] == "upload"
+
+
+# --- issue 17 item 7 and issue 20: one minimum for every live number; the live screen's read --
+
+
+def test_the_minimum_hides_every_live_number_of_a_small_question(db):
+    """Live counts of 1 showed in a tiny group: every figure of a question answered by fewer
+    than the minimum is hidden (its n too), by the one disclosure rule."""
+    session = create_session(db, LOCAL, "impact_rating", "Tiny", min_answers=4)
+    people = [join(db, session.code) for _ in range(5)]
+    for i, token in enumerate(people):
+        answers = {"component_1": 1 + i % 5}
+        if i < 2:
+            answers["component_2"] = 5  # two people only
+        submit_answers(db, session.code, token, answers)
+    res = results(db, LOCAL, session.code).set_index("item_code")
+    answer_columns = [f"answer_{v}" for v in range(1, 6)]
+    assert not res.attrs["hidden"] and res.attrs["took_part"] == 5
+    assert res.at["component_1", "n"] == 5 and res.at["component_1", "mean"] == 3.0
+    assert res.loc["component_1", answer_columns].tolist() == [1, 1, 1, 1, 1]
+    for item in ("component_2", "component_3"):
+        assert res.at[item, "suppressed"]
+        assert res.loc[item, ["n", "mean", *answer_columns]].isna().all(), item
+    # Exactly what the one rule gives for the same counts.
+    reference = suppress(
+        pd.DataFrame({"n": [5, 2, 0, 0, 0]}, index=res.index), "n", [], threshold=4
+    )
+    assert res["suppressed"].tolist() == reference["suppressed"].tolist()
+
+
+def test_live_answers_match_the_saved_round_at_the_same_threshold(db):
+    """The live screen hides what the saved readiness round hides, given the same minimum."""
+    commit_upload(db, prepare_upload(db, csv_bytes(ORGS), "orgs.csv", "organisations"))
+    set_suppression_threshold(db, LOCAL, 4)
+    session = create_session(db, LOCAL, "readiness", "Same rule", min_answers=4)
+    for i in range(5):
+        answers = {code: 1 + (i + k) % 5 for k, code in enumerate(ORIC_ANSWERS)}
+        if i >= 3:
+            answers.pop("c2")  # c2: three answers only
+        submit_answers(db, session.code, join(db, session.code), answers)
+    live = results(db, LOCAL, session.code).set_index("item_code")
+    set_status(db, LOCAL, session.code, "closed")
+    _, saved = save_as_readiness_round(
+        db,
+        LOCAL,
+        session.code,
+        org_code="ZA1",
+        team="Ward 7",
+        programme=None,
+        assessment_date=dt.date(2025, 5, 1),
+    )
+    assert saved is not None
+    items = item_distribution(db, LOCAL, org_codes=["ZA1"], instrument_code="oric")
+    hidden_saved = set(items.loc[items["suppressed"], "item_code"])
+    assert hidden_saved == {"c2"} == set(live.index[live["suppressed"]])
+    for item, part in items[~items["suppressed"]].groupby("item_code"):
+        counts = dict(zip(part["value"].astype(int), part["count"].astype(int), strict=True))
+        assert {v: int(live.at[item, f"answer_{v}"]) for v in counts} == counts, item
+        assert int(live.at[item, "n"]) == int(part["n"].iloc[0])
+
+
+def test_the_live_screen_reads_counts_and_results_in_one_go(db):
+    session = create_session(db, LOCAL, "readiness", "Live")
+    tokens = [join(db, session.code) for _ in range(4)]
+    for i, token in enumerate(tokens[:3]):
+        submit_answers(db, session.code, token, {"c1": 1 + i, "c2": 3})
+    first = live(db, LOCAL, session.code)
+    assert first.counts == counts(db, LOCAL, session.code) == {"joined": 4, "answered": 3}
+    pd.testing.assert_frame_equal(first.results, results(db, LOCAL, session.code))
+    assert first.results.attrs == results(db, LOCAL, session.code).attrs
+    # Nothing new: the same read back, nothing rebuilt.
+    assert live(db, LOCAL, session.code, since=first) is first
+    # A change of mind keeps every count but changes the screen.
+    submit_answers(db, session.code, tokens[0], {"c1": 5, "c2": 3})
+    changed = live(db, LOCAL, session.code, since=first)
+    assert changed is not first and changed.version != first.version
+    assert changed.results.set_index("item_code").at["c1", "answer_5"] == 1
+    # So do the facilitator's settings.
+    set_min_answers(db, LOCAL, session.code, 4)
+    stricter = live(db, LOCAL, session.code, since=changed)
+    assert stricter.version != changed.version and stricter.results.attrs["hidden"]
+    assert live(db, ALICE, "ZZZZZZ") is None
+    with pytest.raises(AccessDenied, match="another facilitator"):
+        live(db, BEN, create_session(db, ALICE, "ideas", "Alice's").code)
+
+
+def test_the_live_ideas_board_sees_a_vote_taken_back(db):
+    session = create_session(db, LOCAL, "ideas", "Votes")
+    people = [join(db, session.code) for _ in range(4)]
+    idea = post_idea(db, session.code, people[0], "Huddle")
+    for token in people:
+        toggle_vote(db, session.code, token, idea)
+    before = live(db, LOCAL, session.code)
+    assert before.results["votes"].tolist() == [4] and before.counts["answered"] == 4
+    toggle_vote(db, session.code, people[3], idea)  # taken back: no timestamp moves
+    after = live(db, LOCAL, session.code, since=before)
+    assert after is not before and after.results["votes"].tolist() == [3]
+    pd.testing.assert_frame_equal(after.results, results(db, LOCAL, session.code))

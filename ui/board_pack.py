@@ -23,6 +23,7 @@ import pandas as pd
 
 from impact_data.access import Viewer
 from impact_data.measures import culture, national, queries
+from impact_data.measures.period import ReportingPeriod, default_period, source_dates
 from impact_data.store.db import Database
 from impact_data.views import compare, overview, pdsa
 from impact_data.views import culture as culture_views
@@ -67,6 +68,7 @@ class PackFacts:
     newest_data: dt.date | None
     as_of: dt.date
     as_of_note: str
+    period: ReportingPeriod
     measure_label: str
     measure_note: str
     threshold: int
@@ -75,6 +77,8 @@ class PackFacts:
     sections: list[str] = field(default_factory=list)
     # Recent changes of the culture measure or the threshold, and what they make incomparable.
     change_notes: list[str] = field(default_factory=list)
+    # The organisations chosen for the pack (names); empty: every organisation.
+    organisations: list[str] = field(default_factory=list)
 
     @property
     def suppression_rule(self) -> str:
@@ -93,10 +97,20 @@ class PackFacts:
 
 
 def pack_facts(
-    db: Database, viewer: Viewer, *, peer_group: str | None = None, today: dt.date | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    peer_group: str | None = None,
+    today: dt.date | None = None,
+    period: ReportingPeriod | None = None,
 ) -> PackFacts:
-    """The data date, measure version, suppression threshold and sources of a pack."""
-    when = overview.reporting_date(db, today=today)
+    """The reporting period (the default period when not given), data date, measure version,
+    suppression threshold and sources of a pack. The data date is the newest data on or
+    before the period's end."""
+    today = today or dt.date.today()
+    period = period or default_period(db, today=today)
+    dates = source_dates(db, viewer, until=period.end)
+    dated = dates.loc[dates["source"] != "staff_survey", "newest"]
     version = culture.current_version(db)
     orgs = queries.organisations(db, viewer)
     systems = [s for s in orgs["system"].dropna() if str(s).strip()]
@@ -105,20 +119,36 @@ def pack_facts(
     used = [s for s in sources if s]
     return PackFacts(
         system=str(system),
-        produced=when.today,
-        newest_data=when.newest_data,
-        as_of=when.as_of,
-        as_of_note=when.note,
+        produced=today,
+        newest_data=max(dated) if len(dated) else None,
+        as_of=period.end,
+        as_of_note=f"{period.description}.",
+        period=period,
         measure_label=version.label,
         measure_note=version.note,
         threshold=db.suppression_threshold(),
         national_source="; ".join(used) if used else None,
         peer_group=peer_group or compare.ALL_ORGANISATIONS,
-        change_notes=[note.text for note in change_notes(db, viewer, today=when.today)],
+        change_notes=[note.text for note in change_notes(db, viewer, today=today)],
     )
 
 
 # --- charts to images -------------------------------------------------------------------
+
+# Charts are laid out for the page, not scaled onto it: one chart pixel prints as 0.75 pt (the
+# CSS ratio), so a chart drawn for the frame's width keeps the type sizes below on paper.
+PT_PER_PX = 0.75
+FRAME_WIDTH_PT = 269 * 72 / 25.4 - 12  # the page's text frame (A4 landscape, 14 mm margins)
+FRAME_HEIGHT_PT = 176 * 72 / 25.4 - 12
+CHART_WIDTH = int(FRAME_WIDTH_PT / PT_PER_PX)  # chart pixels across the frame
+PRINT_CONFIG = {
+    "axis": {"labelFontSize": 11, "titleFontSize": 12, "labelLimit": 0},
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "labelLimit": 0, "columns": 2},
+    "header": {"labelFontSize": 11},
+    "title": {"fontSize": 15, "subtitleFontSize": 12},
+    "text": {"fontSize": 11},
+}
+TITLE_SIZES = {"text": (15, True), "subtitle": (12, False)}
 
 
 def render_png(chart: Any, *, width: int | None = None) -> bytes:
@@ -132,7 +162,120 @@ def render_png(chart: Any, *, width: int | None = None) -> bytes:
     return vl_convert.vegalite_to_png(chart.to_dict(validate=False), scale=CHART_SCALE)
 
 
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """The width in chart pixels of `text` in the charts' sans-serif font (Liberation Sans,
+    which has Helvetica's metrics)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(str(text), "Helvetica-Bold" if bold else "Helvetica", size)
+
+
+def wrap_text(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
+    """`text` split at spaces into lines no wider than `width` chart pixels."""
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and text_width(candidate, size, bold=bold) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
+def fitted_spec(
+    chart: Any, *, width: int = CHART_WIDTH, height: int | None = None, fit: bool = True
+) -> dict:
+    """The chart's Vega-Lite spec laid out for a frame `width` x `height` chart pixels: a single
+    or layered chart fills the frame exactly (titles, axes and legends inside it); a faceted
+    chart's panels share the width; with `fit` False the chart keeps its own size (fixed
+    cells). Titles are wrapped to the width, legends wrap into columns and no label is
+    shortened."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    spec = dict(spec)
+    inner = width - 10  # Vega's padding
+    if not fit:
+        pass
+    elif "facet" in spec and "spec" in spec:
+        columns = int(spec.get("columns") or 1)
+        panel = dict(spec["spec"])
+        panel["width"] = max(int((inner - 70) / columns) - 30, 60)
+        spec["spec"] = panel
+    else:
+        spec["width"] = width
+        if height is not None:
+            spec["height"] = height
+        spec["autosize"] = {"type": "fit" if height is not None else "fit-x", "contains": "padding"}
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = dict(title)
+        for key, (size, bold) in TITLE_SIZES.items():
+            lines = title.get(key)
+            if lines:
+                lines = [lines] if isinstance(lines, str) else lines
+                title[key] = [w for line in lines for w in wrap_text(line, inner, size, bold=bold)]
+        spec["title"] = title
+    return _unlimited(spec)
+
+
+def _unlimited(node: Any) -> Any:
+    """Every legend, axis and header label in full (no ellipsis), legends in two columns."""
+    if isinstance(node, list):
+        return [_unlimited(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _unlimited(value) for key, value in node.items()}
+    for key in ("legend", "axis", "header"):
+        if isinstance(out.get(key), dict):
+            part = dict(out[key])
+            part.pop("labelLimit", None)
+            if key == "legend" and part.get("type") != "gradient":
+                part["columns"] = 2
+            if key == "header":
+                part.pop("labelFontSize", None)
+            out[key] = part
+    return out
+
+
+def chart_png(spec: dict) -> bytes:
+    """A fitted spec (`fitted_spec`) as PNG bytes at print sizes (vl-convert, offline)."""
+    import vl_convert
+
+    return vl_convert.vegalite_to_png(spec, scale=CHART_SCALE, config=PRINT_CONFIG)
+
+
+def _chart(chart: Any, height: int | None = None, *, fit: bool = True):
+    """A chart laid out for the frame (`fitted_spec`) as a page image at 0.75 pt a pixel."""
+    return _image(chart_png(fitted_spec(chart, height=height, fit=fit)))
+
+
 # --- the PDF ----------------------------------------------------------------------------
+
+
+SECTIONS = (
+    "System overview",
+    "Culture measure",
+    "National NHS Staff Survey",
+    "Readiness for change",
+    "PDSA activity",
+    "Comparisons: funnel plots",
+    "Learning visits",
+)
+FACET_COLUMNS = 4
+FACET_PAGE = 12  # panels (organisations) on one page: three rows of four
+INTERVAL_PAGE = 15  # organisations on one page of an intervals chart
+MATRIX_PAGE = 12  # organisations a side on one page of the visits matrix
+
+
+def pack_sections(db: Database) -> list[str]:
+    """The sections a pack can have, in order (the national one only with national data)."""
+    national_loaded = bool(
+        national.source_label(db, "benchmark") or national.source_label(db, "detailed")
+    )
+    return [s for s in SECTIONS if s != "National NHS Staff Survey" or national_loaded]
 
 
 def board_pack_pdf(
@@ -143,41 +286,76 @@ def board_pack_pdf(
     highlight: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    period: ReportingPeriod | None = None,
+    sections: list[str] | None = None,
+    organisations: list[str] | None = None,
+    commentary: dict[str, str] | None = None,
+    author: str | None = None,
 ) -> bytes:
-    """The board pack as PDF bytes: title page, overview, culture, readiness, PDSA,
-    comparisons and learning visits, each chart a rendered image of the page's chart."""
+    """The board pack as PDF bytes: title page, then the chosen `sections` (default: all of
+    `pack_sections`) for the chosen `organisations` (org codes; default: every organisation
+    the viewer may see), each section with its `commentary` (section name -> text, printed
+    as typed, with `author` and the date) under its heading."""
     report = progress or (lambda _share, _message: None)
     styles = _styles()
-    facts = pack_facts(db, viewer, peer_group=peer_group, today=today)
-    story: list[Any] = []
-    sections: list[tuple[str, Callable[[], list[Any]]]] = [
-        ("System overview", lambda: _overview_section(db, viewer, facts, styles)),
-        ("Culture measure", lambda: _culture_section(db, viewer, facts, styles, highlight)),
-        ("Readiness for change", lambda: _readiness_section(db, viewer, facts, styles, highlight)),
-        ("PDSA activity", lambda: _pdsa_section(db, viewer, facts, styles)),
-        (
-            "Comparisons: funnel plots",
-            lambda: _funnel_section(db, viewer, facts, styles, highlight),
+    facts = pack_facts(db, viewer, peer_group=peer_group, today=today, period=period)
+    orgs = None if organisations is None else set(organisations)
+    commentary = commentary or {}
+    builders: dict[str, Callable[[], list[Any]]] = {
+        "System overview": lambda: _overview_section(db, viewer, facts, styles, orgs),
+        "Culture measure": lambda: _culture_section(db, viewer, facts, styles, orgs),
+        "National NHS Staff Survey": lambda: _national_section(
+            db, viewer, facts, styles, highlight, orgs
         ),
-        ("Learning visits", lambda: _visits_section(db, viewer, styles)),
-    ]
-    if facts.national_source:
-        sections.insert(
-            2,
-            (
-                "National NHS Staff Survey",
-                lambda: _national_section(db, viewer, facts, styles, highlight),
-            ),
-        )
-    facts.sections = [name for name, _ in sections]
-    story += _title_page(facts, styles)
-    for i, (name, build) in enumerate(sections):
-        report(i / len(sections), f"Building {name}")
+        "Readiness for change": lambda: _readiness_section(
+            db, viewer, facts, styles, highlight, orgs
+        ),
+        "PDSA activity": lambda: _pdsa_section(db, viewer, facts, styles, orgs),
+        "Comparisons: funnel plots": lambda: _funnel_section(
+            db, viewer, facts, styles, highlight, orgs
+        ),
+        "Learning visits": lambda: _visits_section(db, viewer, styles, orgs),
+    }
+    available = pack_sections(db)
+    chosen = available if sections is None else [s for s in available if s in set(sections)]
+    facts.sections = chosen
+    if orgs is not None:
+        names = compare.organisation_names(db, viewer)
+        facts.organisations = [names[c] for c in names if c in orgs]
+    story: list[Any] = _title_page(facts, styles)
+    for i, name in enumerate(chosen):
+        report(i / max(len(chosen), 1), f"Building {name}")
         story += _page_break()
         story.append(_heading(name, styles))
-        story += build()
+        if str(commentary.get(name) or "").strip():
+            story.append(_commentary(commentary[name], author, facts.produced, styles))
+        story += builders[name]()
     report(0.95, "Writing the PDF")
     return _write(story, facts)
+
+
+def _commentary(text: str, author: str | None, when: dt.date, styles: dict):
+    """The user's commentary on a section: a shaded box, the text inert (escaped), line breaks
+    kept, signed with the author and date."""
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    body = "<br/>".join(_escape(line) for line in str(text).strip().splitlines())
+    who = _escape(author or "the pack's author")
+    signed = f"Commentary by {who}, {overview.format_date(when)}"
+    box = Table(
+        [[Paragraph(f"<b>{signed}</b>", styles["small"])], [Paragraph(body, styles["body"])]],
+        colWidths=[FRAME_WIDTH_PT],
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), _colour("#E8EDEE")),
+                ("LINEBEFORE", (0, 0), (0, -1), 3, _colour(NHS_BLUE_HEX)),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
+    return box
 
 
 def _write(story: list[Any], facts: PackFacts) -> bytes:
@@ -204,7 +382,11 @@ def _write(story: list[Any], facts: PackFacts) -> bytes:
         canvas.saveState()
         canvas.setFont(bold, 8)
         canvas.setFillColor(_colour(NHS_BLUE_HEX))
-        canvas.drawString(14 * mm, height - 10 * mm, f"IMPACT board pack: {facts.system}")
+        canvas.drawString(
+            14 * mm,
+            height - 10 * mm,
+            f"IMPACT board pack: {facts.system} · Reporting period: {facts.period.label}",
+        )
         canvas.setFont(font, 7)
         canvas.setFillColor(_colour("#425563"))
         footer = (
@@ -239,6 +421,13 @@ def _title_page(facts: PackFacts, styles: dict) -> list[Any]:
         f"<b>{_escape(facts.suppression_rule)}</b>",
         national_line,
         f"<b>Comparisons:</b> {_escape(facts.peer_group)}.",
+        "<b>Organisations:</b> "
+        + (
+            _escape(", ".join(facts.organisations))
+            if facts.organisations
+            else "every organisation you may see"
+        )
+        + ".",
         f"Produced on {overview.format_date(facts.produced)} by the IMPACT dashboard.",
     ]
     story: list[Any] = [
@@ -276,8 +465,56 @@ def _title_page(facts: PackFacts, styles: dict) -> list[Any]:
     return story
 
 
-def _overview_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) -> list[Any]:
-    frame = overview.system_overview(db, viewer, as_of=facts.as_of)
+def _keep(frame: pd.DataFrame, orgs: set[str] | None, column: str = "org_code") -> pd.DataFrame:
+    """Only the chosen organisations' rows (all rows when none were chosen), attrs kept."""
+    if orgs is None or column not in frame.columns:
+        return frame
+    kept = frame[frame[column].isin(orgs)].reset_index(drop=True)
+    kept.attrs = dict(frame.attrs)
+    return kept
+
+
+def _fits(names: Any, width: float, size: float = 11, lines: int = 1) -> bool:
+    return all(len(wrap_text(str(n), width, size)) <= lines for n in names)
+
+
+def _name_key(frame: pd.DataFrame, styles: dict):
+    """A key table under a chart that labels organisations by code: code -> name."""
+    pairs = frame[["org_code", "org_name"]].drop_duplicates().sort_values("org_code")
+    key = pd.DataFrame({"Code": pairs["org_code"], "Organisation": pairs["org_name"]})
+    return _table(key, styles, widths=[1, 6])
+
+
+def _panel_names(frame: pd.DataFrame, column: str, panel_width: float) -> tuple[pd.DataFrame, bool]:
+    """Facet headings for the page: each organisation's name wrapped over at most two lines
+    ("|" splits lines), or its code when a name needs more (then a key goes under the chart)."""
+    use_codes = not _fits(frame["org_name"], panel_width, lines=2)
+    labels = {}
+    for code, name in zip(frame["org_code"], frame["org_name"], strict=True):
+        labels[name] = code if use_codes else "|".join(wrap_text(name, panel_width, 11))
+    out = frame.copy()
+    out[column] = [
+        str(value).replace(name, labels[name], 1)
+        for value, name in zip(frame[column], frame["org_name"], strict=True)
+    ]
+    out.attrs = dict(frame.attrs)
+    return out, use_codes
+
+
+def _split_headers(spec: dict) -> dict:
+    header = dict(spec["facet"].get("header") or {})
+    header["labelExpr"] = "split(datum.value, '|')"
+    spec["facet"] = {**spec["facet"], "header": header}
+    return spec
+
+
+PANEL_WIDTH = int((CHART_WIDTH - 80) / FACET_COLUMNS) - 30
+
+
+def _overview_section(
+    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, orgs: set[str] | None
+) -> list[Any]:
+    frame = _keep(overview.system_overview(db, viewer, as_of=facts.as_of), orgs)
     if frame.empty:
         return [_para("There are no organisations yet.", styles)]
     table = overview.overview_table(frame)[OVERVIEW_COLUMNS]
@@ -295,12 +532,12 @@ def _overview_section(db: Database, viewer: Viewer, facts: PackFacts, styles: di
 
 
 def _culture_section(
-    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
+    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, orgs: set[str] | None
 ) -> list[Any]:
 
     story: list[Any] = []
     figures = culture_pack_figures(db, viewer, peer_group=facts_peer(facts))
-    over_time = figures["by_year"]
+    over_time = _keep(figures["by_year"], orgs)
     if over_time.empty or over_time["suppressed"].all():
         story.append(_para("No staff survey results for the culture measure yet.", styles))
     else:
@@ -311,13 +548,28 @@ def _culture_section(
                 styles,
             )
         )
-        story.append(_image(render_png(culture_charts.over_time_chart(over_time, columns=5)), 140))
+        for i, part in enumerate(_by_organisation(over_time, FACET_PAGE)):
+            if i:
+                story += _page_break()
+            drawn, coded = _panel_names(part, "org_name", PANEL_WIDTH)
+            chart = culture_charts.over_time_chart(drawn, columns=FACET_COLUMNS)
+            story.append(_chart(_split_headers(chart.to_dict(validate=False))))
+            if coded:
+                story.append(_name_key(part, styles))
     trends = figures["by_month"]
+    if trends is not None:
+        trends = _keep(trends, orgs)
     if trends is not None and not trends.empty:
         story += _page_break()
         story.append(_heading("Culture measure by month: SPC per organisation", styles, 2))
         story.append(_para(compare.trends_text(trends), styles))
-        story.append(_image(render_png(compare_charts.trends_chart(trends, columns=5)), 140))
+        for i, part in enumerate(_by_organisation(trends, FACET_PAGE)):
+            if i:
+                story += _page_break()
+            drawn, coded = _panel_names(part, "panel", PANEL_WIDTH)
+            story.append(_chart(compare_charts.trends_chart(drawn, columns=FACET_COLUMNS)))
+            if coded:
+                story.append(_name_key(part, styles))
     return story
 
 
@@ -335,8 +587,63 @@ def culture_pack_figures(
     return {"by_year": by_year, "by_month": by_month}
 
 
+def _by_organisation(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    """The frame in parts of at most `size` organisations, in the frame's order."""
+    codes = list(dict.fromkeys(frame["org_code"]))
+    parts = []
+    for start in range(0, len(codes), size):
+        part = frame[frame["org_code"].isin(codes[start : start + size])].reset_index(drop=True)
+        part.attrs = dict(frame.attrs)
+        parts.append(part)
+    return parts
+
+
+def _caterpillar(frame: pd.DataFrame, highlight: str | None, styles: dict) -> list[Any]:
+    """An intervals chart for the page: names as labels when they fit a third of the width,
+    else codes with a key under the chart; many organisations over several pages, highest
+    first, all on the same scale."""
+    coded = not _fits(frame["org_name"] + " (chosen)", CHART_WIDTH / 3)
+    shown = frame[~frame["suppressed"].astype(bool)].sort_values("value", ascending=False)
+    domain = None
+    if len(shown):
+        # Room on the right for the value written beside each interval.
+        low, high = float(shown["ci_low"].min()), float(shown["ci_high"].max())
+        domain = [low, high + 0.12 * max(high - low, 1e-9)]
+    parts = _by_organisation(shown, INTERVAL_PAGE) or [shown]
+    story: list[Any] = []
+    for i, part in enumerate(parts):
+        if i:
+            story += _page_break()
+            story.append(
+                _para(
+                    f"Continued: organisations {i * INTERVAL_PAGE + 1}-"
+                    f"{i * INTERVAL_PAGE + len(part)} of {len(shown)}, highest first.",
+                    styles,
+                    "small",
+                )
+            )
+        drawn = part.assign(org_name=part["org_code"]) if coded else part
+        drawn.attrs = dict(frame.attrs)
+        chart = compare_charts.caterpillar_chart(drawn, highlight=highlight)
+        spec = chart.properties(height=max(24 * len(part), 120)).to_dict(validate=False)
+        if domain is not None:
+            for layer in spec.get("layer", []):
+                x = layer.get("encoding", {}).get("x")
+                if isinstance(x, dict) and "scale" in x:
+                    x["scale"] = {**x["scale"], "domain": domain}
+        story.append(_chart(spec))
+        if coded:
+            story.append(_name_key(part, styles))
+    return story
+
+
 def _readiness_section(
-    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
+    db: Database,
+    viewer: Viewer,
+    facts: PackFacts,
+    styles: dict,
+    highlight: str | None,
+    orgs: set[str] | None,
 ) -> list[Any]:
 
     means = [
@@ -352,21 +659,24 @@ def _readiness_section(
         )
     ]
     for i, measure in enumerate(means):
-        frame = compare.caterpillar_frame(db, viewer, measure, peer_group=facts_peer(facts))
+        frame = _keep(
+            compare.caterpillar_frame(db, viewer, measure, peer_group=facts_peer(facts)), orgs
+        )
         if frame.empty:
             continue
-        if i and i % 2 == 0:
+        if i:
             story += _page_break()
         story.append(_para(compare.caterpillar_text(frame, highlight=highlight), styles, "small"))
-        chart = compare_charts.caterpillar_chart(frame, highlight=highlight)
-        story.append(_image(render_png(chart), 62))
+        story += _caterpillar(frame, highlight, styles)
     return story
 
 
-def _pdsa_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) -> list[Any]:
+def _pdsa_section(
+    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, orgs: set[str] | None
+) -> list[Any]:
 
-    per_month = pdsa.system_cycles_per_month(db, viewer)
-    portfolio = pdsa.portfolio(db, viewer, as_of=facts.as_of)
+    per_month = pdsa.system_cycles_per_month(db, viewer, as_of=facts.as_of)
+    portfolio = _keep(pdsa.portfolio(db, viewer, as_of=facts.as_of), orgs)
     if per_month.empty and portfolio["projects"].sum() == 0:
         return [_para("No PDSA projects yet.", styles)]
     story: list[Any] = []
@@ -374,7 +684,7 @@ def _pdsa_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) 
         chart = pdsa_charts.cycles_per_month_chart(
             per_month, title="PDSA cycles started per month, all organisations"
         )
-        story.append(_image(render_png(chart, width=900), 105))
+        story.append(_chart(chart, 300))
     table = pd.DataFrame(
         {
             "Organisation": portfolio["org_name"],
@@ -399,7 +709,12 @@ def _pdsa_section(db: Database, viewer: Viewer, facts: PackFacts, styles: dict) 
 
 
 def _funnel_section(
-    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
+    db: Database,
+    viewer: Viewer,
+    facts: PackFacts,
+    styles: dict,
+    highlight: str | None,
+    orgs: set[str] | None,
 ) -> list[Any]:
 
     measures = [
@@ -415,19 +730,25 @@ def _funnel_section(
         funnel = compare.funnel_frame(db, viewer, measure, peer_group=facts_peer(facts))
         if funnel.empty:
             continue
+        # The limits are the whole comparison group's; only the chosen organisations drawn.
+        lines = compare.funnel_lines(funnel)
+        shown = _keep(funnel, orgs)
         if i:
             story += _page_break()
         story.append(_heading(measure.label, styles, 2))
-        story.append(_para(compare.funnel_text(funnel, highlight=highlight), styles, "small"))
-        chart = compare_charts.funnel_chart(
-            funnel, compare.funnel_lines(funnel), highlight=highlight, height=300
-        )
-        story.append(_image(render_png(chart), 135))
+        story.append(_para(compare.funnel_text(shown, highlight=highlight), styles, "small"))
+        chart = compare_charts.funnel_chart(shown, lines, highlight=highlight)
+        story.append(_chart(chart, 560))
     return story
 
 
 def _national_section(
-    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, highlight: str | None
+    db: Database,
+    viewer: Viewer,
+    facts: PackFacts,
+    styles: dict,
+    highlight: str | None,
+    orgs: set[str] | None,
 ) -> list[Any]:
 
     codes = [c for c in ("PP3", "theme_engagement") if c in compare.national_score_codes(db)]
@@ -442,25 +763,66 @@ def _national_section(
         )
     ]
     for code in codes:
-        frame = compare.caterpillar_frame(
-            db, viewer, compare.national_measure(code), peer_group=facts_peer(facts)
+        frame = _keep(
+            compare.caterpillar_frame(
+                db, viewer, compare.national_measure(code), peer_group=facts_peer(facts)
+            ),
+            orgs,
         )
         if frame.empty:
             continue
-        chart = compare_charts.caterpillar_chart(frame, highlight=highlight)
-        story.append(_image(render_png(chart), 68))
+        story += _caterpillar(frame, highlight, styles)
     return story
 
 
-def _visits_section(db: Database, viewer: Viewer, styles: dict) -> list[Any]:
+def _visits_section(db: Database, viewer: Viewer, styles: dict, orgs: set[str] | None) -> list[Any]:
 
-    reach = compare.visit_reach(db, viewer)
+    reach = _keep(compare.visit_reach(db, viewer), orgs)
     log = compare.visits_log(db, viewer)
+    if orgs is not None:
+        log = log[log["from_org"].isin(orgs) & log["to_org"].isin(orgs)].reset_index(drop=True)
     story: list[Any] = [_para(compare.visits_text(reach, log), styles)]
     if log.empty or reach.empty:
         return story
     matrix = compare.visit_matrix(db, viewer)
-    story.append(_image(render_png(compare_charts.visit_matrix_chart(matrix)), 138))
+    # Only organisations with a visit (made or hosted), labelled by code with a key.
+    active = set(log["from_org"]) | set(log["to_org"])
+    matrix = matrix[matrix["from_org"].isin(active) & matrix["to_org"].isin(active)]
+    codes = [c for c in dict.fromkeys(matrix["from_org"])]
+    for start in range(0, len(codes), MATRIX_PAGE):
+        rows = set(codes[start : start + MATRIX_PAGE])
+        for col_start in range(0, len(codes), MATRIX_PAGE):
+            cols = set(codes[col_start : col_start + MATRIX_PAGE])
+            part = matrix[matrix["from_org"].isin(rows) & matrix["to_org"].isin(cols)]
+            if start or col_start:
+                story += _page_break()
+                story.append(
+                    _para(
+                        f"Learning visits, continued: visiting organisations "
+                        f"{start + 1}-{start + len(rows)}, hosts "
+                        f"{col_start + 1}-{col_start + len(cols)} of {len(codes)}.",
+                        styles,
+                        "small",
+                    )
+                )
+            chart = compare_charts.visit_matrix_chart(part.reset_index(drop=True), codes=True)
+            story.append(_chart(chart, fit=False))
+    key = reach[reach["org_code"].isin(active)].sort_values("org_code")
+    story.append(
+        _table(
+            pd.DataFrame(
+                {
+                    "Code": key["org_code"],
+                    "Organisation": key["org_name"],
+                    "Visits made": key["visits_made"],
+                    "Visits hosted": key["visits_hosted"],
+                    "Stands out": key["stands_out"],
+                }
+            ),
+            styles,
+            widths=[1, 5, 1.2, 1.2, 3.5],
+        )
+    )
     return story
 
 
@@ -537,16 +899,16 @@ def _page_break() -> list[Any]:
     return [PageBreak()]
 
 
-def _image(png: bytes, max_height_mm: float):
-    """A chart image scaled to the page width, and no taller than `max_height_mm`."""
-    from reportlab.lib.units import mm
+def _image(png: bytes):
+    """A chart image at 0.75 pt a chart pixel; only a chart taller or wider than the frame
+    (a faceted chart with many panels) is scaled down to fit it."""
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Image
 
     width_px, height_px = ImageReader(io.BytesIO(png)).getSize()
-    max_width = 269 * mm
-    scale = min(max_width / width_px, max_height_mm * mm / height_px)
-    return Image(io.BytesIO(png), width=width_px * scale, height=height_px * scale, hAlign="LEFT")
+    width, height = width_px / CHART_SCALE * PT_PER_PX, height_px / CHART_SCALE * PT_PER_PX
+    scale = min(1.0, FRAME_WIDTH_PT / width, (FRAME_HEIGHT_PT - 40) / height)
+    return Image(io.BytesIO(png), width=width * scale, height=height * scale, hAlign="LEFT")
 
 
 def _table(frame: pd.DataFrame, styles: dict, widths: list[float]):

@@ -196,11 +196,74 @@ which combines its items. 0.7 or more is read as strong agreement, 0.5 to 0.7 mo
 """,
     ),
     Section(
+        "capability",
+        "Improvement capability",
+        """
+NHS IMPACT's fourth component, **building improvement capability and capacity**, asks how many
+people can lead and support improvement. Organisations upload how many people are trained to
+each **capability level** as at a date (by default Awareness, Foundation, Practitioner, Coach
+and Expert; an admin can rename the levels in Settings to the words your system uses).
+
+- **People trained** per level is the organisation's figure as at its newest date on or before
+  the date you look at: each date's rows are added up over teams and staff groups.
+- **Per 1,000 staff** divides by the organisation's staff number (the optional Staff column of
+  the organisations file), so organisations of different sizes can be read side by side. With
+  no staff number there is no figure per 1,000 staff.
+- **Change over time** compares each date with the organisation's previous one.
+
+Compare lists organisations by name: more people trained is not a rank, and the right mix of
+levels depends on the organisation. Counts below the suppression threshold are hidden, like
+every other figure.
+""",
+    ),
+    Section(
+        "case-studies",
+        "Case studies: sharing what a project learned",
+        """
+A case study is a short story of an improvement project, written by its team on the **Case
+studies** page: the problem, the aim, who was involved (including people with lived
+experience), the changes tested cycle by cycle, the before-and-after chart and what was
+learned, with a contact.
+
+- **Start from a PDSA project** and the aim, change ideas, each cycle's change, decision and
+  learning, and lived experience involvement are filled in for you to edit. The chart is the
+  project's measure with its limits worked out afresh from the **change point** (the date the
+  change went in), so you can see whether the process really changed.
+- **A draft** is seen only by your organisation's team members and admins. **Publish** it and
+  everyone in the system can read it; unpublish to take it back. Every change is in the audit
+  log.
+- **Download a one-page PDF** to share at a huddle or a board.
+
+The Compare page's "Who could we learn from?" and learning visits link to published case
+studies.
+""",
+    ),
+    Section(
+        "learning-library",
+        "The learning library: what has anyone tried?",
+        """
+The **Learning library** page searches, in one box, the published case studies, PDSA projects'
+aims and change ideas, cycles' predictions and learning, learning visits' themes and learning,
+and ideas from workshops. Type what you want to improve (for example *discharge delays*):
+results come most relevant first, and words match their variants (*discharging* finds
+*discharge*). Narrow the results by organisation, theme, date or the cycle's decision
+(adopt, adapt or abandon); each result links to where it came from.
+
+You see what you could see elsewhere in the app: other organisations' projects and cycles are
+team-level detail, shown only to those who may see that organisation's detail, and drafts
+only to their own organisation. Deleting an upload removes its items from the library at once.
+
+**Ideas from workshops** lists every workshop's ideas with their votes (shown once enough
+people have voted). A team can turn an idea into a PDSA project; the project then shows the
+idea it came from.
+""",
+    ),
+    Section(
         "suppression",
         "Why some figures are hidden",
         """
 To protect people in small groups, any figure based on fewer responses than the threshold
-(normally fewer than 11; set in Settings) is hidden, shown as *suppressed* with the reason.
+(now fewer than {threshold}; set in Settings) is hidden, shown as *suppressed* with the reason.
 Where a hidden group could be worked out by subtracting the groups shown from a total, more
 groups are hidden too (*secondary* suppression). Where you choose groups to pool, only groups
 shown on their own are pooled. The same rule applies to every page, export and the board pack.
@@ -227,6 +290,12 @@ TERMS: dict[str, str] = {
     "suppression": "suppression",
     "nhs impact": "nhs-impact",
     "people and culture": "people-and-culture",
+    "case studies": "case-studies",
+    "change point": "case-studies",
+    "learning library": "learning-library",
+    "ideas": "learning-library",
+    "capability": "capability",
+    "per 1,000 staff": "capability",
 }
 
 

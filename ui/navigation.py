@@ -14,15 +14,35 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui.safe import md
+from ui.safe import html_text, md
 
 __all__ = [
+    "APP_CSS",
     "in_pages_folder_mode",
     "leave_pages_folder_mode",
     "mark_app_navigation",
     "requested_address",
+    "sidebar_navigation",
     "unknown_address_page",
 ]
+
+# Styles every page shares (WCAG 2.2 AA, checked by axe-core in the browser suite).
+# Streamlit draws captions, and links inside them, at 60% of the text colour: 4.0:1 for text
+# and 2.8:1 for NHS Blue links on white, under the 4.5:1 that small text needs. NHS Dark Grey
+# text (#4C6272, 6.2:1) and NHS Blue links (#005EB8, 5.9:1) keep them quieter than body text
+# while readable.
+APP_CSS = """
+<style>
+[data-testid="stCaptionContainer"] { color: #4C6272; opacity: 1; }
+[data-testid="stCaptionContainer"] a, [data-testid="stCaptionContainer"] a:visited {
+  color: #005EB8; opacity: 1; text-decoration: underline;
+}
+.st-key-impact_navigation p.impact-nav-section {
+  margin: 0.75rem 0 0.1rem 0.5rem; font-size: 0.8rem; font-weight: 600;
+  letter-spacing: 0.02em; text-transform: uppercase; color: #4C6272;
+}
+</style>
+"""
 
 
 _SEEN_APP = "impact_app_navigation_seen"
@@ -62,10 +82,31 @@ def requested_address() -> str:
     return path
 
 
+_CLOSE_STREAMLIT_NOT_FOUND = """
+<script>
+(() => {
+  const close = () => {
+    for (const dialog of document.querySelectorAll('[role="dialog"]')) {
+      if ((dialog.innerText || "").includes("does not seem to exist")) {
+        const button = dialog.querySelector('button[aria-label="Close"]');
+        if (button) button.click();
+      }
+    }
+  };
+  for (const wait of [0, 250, 750, 1500, 3000]) setTimeout(close, wait);
+})();
+</script>
+"""
+
+
 def unknown_address_page(address: str, pages: list[st.Page]) -> st.Page:
     """A hidden page served at an address no page has: says so and links to every page."""
 
     def page_not_found() -> None:
+        # The very first request after a server start is answered in Streamlit's pages-folder
+        # mode, which cannot know this page and also opens its own "Page not found" dialog
+        # over it. This page says the same with links to every page, so close that dialog.
+        st.html(_CLOSE_STREAMLIT_NOT_FOUND, unsafe_allow_javascript=True)
         st.title("Page not found", anchor=False)
         st.write(
             f"There is no page at the address “/{md(address)}”. It may have been "
@@ -81,3 +122,20 @@ def unknown_address_page(address: str, pages: list[st.Page]) -> st.Page:
         url_path=address,
         visibility="hidden",
     )
+
+
+def sidebar_navigation(sections: dict[str, list[st.Page]]) -> None:
+    """The pages, grouped under their section names, at the top of the sidebar.
+
+    Streamlit's own sectioned navigation puts each section's `<div>` straight inside a `<ul>`
+    and its `<li>` items outside any list (axe-core: "list" and "listitem" failures on every
+    page). These are plain links under a section label, which assistive technology reads as
+    they look; the current page's link is marked by Streamlit as the active one.
+    """
+    with st.sidebar.container(key="impact_navigation"):
+        for section, pages in sections.items():
+            if not pages:
+                continue
+            st.html(f'<p class="impact-nav-section">{html_text(section)}</p>')
+            for page in pages:
+                st.page_link(page)

@@ -124,9 +124,11 @@ def query(fn: Callable, *args, **kwargs):
 def clear_caches() -> None:
     """Forget cached query results (after a write in this process)."""
     from impact_data.measures.culture import clear_scores_cache
+    from impact_data.measures.readiness import clear_scores_cache as clear_readiness_cache
 
     _cached.clear()
     clear_scores_cache()
+    clear_readiness_cache()
 
 
 def warm_caches() -> None:

@@ -16,6 +16,7 @@ __all__ = [
     "HEADER_SEARCH_ROWS",
     "IGNORE",
     "ColumnMapping",
+    "column_letter",
     "find_header",
     "header_score",
     "map_columns",
@@ -44,6 +45,24 @@ class ColumnMapping:
     # column position -> how it was read, where that needs saying (a header recognised
     # without its note in brackets, a published item number, a 0-1 proportion).
     explained: dict[int, str] = field(default_factory=dict)
+    first_column: int = 1  # Excel column number (A = 1) of position 0
+    in_csv: bool = False  # a CSV file: places are "row 24, column D", not cell D24
+
+    def letter(self, position: int) -> str:
+        """The Excel column letter of a column position: "D"."""
+        return column_letter(position + self.first_column - 1)
+
+    def position_of(self, name: str) -> int | None:
+        """The column position a field or item is read from, or None."""
+        if name in self.fields:
+            return self.fields[name]
+        return self.items.get(name)
+
+    def header_of(self, name: str) -> str:
+        """The header as written in the file of the column a field or item is read from
+        (the field's own name when the file has no such column)."""
+        position = self.position_of(name)
+        return self.headers.get(position, name) if position is not None else name
 
     def target_of(self, position: int) -> str:
         """The field or item a column feeds, or "" when ignored."""
@@ -71,7 +90,7 @@ class ColumnMapping:
             else:
                 how = "ignored"
             rows.append(
-                {"column": _column_letter(pos), "header": header, "maps_to": target, "how": how}
+                {"column": self.letter(pos), "header": header, "maps_to": target, "how": how}
             )
         return pd.DataFrame(rows, columns=["column", "header", "maps_to", "how"])
 
@@ -91,7 +110,8 @@ class ColumnMapping:
         return best if best_ratio >= 0.5 else None
 
 
-def _column_letter(position: int) -> str:
+def column_letter(position: int) -> str:
+    """Excel column letters of a 0-based column number: 0 -> A, 26 -> AA."""
     letters = ""
     n = position + 1
     while n:
@@ -184,6 +204,8 @@ def map_columns(
         header_index=header_index,
         header_row=sheet.first_row + header_index,
         headers={p: h for p, h in headers.items() if h},
+        first_column=sheet.first_column,
+        in_csv=sheet.from_csv,
     )
     overrides = {k.strip(): v for k, v in (overrides or {}).items()}
     field_names = {f.name for f in table.fields}

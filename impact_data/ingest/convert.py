@@ -37,6 +37,7 @@ __all__ = [
     "choose_labels",
     "convert",
     "convert_bool",
+    "convert_capability_level",
     "convert_code",
     "convert_component",
     "convert_date",
@@ -114,10 +115,13 @@ def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = 
             reasons_u[i] = problem
         else:
             values_u[i] = out
+    # Broadcast back to every cell by taking from the distinct cells' arrays (no comparison
+    # of every cell's reason text).
+    bad_u = reasons_u != ""
     reasons = pd.Series(reasons_u[codes], index=raw.index, dtype=object)
     values = pd.Series(values_u[codes], index=raw.index, dtype=float if numeric else object)
     blank = pd.Series(blank_u[codes], index=raw.index, dtype=bool)
-    return Converted(values, reasons != "", reasons, blank=blank)
+    return Converted(values, pd.Series(bad_u[codes], index=raw.index), reasons, blank=blank)
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -487,6 +491,39 @@ def convert_component(raw: pd.Series, spec: Field | None = None) -> Converted:
     return _convert(raw, _parse_component)
 
 
+def convert_capability_level(raw: pd.Series, spec: Field) -> Converted:
+    """An improvement capability level: its number 1-n or its name (any case), where the
+    names are `spec.choices`, lowest first (the current labels: prepare passes them in)."""
+    names = {normalise_header(name): num for num, name in enumerate(spec.choices, start=1)}
+    top = len(spec.choices)
+    expected = (
+        f"expected a capability level 1-{top} or its name ("
+        + ", ".join(f"{num} {name}" for num, name in enumerate(spec.choices, start=1))
+        + ")"
+    )
+
+    def parse(value: object) -> Parsed:
+        number = parse_number(value)
+        if number is not None:
+            if float(number).is_integer() and 1 <= number <= top:
+                return int(number), None
+            return None, expected
+        key = normalise_header(value)
+        if key in names:
+            return names[key], None
+        # "Level 3", "3. Practitioner", "Level 3 - Practitioner"
+        rest = key.removeprefix("level")
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+        name = rest[len(digits) :]
+        if name in names and (not digits or int(digits) == names[name]):
+            return names[name], None
+        if digits and not name and 1 <= int(digits) <= top:
+            return int(digits), None
+        return None, expected
+
+    return _convert(raw, parse)
+
+
 CONVERTERS: dict[str, Callable[[pd.Series, Field], Converted]] = {
     "code": convert_code,
     "question": convert_question,
@@ -498,6 +535,7 @@ CONVERTERS: dict[str, Callable[[pd.Series, Field], Converted]] = {
     "enum": convert_enum,
     "bool": convert_bool,
     "component": convert_component,
+    "capability_level": convert_capability_level,
     "likert": lambda raw, spec: convert_likert(raw),
 }
 

@@ -14,6 +14,7 @@ from impact_data.stats import spc
 
 __all__ = [
     "AGREE_LABELS",
+    "CAPABILITY_LEVELS",
     "IMPACT_COMPONENTS",
     "IMPROVEMENT_DIRECTIONS",
     "KINDS",
@@ -160,6 +161,7 @@ class Field:
     name: str
     type: (
         str  # code | question | text | int | float | date | year | likert | enum | bool | component
+        # | capability_level (a level's number, or its name among `choices`)
     )
     required: bool = False
     synonyms: tuple[str, ...] = ()
@@ -291,6 +293,20 @@ ORGANISATIONS_TABLE = TableSpec(
             description="Integrated care system the organisation belongs to (optional).",
         ),
         Field("region", "text", synonyms=("nhs region",), description="NHS region (optional)."),
+        Field(
+            "staff_count",
+            "int",
+            synonyms=(
+                "staff",
+                "headcount",
+                "staff headcount",
+                "number of staff",
+                "staff numbers",
+                "workforce",
+            ),
+            minimum=0,
+            description="Number of staff (headcount), for people trained per 1,000 staff (optional).",
+        ),
     ),
     sheet_names=("organisations", "organizations", "orgs", "organisation list"),
     unique_key=("org_code",),
@@ -916,6 +932,81 @@ _register(
             ),
         ),
         shown_on="Compare",
+    )
+)
+
+# The improvement capability levels people are trained or developed to, lowest first, until
+# an admin renames them (a setting: impact_data.store.settings.capability_level_labels).
+CAPABILITY_LEVELS = ("Awareness", "Foundation", "Practitioner", "Coach", "Expert")
+
+_register(
+    UploadKind(
+        "capability",
+        "Improvement capability",
+        "How many people of an organisation (and optionally a team or staff group) are trained "
+        "to each improvement capability level, as at a date. Rows are added up, so give either "
+        "an organisation's total or its parts for each level and date, not both.",
+        (
+            TableSpec(
+                "capability",
+                "Improvement capability",
+                (
+                    ORG_CODE,
+                    TEAM,
+                    STAFF_GROUP,
+                    Field(
+                        "level",
+                        "capability_level",
+                        required=True,
+                        synonyms=(
+                            "capability level",
+                            "training level",
+                            "development level",
+                            "qi level",
+                            "improvement level",
+                            "training",
+                            "course",
+                        ),
+                        choices=CAPABILITY_LEVELS,
+                        description="Capability level: its name (e.g. "
+                        + ", ".join(CAPABILITY_LEVELS)
+                        + ") or its number 1-"
+                        + str(len(CAPABILITY_LEVELS))
+                        + ".",
+                        example="Foundation",
+                    ),
+                    Field(
+                        "people",
+                        "int",
+                        required=True,
+                        synonyms=(
+                            "number of people",
+                            "people trained",
+                            "trained",
+                            "number trained",
+                            "staff trained",
+                            "count",
+                            "number",
+                            "headcount trained",
+                        ),
+                        minimum=0,
+                        description="Number of people trained to this level (0 or more).",
+                        example=120,
+                    ),
+                    Field(
+                        "as_of",
+                        "date",
+                        required=True,
+                        synonyms=("date", "as at", "as of", "as at date", "snapshot date", "month"),
+                        description="The date the numbers are as at.",
+                        example="2025-03-31",
+                    ),
+                ),
+                sheet_names=("capability", "improvement capability", "training", "qi training"),
+                unique_key=("org_code", "team", "staff_group", "level", "as_of"),
+            ),
+        ),
+        shown_on="Overview",  # its Improvement capability tab; Compare has one too
     )
 )
 

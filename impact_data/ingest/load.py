@@ -21,8 +21,10 @@ from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest.prepare import PreparedUpload, already_loaded_problems
 from impact_data.ingest.problems import Problem
 from impact_data.ingest.validate import ROW, as_python
+from impact_data.learning.library import index_upload
 from impact_data.store.db import Database, bump_data_version
 from impact_data.store.models import (
+    CapabilityRecord,
     ImpactSelfAssessment,
     NssQuestionResult,
     NssRelease,
@@ -72,6 +74,7 @@ UPLOAD_TABLES = (
     StaffSurveyResult,
     ImpactSelfAssessment,
     Visit,
+    CapabilityRecord,
 )
 
 
@@ -108,7 +111,8 @@ def commit_upload(
     """Write a prepared upload (and delete the one it replaces) in one transaction."""
     if not prepared.ok:
         raise UploadRefused(
-            f"{prepared.file_name} has {len(prepared.problems)} problem(s); nothing was loaded",
+            f"{prepared.file_name} has {_count(len(prepared.problems), 'problem')}; "
+            "nothing was loaded",
             prepared.problems,
         )
     viewer = viewer or Viewer.local()
@@ -156,13 +160,13 @@ def _refusal_after_clash(db: Database, prepared: PreparedUpload, exc: Exception)
     problems = already_loaded_problems(db, prepared)
     if problems:
         return UploadRefused(
-            f"{prepared.file_name} has {len(problems)} row(s) already loaded by another upload; "
-            "nothing was loaded",
+            f"{prepared.file_name} has {_count(len(problems), 'row')} already loaded from "
+            "another file; nothing was loaded",
             problems,
         )
     first_line = str(getattr(exc, "orig", exc)).splitlines()[0]
     return UploadRefused(
-        f"{prepared.file_name} clashes with data another upload added a moment ago "
+        f"{prepared.file_name} clashes with data another file loaded a moment ago "
         f"({first_line}); nothing was loaded"
     )
 
@@ -184,6 +188,7 @@ def upload_org_codes(conn: Connection, upload_ids: Sequence[int]) -> dict[int, s
             (PulseRespondent, "org_id"),
             (ReadinessResponse, "org_id"),
             (ImpactSelfAssessment, "org_id"),
+            (CapabilityRecord, "org_id"),
             (PdsaProject, "org_id"),
             (NssValue, "org_id"),
             (NssQuestionResult, "org_id"),
@@ -292,6 +297,8 @@ def _commit(
             counts["organisations"] = prepared.tables["organisations"].n_rows
         if writer is not None:
             counts.update(writer(conn, prepared, upload_id, org_ids, report))
+        # The learning library's items of this upload (its deletion takes them by cascade).
+        index_upload(conn, upload_id)
         org_codes = sorted(org_codes)
         conn.execute(
             update(Upload)
@@ -356,10 +363,12 @@ def _write_organisations(
     table = prepared.tables.get("organisations")
     existing = dict(conn.execute(select(Organisation.org_code, Organisation.id)).all())
     if table is not None:
-        fields = ("org_name", "org_type", "system", "region")
+        fields = ("org_name", "org_type", "system", "region", "staff_count")
         new_rows = []
         for rec in table.frame.to_dict("records"):
             values = {f: as_python(rec.get(f)) for f in fields}
+            if values["staff_count"] is not None:
+                values["staff_count"] = int(values["staff_count"])
             code = rec["org_code"]
             if code in existing:
                 # Optional columns left blank keep what is already stored.
@@ -447,8 +456,10 @@ def encode_answers(values: np.ndarray) -> list[str]:
     # "." for not answered, "1".."9" for answers: one byte per question.
     codes = np.where(filled == 0, ord("."), filled + ord("0")).astype(np.uint8)
     width = codes.shape[1]
-    joined = codes.tobytes()
-    return [joined[i : i + width].decode("ascii") for i in range(0, len(joined), width)]
+    if not len(codes) or not width:
+        return [""] * len(codes)
+    # Each row's bytes as one fixed-width string, decoded by numpy rather than row by row.
+    return np.ascontiguousarray(codes).view(f"S{width}").ravel().astype(f"U{width}").tolist()
 
 
 def _write_pulse(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
@@ -460,7 +471,12 @@ def _write_pulse(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
     values = frame[table.items].to_numpy(dtype=float)
     resp["answers"] = encode_answers(values)
     cols = list(resp.columns)
-    bulk_insert(conn, PulseRespondent.__table__, cols, _tuples(resp, cols))
+    bulk_insert(
+        conn,
+        PulseRespondent.__table__,
+        cols,
+        _tuples(resp, cols, iso_dates=conn.dialect.name == "sqlite"),
+    )
     questions = [
         {
             "upload_id": upload_id,
@@ -514,6 +530,19 @@ def _write_impact(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
     cols = ["upload_id", "org_id", "assessment_date", "component", "level", "evidence", "next_step"]
     conn.execute(insert(ImpactSelfAssessment), _records(frame, cols))
     return {"impact_self_assessments": len(frame)}
+
+
+def _write_capability(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
+    frame = prepared.tables["capability"].frame.copy()
+    if frame.empty:
+        return {}
+    frame["org_id"] = _org_id_column(frame, org_ids)
+    frame["upload_id"] = upload_id
+    frame["level"] = frame["level"].astype(int)
+    frame["people"] = frame["people"].astype(int)
+    cols = ["upload_id", "org_id", "team", "staff_group", "level", "people", "as_of"]
+    conn.execute(insert(CapabilityRecord), _records(frame, cols))
+    return {"capability": len(frame)}
 
 
 def _write_visits(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
@@ -711,12 +740,18 @@ _WRITERS = {
     "readiness": _write_readiness,
     "impact_self_assessment": _write_impact,
     "visits": _write_visits,
+    "capability": _write_capability,
     "pdsa": _write_pdsa,
 }
 
 
-def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple]:
-    """Rows as plain tuples: NaN/NaT to None, numpy scalars to Python values."""
+def _tuples(
+    frame: pd.DataFrame, columns: Sequence[str], *, iso_dates: bool = False
+) -> Iterable[tuple]:
+    """Rows as plain tuples: NaN/NaT to None, numpy scalars to Python values.
+
+    `iso_dates` writes columns of dates as "YYYY-MM-DD" text, exactly what SQLite would store
+    for them (its date adapter runs in Python once per cell; here once per distinct date)."""
     data = []
     for c in columns:
         col = frame[c]
@@ -728,8 +763,21 @@ def _tuples(frame: pd.DataFrame, columns: Sequence[str]) -> Iterable[tuple]:
             values = col.tolist()
             if any(type(v) not in _PLAIN or v != v for v in values):
                 values = [as_python(v) for v in values]
+            if iso_dates:
+                values = _iso_dates(values)
             data.append(values)
     return zip(*data, strict=True)
+
+
+def _iso_dates(values: list) -> list:
+    """A column of dates (or blanks) as ISO text; any other column as it is."""
+    if type(next((v for v in values if v is not None), None)) is not dt.date:
+        return values
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    if not len(uniques) or any(type(u) is not dt.date for u in uniques):
+        return values
+    text = np.array([u.isoformat() for u in uniques] + [None], dtype=object)
+    return text[codes].tolist()
 
 
 _PLAIN = {str, int, float, bool, type(None), dt.date, dt.datetime}
@@ -750,6 +798,17 @@ def bulk_insert(conn: Connection, table, columns: Sequence[str], rows: Iterable[
         cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({placeholders})", rows)
     finally:
         cur.close()
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 row", "2 rows", "1,200 rows"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _and_list(items: Sequence[object]) -> str:
+    """ "5", "5 and 7", "5, 7 and 9"."""
+    words = [str(i) for i in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 class DeleteRefused(Exception):
@@ -812,9 +871,15 @@ def _refuse_if_depended_on(conn: Connection, upload_id: int, replacing: bool) ->
         )
         dependants |= set(conn.execute(q).scalars())
     if dependants:
+        others = sorted(dependants)
         raise DeleteRefused(
-            f"upload {upload_id} holds PDSA projects that upload(s) "
-            f"{', '.join(map(str, sorted(dependants)))} add cycles or measures to; delete those first"
+            f"upload {upload_id} holds PDSA projects that "
+            + (
+                f"upload {others[0]} adds cycles or measures to; delete that load first"
+                if len(others) == 1
+                else f"uploads {_and_list(others)} add cycles or measures to; "
+                "delete those loads first"
+            )
         )
     created = select(Organisation.id).where(Organisation.upload_id == upload_id)
     uses = 0
@@ -823,6 +888,7 @@ def _refuse_if_depended_on(conn: Connection, upload_id: int, replacing: bool) ->
         (PulseRespondent, "org_id"),
         (ReadinessResponse, "org_id"),
         (ImpactSelfAssessment, "org_id"),
+        (CapabilityRecord, "org_id"),
         (PdsaProject, "org_id"),
         (Visit, "from_org_id"),
         (Visit, "to_org_id"),
@@ -839,8 +905,11 @@ def _refuse_if_depended_on(conn: Connection, upload_id: int, replacing: bool) ->
             .all()
         )
         raise DeleteRefused(
-            f"upload {upload_id} created organisation(s) {', '.join(codes[:10])} that {uses:,} row(s) "
-            "of other uploads refer to; delete those uploads first"
+            f"upload {upload_id} created "
+            + ("organisation " if len(codes) == 1 else "organisations ")
+            + _and_list(codes[:10])
+            + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
+            + f" that {_count(uses, 'row')} of other files refer to; delete those loads first"
         )
     if uses and replacing:
         # A corrected organisations file keeps organisations other data uses: detach, not drop.

@@ -8,7 +8,7 @@ it as the validation report and preview, the CLI prints its problems.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from sqlalchemy import select
@@ -24,11 +24,20 @@ from impact_data.ingest.kinds import (
     get_kind,
     normalise_header,
 )
-from impact_data.ingest.problems import Problem
+from impact_data.ingest.problems import Problem, row_content
 from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
-from impact_data.ingest.validate import ROW, InstrumentSpec, rows_without_answers, validate_sheet
+from impact_data.ingest.validate import (
+    ROW,
+    InstrumentSpec,
+    SkippedRow,
+    locate_problems,
+    rows_without_answers,
+    skipped_text,
+    validate_sheet,
+)
 from impact_data.store.db import Database
 from impact_data.store.models import (
+    CapabilityRecord,
     ImpactSelfAssessment,
     Instrument,
     InstrumentItem,
@@ -40,6 +49,7 @@ from impact_data.store.models import (
     Upload,
     Visit,
 )
+from impact_data.store.settings import capability_level_labels
 
 ORG_FIELDS = {"org_code", "from_org", "to_org"}
 
@@ -54,6 +64,12 @@ class PreparedTable:
     frame: pd.DataFrame
     items: list[str] = field(default_factory=list)
     sheet_label: str | None = None  # the sheet name as problems should show it, if at all
+    # Rows below the data that are blank, notes or totals: skipped, not checked.
+    skipped: list[SkippedRow] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        """A field's column header as written in the file (its name when not mapped)."""
+        return self.mapping.header_of(name) if self.mapping is not None else name
 
     @property
     def n_rows(self) -> int:
@@ -194,9 +210,10 @@ def prepare_upload(
         return prepared
     assignment = assign_sheets(sheets, upload_kind, prepared.notes)
     overrides = mapping_overrides or {}
+    located: dict[str | None, tuple[RawSheet, ColumnMapping]] = {}
     for table, sheet in assignment:
         instrument = None
-        mapping = map_columns(sheet, table, overrides.get(table.name))
+        mapping = map_columns(sheet, with_current_levels(db, table), overrides.get(table.name))
         if table.item_columns == "items":
             instrument = choose_instrument(db, sheet, mapping, prepared)
             prepared.instrument = instrument
@@ -215,7 +232,14 @@ def prepare_upload(
                     "as named at upload"
                 )
         sheet_notes: list[str] = []
-        frame, problems = validate_sheet(sheet, mapping, instrument, given=given, notes=sheet_notes)
+        skipped: list[SkippedRow] = []
+        frame, problems = validate_sheet(
+            sheet, mapping, instrument, given=given, notes=sheet_notes, skipped=skipped
+        )
+        located[sheet.name if sheet.named_in_messages else None] = (sheet, mapping)
+        if skipped:
+            label = f"sheet {sheet.name!r}: " if sheet.named_in_messages else ""
+            prepared.notes.append(label + skipped_text(skipped))
         prepared.notes += sheet_notes
         for note in sheet_notes:
             if note.startswith("answers read on the scale "):
@@ -244,6 +268,7 @@ def prepare_upload(
             frame,
             items,
             sheet.name if sheet.named_in_messages else None,
+            skipped,
         )
 
     if not prepared.tables:
@@ -261,7 +286,48 @@ def prepare_upload(
         )
         return prepared
     _check_against_database(db, prepared, create_orgs)
+    prepared.problems = _locate_all(prepared.problems, located)
     return prepared
+
+
+def _locate_all(
+    problems: list[Problem], located: dict[str | None, tuple[RawSheet, ColumnMapping]]
+) -> list[Problem]:
+    """Problems found after validation (unknown organisations, rows already loaded, the
+    instrument) placed in their sheet like the others: header, cell and row content."""
+    pending: dict[str | None, list[int]] = {}
+    for i, p in enumerate(problems):
+        if p.sheet_name is None and p.sheet in located:
+            pending.setdefault(p.sheet, []).append(i)
+    out = list(problems)
+    for label, indexes in pending.items():
+        sheet, mapping = located[label]
+        for i, p in zip(
+            indexes, locate_problems([problems[i] for i in indexes], sheet, mapping), strict=True
+        ):
+            out[i] = p
+    return out
+
+
+def with_current_levels(db: Database, table: TableSpec) -> TableSpec:
+    """`table` with its capability level field reading the levels' current labels (an admin
+    may have renamed them): names in a file are matched against those."""
+    if not any(f.type == "capability_level" for f in table.fields):
+        return table
+    labels = tuple(capability_level_labels(db))
+    fields = tuple(
+        replace(
+            f,
+            choices=labels,
+            description="Capability level: its name ("
+            + ", ".join(labels)
+            + f") or its number 1-{len(labels)}.",
+        )
+        if f.type == "capability_level"
+        else f
+        for f in table.fields
+    )
+    return replace(table, fields=fields)
 
 
 def assign_sheets(
@@ -501,7 +567,38 @@ def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs:
 def already_loaded_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
     """Rows of this upload that another upload already holds: the same problems whether the
     other upload was committed before this file was checked or a moment before it was written."""
-    return project_clash_problems(db, prepared) + overlap_problems(db, prepared)
+    problems = project_clash_problems(db, prepared) + overlap_problems(db, prepared)
+    return locate_in_tables(problems, prepared)
+
+
+def locate_in_tables(problems: list[Problem], prepared: PreparedUpload) -> list[Problem]:
+    """Problems placed by the tables' column mappings (the file itself is not kept): header,
+    cell and the row as read, for problems found when the file is written."""
+    tables = {t.sheet_label: t for t in prepared.tables.values() if t.mapping is not None}
+    out = []
+    for p in problems:
+        table = tables.get(p.sheet)
+        if table is None or p.sheet_name is not None:
+            out.append(p)
+            continue
+        mapping = table.mapping
+        position = mapping.position_of(p.column) if p.column else None
+        row = table.frame[table.frame[ROW] == p.row] if p.row is not None else table.frame[:0]
+        used = sorted((pos, name) for name, pos in {**mapping.fields, **mapping.items}.items())
+        values = [row.iloc[0][name] for _, name in used if name in row.columns] if len(row) else []
+        out.append(
+            replace(
+                p,
+                sheet_name=table.sheet,
+                in_csv=mapping.in_csv,
+                header=mapping.headers.get(position) if position is not None else None,
+                cell=f"{mapping.letter(position)}{p.row}"
+                if position is not None and p.row is not None
+                else None,
+                content=row_content(values) if values else None,
+            )
+        )
+    return out
 
 
 def project_clash_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
@@ -516,8 +613,8 @@ def project_clash_problems(db: Database, prepared: PreparedUpload) -> list[Probl
     )
     return [
         Problem(
-            f"this project_id was already loaded in upload {stored[ref]}; "
-            "replace that upload to correct it, or use a new project_id",
+            f"this {projects.header('project_id')} was already loaded in upload {stored[ref]}; "
+            f"replace that upload to correct it, or use a new {projects.header('project_id')}",
             row=int(row),
             column="project_id",
             found=ref,
@@ -572,6 +669,10 @@ def overlap_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
             ("org_code", "assessment_date", "component"),
         ),
         "visits": (Visit, ("from_org", "to_org", "visit_date")),
+        "capability": (
+            CapabilityRecord,
+            ("org_code", "team", "staff_group", "level", "as_of"),
+        ),
         "cycles": (PdsaCycle, ("project_id", "cycle_no")),
         "measures": (PdsaMeasure, ("project_id", "date")),
     }
@@ -589,7 +690,7 @@ def overlap_problems(db: Database, prepared: PreparedUpload) -> list[Problem]:
                 problems.append(
                     Problem(
                         f"already loaded in upload {existing[k]}: the same "
-                        f"{', '.join(key)}; replace that upload to correct it",
+                        f"{', '.join(map(table.header, key))}; replace that upload to correct it",
                         row=int(frame.at[idx, ROW]),
                         column=key[0],
                         sheet=table.sheet_label,
@@ -623,6 +724,15 @@ def _existing_keys(db: Database, model, key: tuple[str, ...], replacing: int | N
             q = select(
                 org.c.org_code, model.assessment_date, model.component, model.upload_id
             ).join(org, org.c.id == model.org_id)
+        elif model is CapabilityRecord:
+            q = select(
+                org.c.org_code,
+                model.team,
+                model.staff_group,
+                model.level,
+                model.as_of,
+                model.upload_id,
+            ).join(org, org.c.id == model.org_id)
         elif model is Visit:
             o2 = org.alias("o2")
             q = (
@@ -649,6 +759,7 @@ __all__ = [
     "PreparedUpload",
     "prepare_upload",
     "sha256_of",
+    "with_current_levels",
     "load_instruments",
     "instrument_labels",
     "choose_instrument",

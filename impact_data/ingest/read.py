@@ -101,13 +101,16 @@ class UnreadableFile(Exception):
 
 @dataclass
 class RawSheet:
-    """One sheet as a grid of cells; `first_row` is the Excel row number of `cells`' row 0."""
+    """One sheet as a grid of cells; `first_row` is the Excel row number of `cells`' row 0,
+    `first_column` the Excel column number (A = 1) of its column 0."""
 
     name: str
     cells: pd.DataFrame
     first_row: int = 1
     # Problems name the sheet only where a workbook has several; a CSV has none to name.
     named_in_messages: bool = False
+    first_column: int = 1
+    from_csv: bool = False  # places in a CSV are "row 24, column D" (it has no cells)
 
     @property
     def n_rows(self) -> int:
@@ -368,7 +371,7 @@ ROWS_PER_BLOCK = 20_000
 
 
 def _sheet_parts(data: bytes, pack: bool = True) -> Iterator[tuple]:
-    """("sheet", name, first_row) then ("rows", block) for each sheet with content."""
+    """("sheet", name, first_row, first_column) then ("rows", block) for each sheet with content."""
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as exc:
@@ -391,8 +394,8 @@ def _sheet_parts(data: bytes, pack: bool = True) -> Iterator[tuple]:
                 raise UnreadableFile(f"sheet {name!r} could not be read ({exc})") from exc
             if not sheet.height or not sheet.width:
                 continue
-            first_row = int((sheet.start or (0, 0))[0])
-            yield ("sheet", name, first_row + 1)
+            first_row, first_column = (int(x) for x in (sheet.start or (0, 0)))
+            yield ("sheet", name, first_row + 1, first_column + 1)
             # Rows are made block by block (less memory than all at once). iter_rows starts
             # at row 1 (but at the first used column): the empty rows above are skipped, as
             # to_python(skip_empty_area=True) does.
@@ -420,7 +423,11 @@ def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
         if part[0] == "sheet":
             finish()
             blocks = []
-            sheets.append(RawSheet(name=part[1], cells=pd.DataFrame(), first_row=part[2]))
+            sheets.append(
+                RawSheet(
+                    name=part[1], cells=pd.DataFrame(), first_row=part[2], first_column=part[3]
+                )
+            )
         else:
             blocks.append(unpack_cells(part[1]) if packed else part[1])
     finish()
@@ -591,4 +598,4 @@ def read_csv_bytes(data: bytes, name: str = "csv") -> RawSheet:
             f"the file is {cells.shape[0]:,} rows by {cells.shape[1]:,} columns; "
             f"the limits are {MAX_ROWS:,} rows and {MAX_COLUMNS:,} columns"
         )
-    return RawSheet(name=name, cells=cells, first_row=1)
+    return RawSheet(name=name, cells=cells, first_row=1, from_csv=True)

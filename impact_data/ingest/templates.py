@@ -134,6 +134,7 @@ FALLBACK_EXAMPLES: dict[str, object] = {
     "theme": "Daily improvement huddles",
     "participants": 6,
     "lived_experience_partners": 1,
+    "staff_count": 6400,
 }
 
 # Descriptions for fields whose spec has none (the rows that point at a project, measure values).
@@ -220,6 +221,12 @@ def allowed_values(f: Field, own_list: bool = False) -> str:
         return f"1-5 or the component's name ({names})"
     if f.type == "likert":
         return "1-5 or Strongly disagree ... Strongly agree"
+    if f.type == "capability_level":
+        names = "; ".join(f"{n} = {name}" for n, name in enumerate(f.choices, start=1))
+        return (
+            f"1-{len(f.choices)} or the level's name ({names}; or the names your admin set "
+            "on the Settings page)"
+        )
     if f.type == "code" and own_list:
         return "A short unique code, e.g. the ODS code"
     if f.type == "code":
@@ -438,6 +445,12 @@ def field_validation(f: Field) -> DataValidation | None:
         if len(",".join(options)) > 255:  # Excel's limit for an in-line list
             options = [str(n) for n in IMPACT_COMPONENTS]
         validation = _list_validation(options, f"{f.name}: 1-5 or the component's name")
+    elif f.type == "capability_level":
+        # A warning, not a stop: an admin may have renamed the levels since.
+        options = [str(n) for n in range(1, len(f.choices) + 1)] + list(f.choices)
+        validation = _list_validation(
+            options, f"{f.name}: 1-{len(f.choices)} or the level's name", warning=True
+        )
     elif f.type == "date":
         validation = _range_validation("date", DATE_MIN, DATE_MAX, f"{f.name}: a date (dd/mm/yyyy)")
     elif f.type in ("int", "year", "float") and (f.minimum is not None or f.maximum is not None):

@@ -7,6 +7,7 @@ organisations, rows already loaded) live in `prepare`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,9 +20,12 @@ from impact_data.ingest.convert import (
     choose_labels,
     convert,
     convert_likert,
+    is_blank,
+    parse_date,
+    parse_number,
 )
 from impact_data.ingest.kinds import AGREE_LABELS, AnswerLabels
-from impact_data.ingest.problems import Problem, format_found
+from impact_data.ingest.problems import Problem, format_found, row_content
 from impact_data.ingest.read import MAX_HEADER_CHARS, RawSheet
 
 __all__ = [
@@ -29,8 +33,12 @@ __all__ = [
     "ORG_CODE_LENGTH",
     "ROW",
     "InstrumentSpec",
+    "SkippedRow",
     "as_python",
     "data_rows",
+    "locate_problems",
+    "skipped_text",
+    "trailing_rows",
     "rows_without_answers",
     "validate_sheet",
 ]
@@ -80,9 +88,116 @@ class InstrumentSpec:
     aliases: dict[str, str] = field(default_factory=dict)
 
 
-def data_rows(sheet: RawSheet, mapping: ColumnMapping) -> pd.DataFrame:
-    """The cells below the header, blank rows dropped, with their Excel row numbers."""
-    body = sheet.cells.iloc[mapping.header_index + 1 :]
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row below the data that is not data: blank, a note (footnote, source) or a total."""
+
+    row: int  # Excel row number
+    reason: str  # "blank", "note" or "total"
+    content: str  # the row's cells as a short line
+
+    def describe(self) -> str:
+        what = {"blank": "a blank row", "note": "a note", "total": "a total row"}[self.reason]
+        return f"row {self.row} ({what})" + (f": {self.content}" if self.content else "")
+
+
+# Words that start a footnote or source note under a table.
+NOTE_START = re.compile(
+    r"^\s*(source|sources|note|notes|nb|n\.b\.|footnote|key|data|figures|produced|prepared|"
+    r"copyright|published|updated|generated|base|\*|†|‡|§|¹|²|³|\(\d\)|\[\d\]|\d\.\s)",
+    re.IGNORECASE,
+)
+# A note unmistakable as such even when its text spills into other cells (a CSV line whose
+# commas were not quoted): "Source: ...", "Notes - ...", "* ...".
+MARKED_NOTE = re.compile(r"^\s*((sources?|notes?|nb|footnotes?)\s*[:\-–]|[*†‡§])", re.IGNORECASE)
+# What an identifying cell of a total row says.
+TOTAL_LABEL = re.compile(
+    r"^\s*((grand|sub)\s*-?\s*totals?|totals?|all\s+(organisations|organizations|orgs|trusts|"
+    r"teams|respondents|staff|rows)|overall|sum|average|mean)\s*(\(.*\))?\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    try:
+        return parse_number(value) is not None
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_date(value: object) -> bool:
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return True
+    return isinstance(value, str) and parse_date(value)[0] is not None
+
+
+def _below_data_kind(cells: list) -> str | None:
+    """ "blank", "note" or "total" for a row that is not data, else None."""
+    filled = [v for v in cells if not is_blank(v)]
+    if not filled:
+        return "blank"
+    texts = [v for v in filled if isinstance(v, str) and not _is_number(v) and not _is_date(v)]
+    if len(filled) == 1 and texts:
+        text = texts[0].strip()
+        # A sentence or a marked note, not a lone code left in a data row ("ZA1").
+        if NOTE_START.match(text) or (" " in text and any(c.isalpha() for c in text)):
+            return "note"
+    if isinstance(filled[0], str) and MARKED_NOTE.match(filled[0]):
+        return "note"
+    labels = [v for v in texts if TOTAL_LABEL.match(v)]
+    if labels and all(v in labels or _is_number(v) for v in filled):
+        return "total"
+    return None
+
+
+def trailing_rows(sheet: RawSheet, mapping: ColumnMapping) -> list[SkippedRow]:
+    """Rows below the last data row that are blank, a note or a total, top to bottom.
+
+    Read from the bottom up to the first row with data in a used column that is none of
+    these; rows empty in every used column are passed over (they are not data either).
+    A note or total between data rows is data and is checked as such.
+    """
+    cells = sheet.cells
+    start = mapping.header_index + 1
+    used = sorted(set(mapping.fields.values()) | set(mapping.items.values()))
+    used = [c for c in used if c in cells.columns]
+    skipped: list[SkippedRow] = []
+    for i in range(len(cells) - 1, start - 1, -1):
+        values = cells.iloc[i].tolist()
+        kind = _below_data_kind(values)
+        if kind is None:
+            if any(not is_blank(values[c]) for c in used):
+                break
+            continue
+        skipped.append(SkippedRow(i + sheet.first_row, kind, row_content(values)))
+    skipped.reverse()
+    return skipped
+
+
+def skipped_text(skipped: list[SkippedRow], limit: int = 5) -> str:
+    """ "2 rows below the data were skipped: row 24 (a note): Source: ..., row 25 (a total row)"."""
+    n = len(skipped)
+    shown = "; ".join(s.describe() for s in skipped[:limit])
+    more = f"; and {n - limit} more" if n > limit else ""
+    return (
+        f"{n} row{'s' if n != 1 else ''} below the data {'were' if n != 1 else 'was'} "
+        f"skipped (not data, so not checked): {shown}{more}"
+    )
+
+
+def data_rows(
+    sheet: RawSheet, mapping: ColumnMapping, skipped: list[SkippedRow] | None = None
+) -> pd.DataFrame:
+    """The cells below the header, blank rows and the rows below the data that are notes or
+    totals (`skipped`, found when not given) dropped, with their Excel row numbers."""
+    if skipped is None:
+        skipped = trailing_rows(sheet, mapping)
+    end = len(sheet.cells)
+    if skipped:
+        end = min(end, skipped[0].row - sheet.first_row)
+    body = sheet.cells.iloc[mapping.header_index + 1 : end]
     used = sorted(set(mapping.fields.values()) | set(mapping.items.values()))
     body = body[[c for c in used if c in body.columns]]
     if body.empty:
@@ -104,17 +219,21 @@ def validate_sheet(
     *,
     given: dict[str, object] | None = None,
     notes: list[str] | None = None,
+    skipped: list[SkippedRow] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Typed rows of one sheet and every problem found in its cells.
 
     `given` holds values named at upload time for fields the file has no column for (e.g.
-    the organisation of a contractor's export); `notes` receives how answers were read.
+    the organisation of a contractor's export); `notes` receives how answers were read,
+    `skipped` the rows below the data that are blank, notes or totals. Problems name the
+    file's own headers, the cell and the row's content (`locate_problems`).
     """
     table = mapping.table
     problems: list[Problem] = []
     notes = notes if notes is not None else []
     given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
     sheet_label = sheet.name if sheet.named_in_messages else None
+    named = _quoted_header(mapping)
     for name in mapping.missing:
         if name in given:
             continue
@@ -133,14 +252,17 @@ def validate_sheet(
         if len(header) > MAX_HEADER_CHARS:
             problems.append(
                 Problem(
-                    f"the header of column {pos + 1} is {len(header):,} characters long; "
+                    f"the header of column {mapping.letter(pos)} is {len(header):,} characters long; "
                     "headers must be short column names",
                     row=mapping.header_row,
                     sheet=sheet_label,
                     category="hostile",
                 )
             )
-    body = data_rows(sheet, mapping)
+    below = trailing_rows(sheet, mapping)
+    if skipped is not None:
+        skipped += below
+    body = data_rows(sheet, mapping, below)
     rows = body[ROW]
     typed = pd.DataFrame({ROW: rows.to_numpy()}, index=body.index)
 
@@ -164,7 +286,7 @@ def validate_sheet(
             for idx in too_long[too_long].index:
                 problems.append(
                     Problem(
-                        f"{spec.name} is too long: at most {limit} characters",
+                        f"{named(spec.name)} is too long: at most {limit} characters",
                         row=int(rows.at[idx]),
                         column=spec.name,
                         found=f"{len(result.values.at[idx]):,} characters",
@@ -177,7 +299,7 @@ def validate_sheet(
             for idx in result.out_of_range[result.out_of_range].index:
                 problems.append(
                     Problem(
-                        f"{spec.name} {result.range_text}",
+                        f"{named(spec.name)} {result.range_text}",
                         row=int(rows.at[idx]),
                         column=spec.name,
                         found=raw.at[idx],
@@ -189,7 +311,7 @@ def validate_sheet(
             for idx in result.blank[result.blank].index:
                 problems.append(
                     Problem(
-                        f"a value is required in {spec.name}",
+                        f"a value is required in {named(spec.name)}",
                         row=int(rows.at[idx]),
                         column=spec.name,
                         sheet=sheet_label,
@@ -197,19 +319,31 @@ def validate_sheet(
                     )
                 )
 
-    problems += _cross_field_checks(typed, table.name, sheet_label)
+    problems += _cross_field_checks(typed, table.name, sheet_label, named)
     problems += _validate_items(body, mapping, typed, instrument, sheet_label, notes)
     if table.name == "staff_survey":
         from impact_data.ingest.contractor import read_positive_scoring
 
         typed, more = read_positive_scoring(sheet, mapping, typed, sheet_label, notes)
         problems += more
-    problems += _duplicates(typed, table.unique_key, table, sheet_label)
-    return typed, problems
+    problems += _duplicates(typed, table.unique_key, table, sheet_label, named)
+    return typed, locate_problems(problems, sheet, mapping)
 
 
-def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None) -> list[Problem]:
-    """Checks that involve two columns of a row."""
+def _quoted_header(mapping: ColumnMapping):
+    """A function naming a field by its column's header as written in the file."""
+    return lambda name: _quote(mapping.header_of(name))
+
+
+def _quote(header: str) -> str:
+    """A header in a message: as it is when it is one word (q3f, org_code), else in quotes."""
+    return header if header and not any(c.isspace() for c in header) else f"“{header}”"
+
+
+def _cross_field_checks(
+    typed: pd.DataFrame, table: str, sheet_label: str | None, header=lambda name: name
+) -> list[Problem]:
+    """Checks that involve two columns of a row (named by their headers in the file)."""
     problems: list[Problem] = []
     if table == "measures" and {"numerator", "denominator"} <= set(typed.columns):
         num = pd.to_numeric(typed["numerator"], errors="coerce")
@@ -217,7 +351,7 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
         for idx in typed.index[(num > den).fillna(False)]:
             problems.append(
                 Problem(
-                    "numerator is larger than denominator",
+                    f"{header('numerator')} is larger than {header('denominator')}",
                     row=int(typed.at[idx, ROW]),
                     column="numerator",
                     found=f"{num[idx]:g} > {den[idx]:g}",
@@ -230,7 +364,8 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
         for idx in typed.index[same]:
             problems.append(
                 Problem(
-                    "an organisation cannot visit itself: to_org must differ from from_org",
+                    "an organisation cannot visit itself: "
+                    f"{header('to_org')} must differ from {header('from_org')}",
                     row=int(typed.at[idx, ROW]),
                     column="to_org",
                     found=typed.at[idx, "to_org"],
@@ -244,7 +379,7 @@ def _cross_field_checks(typed: pd.DataFrame, table: str, sheet_label: str | None
             if start is not None and end is not None and end < start:
                 problems.append(
                     Problem(
-                        "end_date is before start_date",
+                        f"{header('end_date')} is before {header('start_date')}",
                         row=int(typed.at[idx, ROW]),
                         column="end_date",
                         found=f"{end:%d/%m/%Y}, start {start:%d/%m/%Y}",
@@ -317,7 +452,11 @@ def _validate_items(
 
 
 def _duplicates(
-    typed: pd.DataFrame, key: tuple[str, ...], table, sheet_label: str | None
+    typed: pd.DataFrame,
+    key: tuple[str, ...],
+    table,
+    sheet_label: str | None,
+    header=lambda name: name,
 ) -> list[Problem]:
     if not key or typed.empty:
         return []
@@ -341,13 +480,13 @@ def _duplicates(
             first_row[k] = row
             continue
         shown = ", ".join(
-            f"{n}={format_found(typed.at[idx, n])}"
+            f"{header(n)}={format_found(typed.at[idx, n])}"
             for n in key
             if as_python(typed.at[idx, n]) is not None
         )
         problems.append(
             Problem(
-                f"duplicate row: the same {', '.join(key)} as an earlier row",
+                f"duplicate row: the same {', '.join(map(header, key))} as an earlier row",
                 row=row,
                 column=key[0],
                 found=f"same as row {first_row[k]}: {shown}",
@@ -378,6 +517,52 @@ def _cell_problems(
         )
         for idx in bad
     ]
+
+
+def locate_problems(
+    problems: list[Problem], sheet: RawSheet, mapping: ColumnMapping
+) -> list[Problem]:
+    """The problems with where they are in the file's own terms: the sheet (or CSV file),
+    the column's header as written, the Excel cell ("D24") and the row's content."""
+    if not problems:
+        return problems
+    by_header = {h: p for p, h in mapping.headers.items()}
+    grid = sheet.cells.to_numpy(dtype=object) if len(sheet.cells) else None
+    contents: dict[int, str] = {}
+
+    def content(row: int) -> str | None:
+        i = row - sheet.first_row
+        if grid is None or not 0 <= i < len(grid):
+            return None
+        if i not in contents:
+            contents[i] = row_content(grid[i].tolist())
+        return contents[i]
+
+    out = []
+    for p in problems:
+        if p.sheet_name is not None:
+            out.append(p)
+            continue
+        position = None
+        if p.column:
+            position = mapping.position_of(p.column)
+            if position is None:
+                position = by_header.get(p.column)
+        header = mapping.headers.get(position) if position is not None else None
+        data_row = p.row is not None and p.row != mapping.header_row
+        out.append(
+            replace(
+                p,
+                sheet_name=sheet.name,
+                in_csv=sheet.from_csv,
+                header=header,
+                cell=f"{mapping.letter(position)}{p.row}"
+                if position is not None and p.row is not None
+                else None,
+                content=content(p.row) if data_row else None,
+            )
+        )
+    return out
 
 
 def rows_without_answers(typed: pd.DataFrame, codes: list[str]) -> pd.Series:

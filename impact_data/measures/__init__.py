@@ -6,9 +6,23 @@
   answers, and NHS IMPACT maturity.
 - `pdsa`: the PDSA registry, cycles, measures and activity (cycles in the last 90 days, per
   month).
+- `pdsa_editing`: correcting or deleting one logged PDSA cycle or measure value (audited).
 - `national`: the national NHS Staff Survey figures and their releases.
 - `visits`: learning visits between organisations and the lived-experience share of projects.
+- `capability`: improvement capability: people trained per level, per 1,000 staff, over time.
+- `period`: the reporting period every screen reports on, and each source's freshness.
 - `queries`: organisations, uploads and the other stored lists a view reads.
 """
 
-__all__ = ["culture", "culture_editing", "national", "pdsa", "queries", "readiness", "visits"]
+__all__ = [
+    "capability",
+    "culture",
+    "culture_editing",
+    "national",
+    "pdsa",
+    "pdsa_editing",
+    "period",
+    "queries",
+    "readiness",
+    "visits",
+]

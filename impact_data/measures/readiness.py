@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -293,7 +295,11 @@ def _person_stats(
 def _frame_with_rounds(db: Database, query) -> pd.DataFrame:
     with db.connect() as conn:
         result = conn.execute(query)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        columns = list(result.keys())
+        # Plain tuples: pandas probes each SQLAlchemy Row for array-likeness, several times
+        # slower than building the frame itself on tens of thousands of rows.
+        rows = [tuple(row) for row in result.fetchall()]
+    frame = pd.DataFrame.from_records(rows, columns=columns)
     if not frame.empty:
         frame["round"] = pd.to_datetime(frame["round"]).dt.date
     return _text_keys(frame)
@@ -336,6 +342,17 @@ def readiness_scores(
     return out.drop(columns=["agreeing"])
 
 
+SCORES_CACHE_ENTRIES = 32
+_SCORES_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_SCORES_LOCK = threading.Lock()
+
+
+def clear_scores_cache() -> None:
+    """Forget every cached readiness score table (they also lapse when data changes)."""
+    with _SCORES_LOCK:
+        _SCORES_CACHE.clear()
+
+
 def _scores(
     db: Database,
     viewer: Viewer,
@@ -347,7 +364,59 @@ def _scores(
 ) -> pd.DataFrame:
     """`readiness_scores` plus `agreeing`; `limit=False` reads every organisation's teams (for
     figures pooled to organisation level, which every viewer may see); `agreement=False`
-    leaves r_wg out (NaN), for callers that only pool counts and means."""
+    leaves r_wg out (NaN), for callers that only pool counts and means.
+
+    Computed once per data version, access scope and arguments, and shared by every caller in
+    the process: a page's scores, its change over rounds and its item answers start from the
+    same table, and so do the Overview's pooled figures."""
+    orgs = None if org_codes is None else tuple(sorted(set(org_codes)))
+    progs = None if programmes is None else tuple(dict.fromkeys(programmes))
+    key, limited = _scores_key(db, viewer, by_team, orgs, progs, limit, agreement)
+    with _SCORES_LOCK:
+        cached = _SCORES_CACHE.get(key)
+        if cached is not None:
+            _SCORES_CACHE.move_to_end(key)
+    if cached is None:
+        cached = _compute_scores(db, viewer, by_team, orgs, progs, limited, agreement)
+        with _SCORES_LOCK:
+            _SCORES_CACHE[key] = cached
+            while len(_SCORES_CACHE) > SCORES_CACHE_ENTRIES:
+                _SCORES_CACHE.popitem(last=False)
+    # A copy (attrs included): callers may add columns without touching the cached table.
+    return cached.copy()
+
+
+def _scores_key(db, viewer, by_team, orgs, progs, limit, agreement) -> tuple[tuple, bool]:
+    """The cache key of a score table, and whether it is limited to the viewer's detail. Only
+    team rows are ever limited, and only for a viewer who may not see every organisation's
+    teams: every other table is the same for all viewers, so they share one entry."""
+    detail = viewer.detail_orgs() if (limit and by_team) else None
+    limited = detail is not None
+    scope = tuple(sorted(detail)) if limited else None
+    return (db.url, db.data_version(), scope, by_team, orgs, progs, agreement), limited
+
+
+def _team_suppression(db: Database, viewer: Viewer) -> pd.DataFrame:
+    """Every organisation's team scores, for their `suppressed` flags: the table with r_wg when
+    a page has computed it already (the Readiness page's scores), else one without (hiding
+    never depends on r_wg, so both flag the same rows)."""
+    key, _ = _scores_key(db, viewer, True, None, None, False, True)
+    with _SCORES_LOCK:
+        cached = _SCORES_CACHE.get(key)
+    if cached is not None:
+        return cached
+    return _scores(db, viewer, True, None, None, limit=False, agreement=False)
+
+
+def _compute_scores(
+    db: Database,
+    viewer: Viewer,
+    by_team: bool,
+    org_codes: Iterable[str] | None,
+    programmes: Iterable[str] | None,
+    limit: bool,
+    agreement: bool,
+) -> pd.DataFrame:
     people = _person_stats(db, viewer, by_team, org_codes, programmes, limit)
     keys = ["org_code", *(["team"] if by_team else []), "programme", "round", "instrument_code"]
     columns = [
@@ -464,10 +533,14 @@ def readiness_pooled(
     agreeing (people whose subscale score is "high"), agree_share, teams (team checks pooled),
     latest_round, suppressed (no team could be pooled).
     """
-    teams = _scores(db, viewer, True, org_codes, None, limit=False, agreement=False)
+    # Every organisation's team scores (one table shared with the item answers, cached): the
+    # disclosure rule works within an organisation, so the chosen ones come out the same.
+    teams = _team_suppression(db, viewer).drop(columns=["rwg", "agreement", "advice"])
     keys = ["org_code"] if latest else ["org_code", "round"]
     columns = [*keys, *POOLED_COLUMNS]
     teams = teams[teams["instrument_code"] == instrument_code]
+    if org_codes is not None:
+        teams = teams[teams["org_code"].isin(set(org_codes))]
     if subscales is not None:
         teams = teams[teams["subscale"].isin(list(subscales))]
     if teams.empty:
@@ -692,7 +765,15 @@ def item_distribution(
     published checks only. An item with nothing to pool keeps one suppressed row with no
     answer values. `teams` are team names or (org_code, team) pairs; `rounds` are months.
     """
-    return _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument_code)[0]
+    return item_pool(
+        db,
+        viewer,
+        org_codes=org_codes,
+        teams=teams,
+        programmes=programmes,
+        rounds=rounds,
+        instrument_code=instrument_code,
+    )[0]
 
 
 @requires_access
@@ -710,7 +791,31 @@ def item_groups_left_out(
     instrument_code, `items` ("all" when the check's scores are hidden, else the items it
     answered too few times) and `teams` (1; other organisations' checks are counted per
     programme and round, their team names being detail the viewer may not see)."""
-    return _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument_code)[1]
+    return item_pool(
+        db,
+        viewer,
+        org_codes=org_codes,
+        teams=teams,
+        programmes=programmes,
+        rounds=rounds,
+        instrument_code=instrument_code,
+    )[1]
+
+
+@requires_access
+def item_pool(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    teams: Iterable[str | tuple[str, str | None]] | None = None,
+    programmes: Iterable[str | None] | None = None,
+    rounds: Iterable[object] | None = None,
+    instrument_code: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`item_distribution` and `item_groups_left_out` of one selection, from one pass over the
+    answers (a page showing both asks once)."""
+    return _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument_code)
 
 
 def _item_units(db: Database, viewer: Viewer, org_codes, teams, programmes, rounds, instrument):
@@ -754,41 +859,53 @@ def _item_units(db: Database, viewer: Viewer, org_codes, teams, programmes, roun
     return _frame_with_rounds(db, q)
 
 
+def _unit_labels(frame: pd.DataFrame) -> pd.Series:
+    """One text label per team check (`UNIT_KEYS` joined by "|", a missing key as ""), built
+    column by column: a row-wise join costs seconds on a national data set."""
+    keys = frame[UNIT_KEYS].astype(object)
+    keys = keys.where(keys.notna(), "").astype(str)
+    label = keys[UNIT_KEYS[0]]
+    for column in UNIT_KEYS[1:]:
+        label = label + "|" + keys[column]
+    return label.astype(object)
+
+
 def _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument):
+    """(`item_distribution`, `item_groups_left_out`) of one selection, computed together."""
     units = _item_units(db, viewer, org_codes, teams, programmes, rounds, instrument)
     left_columns = [*UNIT_KEYS, "items", "teams"]
     if units.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS), pd.DataFrame(columns=left_columns)
     threshold = db.suppression_threshold()
     units["count"] = units["count"].astype(float)
-    label = units[UNIT_KEYS].astype(object).where(units[UNIT_KEYS].notna(), "").astype(str)
-    units["unit"] = label.agg("|".join, axis=1)
+    units["unit"] = _unit_labels(units)
     # A team check is published where every subscale score of it is shown on its own
     # (`readiness_scores`); the disclosure rule's chosen-groups part says which may be pooled.
-    orgs = sorted(set(units["org_code"]))
-    scores = _scores(db, viewer, True, orgs, None, limit=False, agreement=False)
-    published = pd.DataFrame({"unit": pd.Series(dtype=str), "suppressed": pd.Series(dtype=bool)})
+    # Every organisation's scores are read (one shared table whatever the selection): the
+    # disclosure rule works within an organisation, so its checks come out the same.
+    scores = _team_suppression(db, viewer)
+    scores = scores[scores["org_code"].isin(set(units["org_code"]))]
+    published = pd.DataFrame({"unit": pd.Series(dtype=object), "suppressed": pd.Series(dtype=bool)})
     if not scores.empty:
-        score_label = scores[UNIT_KEYS].astype(object).where(scores[UNIT_KEYS].notna(), "")
-        scores = scores.assign(unit=score_label.astype(str).agg("|".join, axis=1))
+        scores = scores.assign(unit=_unit_labels(scores))
         published = scores.groupby("unit", as_index=False)["suppressed"].any()
-    pooled_units, _ = publishable_groups(published, "unit", units["unit"].unique())
+    unit_order = units["unit"].unique()
+    pooled_units, _ = publishable_groups(published, "unit", unit_order)
     shown_units = set(pooled_units)
     units["item_n"] = units.groupby(["unit", "item_code"])["count"].transform("sum")
-    published = units["unit"].isin(shown_units)
-    pooled = units[published & (units["item_n"] >= threshold)]
-    left = []
-    for unit, part in units.groupby("unit", sort=True):
-        first = part.iloc[0]
-        if unit not in shown_units:
-            items = "all"
-        else:
-            few = sorted(set(part.loc[part["item_n"] < threshold, "item_code"]))
-            if not few:
-                continue
-            items = ", ".join(few)
-        left.append({**{k: first[k] for k in UNIT_KEYS}, "items": items, "teams": 1})
-    left_out = pd.DataFrame(left, columns=left_columns)
+    is_shown = units["unit"].isin(shown_units)
+    pooled = units[is_shown & (units["item_n"] >= threshold)]
+    # Left out: a check not shown on its own ("all"), or the items a shown check answered too
+    # few times (sorted, distinct), one row per check in label order.
+    few = units.loc[is_shown & (units["item_n"] < threshold), ["unit", "item_code"]]
+    few = few.drop_duplicates().sort_values("item_code", kind="stable")
+    few_items = few.groupby("unit", sort=False)["item_code"].agg(", ".join)
+    first = units.drop_duplicates("unit").set_index("unit")[UNIT_KEYS]
+    items = pd.concat(
+        [pd.Series("all", index=first.index[~first.index.isin(shown_units)]), few_items]
+    )
+    left_rows = first.loc[items.index].assign(items=items.to_numpy(), teams=1).sort_index()
+    left_out = pd.DataFrame(left_rows.to_dict("records"), columns=left_columns)
     detail = viewer.detail_orgs()
     if detail is not None and not left_out.empty:
         # Team names are detail: other organisations' left-out checks are counted, not named.
@@ -992,6 +1109,7 @@ __all__ = [
     "advice",
     "agreement_of",
     "change_over_rounds",
+    "clear_scores_cache",
     "impact_history",
     "impact_maturity",
     "impact_maturity_by_date",
@@ -1000,6 +1118,7 @@ __all__ = [
     "instruments",
     "item_distribution",
     "item_groups_left_out",
+    "item_pool",
     "level_labels",
     "level_of",
     "null_variance",

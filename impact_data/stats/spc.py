@@ -25,6 +25,10 @@ point on or after each date. ``fix_after_n_points`` computes each segment's mean
 its first n observed points (its baseline). ``screen_outliers`` leaves moving ranges above 3.267
 times the mean moving range out of the mean, once. ``target`` is a number or one per point.
 A segment whose limits come from fewer than 13 points has ``trial_limits``.
+``lower_bound`` / ``upper_bound`` (0 for counts, rates and percentages; 100 or 1 above for a
+percentage or proportion) draw limits beyond what the measure can reach at the bound instead
+(no flag changes); ``attrs["clipped_limits"]`` keeps the calculated values. ``flagged_points``
+counts a chart's points by the flags that colour them, for captions that agree with the colours.
 ``xmr_summaries`` gives ``xmr_summary`` of thousands of series with default options at once
 (a registry of measures), verdict for verdict the same as one chart per series.
 
@@ -110,6 +114,7 @@ __all__ = [
     "xmr",
     "xmr_summary",
     "xmr_summaries",
+    "flagged_points",
     "variation_of",
     "assurance",
     "variation_icon_label",
@@ -298,11 +303,24 @@ def xmr(
     fix_after_n_points: int | None = None,
     rebase_at: Sequence[Any] | None = None,
     target: float | Sequence[float] | None = None,
+    lower_bound: float | None = None,
+    upper_bound: float | None = None,
 ) -> pd.DataFrame:
-    """XmR chart (Making Data Count): one row per point with its segment, limits and point type."""
+    """XmR chart (Making Data Count): one row per point with its segment, limits and point type.
+
+    ``lower_bound`` / ``upper_bound``: the values a measure cannot go beyond (0 for a count,
+    rate or percentage; 100 for a percentage, 1 for a proportion). Limits (and near limits)
+    beyond them are drawn at the bound; no flag changes (no value lies beyond a bound), and
+    ``attrs["clipped_limits"]`` names each clipped limit with its calculated value."""
     y = _as_float_array(values, "values")
     n = len(y)
     _check_improvement(improvement)
+    observed_y = y[~np.isnan(y)]
+    if lower_bound is not None and len(observed_y) and observed_y.min() < lower_bound:
+        raise ValueError(f"a value ({observed_y.min():g}) is below the lower bound {lower_bound:g}")
+    if upper_bound is not None and len(observed_y) and observed_y.max() > upper_bound:
+        raise ValueError(f"a value ({observed_y.max():g}) is above the upper bound {upper_bound:g}")
+    clipped: dict[str, float] = {}
     if fix_after_n_points is not None and (
         isinstance(fix_after_n_points, bool)
         or not isinstance(fix_after_n_points, numbers.Integral)
@@ -355,6 +373,14 @@ def xmr(
             "near_upl": centre + NEAR_LIMIT_FACTOR * mean_mr,
         }
         for name, value in limits.items():
+            if lower_bound is not None and name != "mean_moving_range" and value < lower_bound:
+                if name == "lpl":
+                    clipped["lower"] = min(clipped.get("lower", value), value)
+                value = lower_bound
+            if upper_bound is not None and name != "mean_moving_range" and value > upper_bound:
+                if name == "upl":
+                    clipped["upper"] = max(clipped.get("upper", value), value)
+                value = upper_bound
             columns[name][in_segment] = value
         columns["moving_range"][rows[1:]] = moving_ranges
         baseline[rows[:n_baseline]] = True
@@ -399,9 +425,34 @@ def xmr(
             "screen_outliers": bool(screen_outliers),
             "fix_after_n_points": fix_after_n_points,
             "target": target if target is None or np.ndim(target) == 0 else None,
+            "lower_bound": lower_bound,
+            "upper_bound": upper_bound,
+            "clipped_limits": clipped,
         }
     )
     return result
+
+
+def flagged_points(result: pd.DataFrame, value: str | None = None) -> dict[str, Any]:
+    """What the point colours of a chart say, from its ``point_type`` and ``rule`` columns
+    (the flags that colour the points): observed points per point type, the rules that flagged
+    any, the first and last flagged date, and the latest point's type. One source for every
+    caption, so the words never disagree with the colours."""
+    if value is None:
+        value = next(c for c in ("value", "p", "u", "c") if c in result.columns)
+    observed = result[result[value].notna() & result["point_type"].notna()]
+    counts = {t: int((observed["point_type"] == t).sum()) for t in POINT_TYPES}
+    flagged = observed[observed["point_type"] != "common_cause"]
+    rules = [r for r in RULES if r in set(flagged["rule"])]
+    return {
+        "n_points": len(observed),
+        "counts": counts,
+        "n_special": len(flagged),
+        "rules": rules,
+        "first_flagged": flagged["x"].iloc[0] if len(flagged) else None,
+        "last_flagged": flagged["x"].iloc[-1] if len(flagged) else None,
+        "latest_point_type": observed["point_type"].iloc[-1] if len(observed) else None,
+    }
 
 
 def xmr_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:

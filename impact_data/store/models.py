@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -31,8 +32,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "NAMING",
     "ORG_CODE_TYPE",
+    "SEARCH_FTS_TABLE",
+    "SEARCH_INDEX_NAMES",
+    "SEARCH_TSV_INDEX",
     "AuditEvent",
     "Base",
+    "CaseStudy",
+    "CapabilityRecord",
     "ColumnMapping",
     "CultureMeasureVersion",
     "DataVersion",
@@ -50,6 +56,7 @@ __all__ = [
     "PulseRespondent",
     "ReadinessAnswer",
     "ReadinessResponse",
+    "SearchDocument",
     "Setting",
     "StaffSurveyResult",
     "Upload",
@@ -60,6 +67,8 @@ __all__ = [
     "WorkshopParticipant",
     "WorkshopSession",
     "WorkshopVote",
+    "in_schema_comparison",
+    "is_search_index_name",
 ]
 
 NAMING = {
@@ -125,6 +134,8 @@ class Organisation(Base):
     region: Mapped[str | None] = mapped_column(String(200))
     benchmark_group: Mapped[str | None] = mapped_column(String(200))
     upload_id: Mapped[int | None] = _upload_fk(nullable=True)
+    # Staff headcount (optional): the denominator of people trained per 1,000 staff.
+    staff_count: Mapped[int | None] = mapped_column(Integer)
 
 
 class StaffSurveyResult(Base):
@@ -296,6 +307,9 @@ class PdsaProject(Base):
     lived_experience_involved: Mapped[bool | None] = mapped_column(Boolean)
     coach: Mapped[str | None] = mapped_column(String(200))
     change_ideas: Mapped[str | None] = mapped_column(Text)
+    # The workshop idea the project came from (migration 0011), if it started as one. No
+    # foreign key: a workshop can be deleted while its idea lives on as a project.
+    source_idea_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class PdsaCycle(Base):
@@ -352,6 +366,39 @@ class Visit(Base):
 
     __table_args__ = (
         Index("uq_visits_key", "from_org_id", "to_org_id", "visit_date", unique=True),
+    )
+
+
+class CapabilityRecord(Base):
+    """The number of people trained to one improvement capability level, as at a date.
+
+    `level` is the level's number (1 = the first level); its words are a setting admins
+    rename (impact_data.measures.capability.level_labels).
+    """
+
+    __tablename__ = "capability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upload_id: Mapped[int] = _upload_fk()
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    team: Mapped[str | None] = mapped_column(String(200))
+    staff_group: Mapped[str | None] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(SmallInteger)
+    people: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = (
+        CheckConstraint("people >= 0", name="people_not_negative"),
+        CheckConstraint("level >= 1", name="level_positive"),
+        Index(
+            "uq_capability_key",
+            "org_id",
+            text("coalesce(team, '')"),
+            text("coalesce(staff_group, '')"),
+            "level",
+            "as_of",
+            unique=True,
+        ),
     )
 
 
@@ -591,3 +638,88 @@ class AuditEvent(Base):
     user: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class CaseStudy(Base):
+    """A team's story of an improvement project: draft (its organisation only) or published
+    (everyone). `project_id` is the PDSA project it was started from, if any (migration 0011)."""
+
+    __tablename__ = "case_studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_code: Mapped[str] = mapped_column(ORG_CODE_TYPE, index=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pdsa_projects.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    project_ref: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    problem: Mapped[str | None] = mapped_column(Text)
+    aim: Mapped[str | None] = mapped_column(Text)
+    who_involved: Mapped[str | None] = mapped_column(Text)
+    lived_experience: Mapped[str | None] = mapped_column(Text)
+    changes_tested: Mapped[str | None] = mapped_column(Text)
+    learning: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(12), default="draft")  # draft | published
+    # The date the change went in: the chart's limits are rebased from it.
+    change_point: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SearchDocument(Base):
+    """One searchable item of the learning library: a case study, a project's aim and change
+    ideas, a cycle's prediction and learning, a learning visit, a workshop idea.
+
+    Rows go with what they index: an upload's rows with the upload, a case study's or an
+    idea's with it (ON DELETE CASCADE). The full-text index over title and body is the
+    database's own, made by migration 0011 and outside these models: on SQLite an FTS5 table
+    kept in step by triggers, on PostgreSQL a GIN index on the text's tsvector."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # case_study | project | cycle | visit | idea
+    source_id: Mapped[int] = mapped_column(Integer)
+    upload_id: Mapped[int | None] = mapped_column(
+        ForeignKey("uploads.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    case_study_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_studies.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    idea_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop_ideas.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    org_code: Mapped[str | None] = mapped_column(ORG_CODE_TYPE)
+    # Team-level detail (projects and cycles): only viewers who see the organisation's detail.
+    detail: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An unpublished case study: only its organisation and admins.
+    draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # adopt | adapt | abandon
+    doc_date: Mapped[dt.date | None] = mapped_column(Date)
+    ref: Mapped[str | None] = mapped_column(String(200))  # project reference or workshop code
+
+
+# The full-text index is dialect-specific and lives outside the models: the FTS5 table (and
+# its shadow tables) on SQLite, the expression index on PostgreSQL. Schema comparison and
+# backups leave these names alone; the index is rebuilt from search_documents.
+SEARCH_FTS_TABLE = "search_fts"
+SEARCH_TSV_INDEX = "ix_search_documents_tsv"
+SEARCH_INDEX_NAMES = frozenset({SEARCH_FTS_TABLE, SEARCH_TSV_INDEX})
+
+
+def is_search_index_name(name: str | None) -> bool:
+    """True for the full-text index's own tables and index (not for search_documents)."""
+    return bool(name) and (name in SEARCH_INDEX_NAMES or name.startswith(SEARCH_FTS_TABLE + "_"))
+
+
+def in_schema_comparison(name, type_, parent_names) -> bool:
+    """Alembic `include_name` hook: compare every name but the full-text index's own."""
+    return not is_search_index_name(name)

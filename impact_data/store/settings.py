@@ -14,7 +14,10 @@ from impact_data.store.models import AuditEvent
 from impact_data.users import record
 
 __all__ = [
+    "CAPABILITY_LEVELS_SETTING",
     "CULTURE_TARGET_SETTING",
+    "capability_level_labels",
+    "set_capability_level_labels",
     "MAX_THRESHOLD",
     "MIN_THRESHOLD",
     "culture_target",
@@ -66,6 +69,44 @@ def set_culture_target(db: Database, viewer: Viewer, target_pct: float | None) -
     before = culture_target(db)
     db.set_setting(CULTURE_TARGET_SETTING, target_pct)
     record(db, viewer, "setting_changed", {CULTURE_TARGET_SETTING: [before, target_pct]})
+
+
+# The words of the improvement capability levels, lowest first (numbers are what is stored).
+CAPABILITY_LEVELS_SETTING = "capability_level_labels"
+
+
+def capability_level_labels(db: Database) -> list[str]:
+    """The improvement capability levels' labels, level 1 first (defaults until renamed)."""
+    from impact_data.ingest.kinds import CAPABILITY_LEVELS
+
+    labels = db.get_setting(CAPABILITY_LEVELS_SETTING)
+    if isinstance(labels, list) and len(labels) == len(CAPABILITY_LEVELS):
+        return [str(x) for x in labels]
+    return list(CAPABILITY_LEVELS)
+
+
+def set_capability_level_labels(db: Database, viewer: Viewer, labels: list[str]) -> None:
+    """Rename the improvement capability levels (admins only, audited). Each needs a label,
+    and no two the same: uploads give a level by its name."""
+    from impact_data.ingest.kinds import CAPABILITY_LEVELS, normalise_header
+
+    require_admin(viewer, "rename the capability levels")
+    cleaned = [" ".join(str(x).split()) for x in labels]
+    n = len(CAPABILITY_LEVELS)
+    if len(cleaned) != n or not all(cleaned):
+        raise ValueError(f"give each of the {n} capability levels a label")
+    keys = [normalise_header(x) for x in cleaned]
+    if not all(keys):
+        raise ValueError("each capability level label needs a letter or digit")
+    if len(set(keys)) != n:
+        raise ValueError("two capability levels have the same label; give each its own")
+    if any(k.removeprefix("level").isdigit() for k in keys):
+        raise ValueError(
+            "a capability level label cannot be a number: uploads give levels by number too"
+        )
+    before = capability_level_labels(db)
+    db.set_setting(CAPABILITY_LEVELS_SETTING, cleaned)
+    record(db, viewer, "setting_changed", {CAPABILITY_LEVELS_SETTING: [before, cleaned]})
 
 
 def suppression_rule(db: Database) -> str:

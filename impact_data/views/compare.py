@@ -982,11 +982,16 @@ def trends(
     *,
     peer_group: str | None = None,
     version: int | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Each organisation's measure over time with its SPC chart (p-chart for proportions,
-    XmR for means) and variation icon; with fewer than 12 points: "not enough data"."""
-    figures = _figures(db, viewer, measure, version)
-    return _trends_from(figures.series, measure, peer_group, organisation_peers(db, viewer))
+    XmR for means) and variation icon; with fewer than 12 points: "not enough data". With
+    `until` (the reporting period's end) the series stop at that date, so the latest point
+    is the reporting period's."""
+    series = _figures(db, viewer, measure, version).series
+    if until is not None and not series.empty:
+        series = series[pd.to_datetime(series["period_date"]) <= pd.Timestamp(until)]
+    return _trends_from(series, measure, peer_group, organisation_peers(db, viewer))
 
 
 def _trends_from(
@@ -1087,11 +1092,12 @@ def trend_panel(
     *,
     peer_group: str | None = None,
     version: int | None = None,
+    until: dt.date | None = None,
 ) -> dict[str, object]:
-    """The trends of a measure (`trends`) with their text alternative and table, built
-    together so that a page caches all three once rather than rebuilding the words and the
-    table on every rerun."""
-    frame = trends(db, viewer, measure, peer_group=peer_group, version=version)
+    """The trends of a measure (`trends`, up to `until`) with their text alternative and
+    table, built together so that a page caches all three once rather than rebuilding the
+    words and the table on every rerun."""
+    frame = trends(db, viewer, measure, peer_group=peer_group, version=version, until=until)
     if frame.empty or frame["suppressed"].all():
         return {"frame": frame, "text": "", "table": pd.DataFrame()}
     return {"frame": frame, "text": trends_text(frame), "table": trend_table(frame)}

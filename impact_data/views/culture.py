@@ -310,12 +310,70 @@ def over_time(
     return out
 
 
-def side_by_side(scores: dict[str, pd.DataFrame], period: object) -> pd.DataFrame:
-    """Every dimension and the overall measure of each organisation in one period."""
+def latest_periods(scores: dict[str, pd.DataFrame], end: object) -> dict[str, object]:
+    """Each organisation's latest period (survey year or pulse month) on or before `end`:
+    where survey years differ between organisations, each is shown at its own latest year,
+    so a trust with newer data never blanks the others."""
+    overall = scores["overall"]
+    if overall.empty:
+        return {}
+    upto = _in_range(overall, None, end)
+    return {code: max(group["period"]) for code, group in upto.groupby("org_code", sort=True)}
+
+
+def _at_periods(frame: pd.DataFrame, period: object, latest: dict[str, object] | None):
+    """Rows of `period`, or with `latest`, each organisation's rows of its own latest period,
+    the organisation named with its period where that is not `period` ("Eastbridge (2025)")."""
+    if latest is None:
+        return frame[frame["period"] == period]
+    keep = pd.Series(
+        [latest.get(code) == p for code, p in zip(frame["org_code"], frame["period"], strict=True)],
+        index=frame.index,
+        dtype=bool,
+    )
+    out = frame[keep].copy()
+    older = out["period"] != period
+    out.loc[older, "org_name"] = [
+        f"{name} ({period_label(p)})"
+        for name, p in zip(out.loc[older, "org_name"], out.loc[older, "period"], strict=True)
+    ]
+    return out
+
+
+def latest_note(latest: dict[str, object], end: object, names: dict[str, str]) -> str | None:
+    """Plain words for figures from different periods: which period each organisation's
+    figure is from (None when every organisation's is `end`)."""
+    older = {code: p for code, p in latest.items() if p != end}
+    if not older:
+        return None
+    by_period: dict[object, list[str]] = {}
+    for code, p in older.items():
+        by_period.setdefault(p, []).append(names.get(code, code))
+    parts = [
+        f"{', '.join(sorted(orgs))} from {period_label(p)}"
+        for p, orgs in sorted(by_period.items(), key=lambda item: str(item[0]), reverse=True)
+    ]
+    current = len(latest) - len(older)
+    now = f"{plural(current, 'organisation')} from {period_label(end)}; " if current else ""
+    return (
+        f"Each organisation is shown at its latest results on or before {period_label(end)}: "
+        f"{now}{'; '.join(parts)} (no newer results)."
+    )
+
+
+def side_by_side(
+    scores: dict[str, pd.DataFrame],
+    period: object,
+    *,
+    latest: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Every dimension and the overall measure of each organisation in one period (with
+    `latest`, from `latest_periods`, each organisation in its own latest period)."""
     dims = scores["dimensions"]
     overall = scores["overall"]
     frame = pd.concat(
-        [dims[dims["period"] == period], overall[overall["period"] == period]], ignore_index=True
+        [_at_periods(dims, period, latest), _at_periods(overall, period, latest)],
+        ignore_index=True,
     )
     order = {name: i for i, name in enumerate(_dimension_order(scores))}
     frame = frame.assign(dimension_order=frame["dimension"].map(order).fillna(len(order)))
@@ -401,11 +459,17 @@ def _question_labels(frame: pd.DataFrame) -> list[str]:
     return labels
 
 
-def heatmap(scores: dict[str, pd.DataFrame], period: object) -> pd.DataFrame:
-    """Favourable % of every question of the measure for every organisation, in one period;
-    a suppressed cell's text is "suppressed" and its value is missing."""
+def heatmap(
+    scores: dict[str, pd.DataFrame],
+    period: object,
+    *,
+    latest: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """Favourable % of every question of the measure for every organisation, in one period
+    (with `latest`, from `latest_periods`, each organisation in its own latest period); a
+    suppressed cell's text is "suppressed" and its value is missing."""
     questions = scores["questions"]
-    frame = questions.loc[questions["period"] == period, QUESTION_VIEW_COLUMNS].copy()
+    frame = _at_periods(questions, period, latest)[QUESTION_VIEW_COLUMNS].copy()
     frame["question_label"] = _question_labels(frame)
     frame["cell_text"] = [
         SUPPRESSED if hidden else f"{value:.0f}%"
@@ -763,13 +827,15 @@ def pulse_charts(
     version: int | None = None,
     org_codes: Iterable[str] | None = None,
     dimension: str = OVERALL,
+    until: dt.date | None = None,
 ) -> dict[str, pd.DataFrame]:
     """A monthly p-chart per organisation of the measure's monthly figure (or one
     dimension's): the very scores of `org_scores(source="pulse")`, drawn by
     `culture.monthly_chart`, so the Culture page, the Overview and Compare show one figure.
 
-    Hidden months are left out. Each chart's attrs carry the measure, org name and its
-    reading (`pulse_reading`).
+    Hidden months are left out; with `until` (the reporting period's end) months after it
+    are too, so the latest point is the reporting period's. Each chart's attrs carry the
+    measure, org name and its reading (`pulse_reading`).
     """
     chosen = resolve_version(db, version)
     # Every organisation's scores (one cached computation, whichever are chosen; an
@@ -778,6 +844,8 @@ def pulse_charts(
     rows = _dimension_rows(scores, dimension)
     if org_codes is not None:
         rows = rows[rows["org_code"].isin(set(org_codes))]
+    if until is not None:
+        rows = rows[pd.to_datetime(rows["period"]) <= pd.Timestamp(until)]
     names = organisation_names(db, viewer)
     charts = {}
     for code in sorted(set(rows["org_code"]), key=lambda c: names.get(c, c)):
@@ -1032,6 +1100,8 @@ def screen_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
+    "latest_note",
+    "latest_periods",
     "LEVELS",
     "LIKERT_LABELS",
     "OVERALL",

@@ -32,6 +32,7 @@ from impact_data.access import Viewer, requires_access
 from impact_data.ingest.kinds import ORG_TYPES
 from impact_data.measures import culture as culture_measure
 from impact_data.measures import pdsa as pdsa_measure
+from impact_data.measures import period as period_measure
 from impact_data.measures import queries
 from impact_data.measures import readiness as readiness_measure
 from impact_data.measures.queries import newest_data_date, organisation_count
@@ -87,43 +88,9 @@ class CultureMeasure:
 # --- Dates
 
 
-@dataclass(frozen=True)
-class ReportingDate:
-    """The date the overview's figures are as of, and why."""
-
-    as_of: dt.date
-    today: dt.date
-    newest_data: dt.date | None
-    from_newest_data: bool
-
-    @property
-    def note(self) -> str:
-        """Plain words for the page: what "last 90 days" means here."""
-        when = format_date(self.as_of)
-        if not self.from_newest_data:
-            return f"Figures as of {when} (today)."
-        return (
-            f"Figures as of {when}: the newest data in the database is from that date, more "
-            f"than {RECENT_DAYS} days ago, so 'last {RECENT_DAYS} days' means the "
-            f"{RECENT_DAYS} days up to {when}, not up to today."
-        )
-
-
 def format_date(day: dt.date) -> str:
     """A date as people write it in the NHS: 24 November 2025."""
     return uk_date(day)
-
-
-def reporting_date(
-    db: Database, viewer: Viewer | None = None, *, today: dt.date | None = None
-) -> ReportingDate:
-    """Today, unless the newest data is older than 90 days before today: then that date."""
-    today = today or dt.date.today()
-    newest = newest_data_date(db)
-    stale = newest is not None and newest < today - dt.timedelta(days=RECENT_DAYS)
-    return ReportingDate(
-        as_of=newest if stale else today, today=today, newest_data=newest, from_newest_data=stale
-    )
 
 
 # --- Culture
@@ -164,17 +131,26 @@ def _yearly_scores(
 
 @requires_access
 def culture_by_year(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """The culture measure per organisation and survey year, with change since the year before.
 
     The figure is the versioned culture measure's overall score (`measures.culture.culture_scores`),
     so the Overview and the Culture page always agree. Columns: org_code, org_name, year,
     questions, responses (most responses to any one question, about the number of respondents),
-    answers, positive_pct, change_pp, suppressed, change_suppressed.
+    answers, positive_pct, change_pp, suppressed, change_suppressed. With `until` (the
+    reporting period's end), only survey years up to that date's year.
     """
     scores = _yearly_scores(db, viewer, org_codes)
     overall = scores["overall"]
+    if until is not None and not overall.empty:
+        attrs = dict(overall.attrs)
+        overall = overall[overall["period"].astype(int) <= until.year].copy()
+        overall.attrs.update(attrs)
     overall[SUPPRESSED] = overall[SUPPRESSED].astype(bool)
     columns = [
         "org_code",
@@ -243,7 +219,11 @@ def culture_questions_by_year(db: Database, viewer: Viewer, org_code: str) -> pd
 
 @requires_access
 def culture_by_month(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """The culture measure per organisation and month from the pulse survey, with its p-chart.
 
@@ -253,11 +233,17 @@ def culture_by_month(
     question), answers, positive, positive_pct, suppressed, then the p-chart's centre, lcl, ucl
     (as %), point_type and rule, chart ("p", or "p'" where the months vary beyond binomial
     noise: `culture.monthly_chart`), and spc (True when the organisation has at least 12
-    reportable months, so its chart has limits and an icon).
+    reportable months, so its chart has limits and an icon). With `until` (the reporting
+    period's end) the months stop at that date's month, so the chart's latest point is the
+    period's.
     """
     codes = None if org_codes is None else list(org_codes)
     scores = culture_measure.culture_scores(db, viewer, source="pulse", org_codes=codes)
     overall = scores["overall"]
+    if until is not None and not overall.empty:
+        attrs = dict(overall.attrs)
+        overall = overall[pd.to_datetime(overall["period"]) <= pd.Timestamp(until)].copy()
+        overall.attrs.update(attrs)
     columns = [
         "org_code",
         "month",
@@ -649,7 +635,7 @@ def system_overview(
 ) -> pd.DataFrame:
     """One row per organisation: culture, readiness, maturity and PDSA, each with its trend
     (`*_trend`: reportable values in time order) and variation icon (`*_variation`)."""
-    as_of = as_of or reporting_date(db).as_of
+    as_of = as_of or period_measure.default_period(db).end
     orgs = queries.organisations(db, viewer)
     if org_types:
         orgs = orgs[orgs["org_type"].isin(list(org_types))]
@@ -659,8 +645,8 @@ def system_overview(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OVERVIEW_COLUMNS})
     codes = orgs["org_code"].tolist()
 
-    culture = culture_by_year(db, viewer, org_codes=codes)
-    months = culture_by_month(db, viewer, org_codes=codes)
+    culture = culture_by_year(db, viewer, org_codes=codes, until=as_of)
+    months = culture_by_month(db, viewer, org_codes=codes, until=as_of)
     readiness = readiness_latest(db, viewer, org_codes=codes)
     rounds = readiness_by_round(db, viewer, org_codes=codes)
     maturity = maturity_by_date(db, viewer, org_codes=codes)
@@ -995,9 +981,9 @@ def org_detail(
     if match.empty:
         return None
     org = match.iloc[0]
-    as_of = as_of or reporting_date(db).as_of
+    as_of = as_of or period_measure.default_period(db).end
     codes = [org_code]
-    months = culture_by_month(db, viewer, org_codes=codes)
+    months = culture_by_month(db, viewer, org_codes=codes, until=as_of)
     pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
     can_see = viewer.can_see_detail(org_code)
     notes = []
@@ -1013,7 +999,7 @@ def org_detail(
         system=None if pd.isna(org["system"]) else org["system"],
         can_see_team_detail=can_see,
         as_of=as_of,
-        culture_by_year=culture_by_year(db, viewer, org_codes=codes),
+        culture_by_year=culture_by_year(db, viewer, org_codes=codes, until=as_of),
         culture_questions=culture_questions_by_year(db, viewer, org_code),
         culture_by_month=months,
         culture_month_summary=culture_month_summary(months, culture_target(db)),
@@ -1220,7 +1206,6 @@ __all__ = [
     "RECENT_DAYS",
     "CultureMeasure",
     "OrgDetail",
-    "ReportingDate",
     "culture_by_month",
     "culture_by_year",
     "culture_month_summary",
@@ -1242,6 +1227,5 @@ __all__ = [
     "readable",
     "readiness_by_team",
     "readiness_latest",
-    "reporting_date",
     "system_overview",
 ]

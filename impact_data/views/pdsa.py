@@ -4,14 +4,14 @@ The read side builds on `measures.pdsa` (no SQL here). Every measure's XmR chart
 by `measure_xmr`; the registry reads the icons of all measures at once (`spc.xmr_summaries`,
 default settings), exactly the ones each chart shows with the same settings. Entries typed on
 the page (`log_cycle`, `log_measure`) go through the normal upload path as a one-row CSV: same
-validation, all-or-nothing write, upload history and delete as a file.
+validation, all-or-nothing write, upload history and delete as a file. Correcting or deleting
+one stored cycle or value (`edit_cycle`, `delete_cycle`, `edit_measure`, `delete_measure`) is
+`measures.pdsa_editing`: the same checks, audited, the row's upload noted as edited.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -21,11 +21,20 @@ import numpy as np
 import pandas as pd
 
 from impact_data.access import AccessDenied, Viewer, requires_access
-from impact_data.ingest import Problem, UploadRefused, UploadResult
+from impact_data.ingest import UploadRefused, UploadResult
 from impact_data.ingest.kinds import PDSA_DECISIONS
 from impact_data.ingest.uploads import commit_file, prepare_file
 from impact_data.measures import pdsa as pdsa_measure
-from impact_data.measures import queries
+from impact_data.measures import pdsa_editing, queries
+from impact_data.measures import period as period_measure
+from impact_data.measures.pdsa_editing import (
+    CYCLE_FIELDS,
+    MEASURE_FIELDS,
+    EditResult,
+    EntryRefused,
+    entry_csv,
+    entry_problem_text,
+)
 from impact_data.stats import spc
 from impact_data.store.db import Database
 from impact_data.views.wording import is_missing
@@ -46,37 +55,9 @@ CHART_VALUES = {"xmr": "value", "run": "value", "p": "p", "p'": "p", "u": "u", "
 RATE_MULTIPLIERS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 DECISION_NAMES = {"adopt": "Adopt", "adapt": "Adapt", "abandon": "Abandon", None: "Running"}
 RUNNING = "running"
+RUNNING_LABEL = "Running, no end date yet"
 CYCLE_ENTRY_FILE = "PDSA cycle entered on the page.csv"
 MEASURE_ENTRY_FILE = "PDSA measure value entered on the page.csv"
-CYCLE_FIELDS = (
-    "project_id",
-    "cycle_no",
-    "start_date",
-    "end_date",
-    "change_tested",
-    "prediction",
-    "what_happened",
-    "learning",
-    "decision",
-)
-MEASURE_FIELDS = ("project_id", "date", "value", "numerator", "denominator", "exposure", "note")
-FIELD_LABELS = {
-    "project_id": "Project",
-    "cycle_no": "Cycle number",
-    "start_date": "Start date",
-    "end_date": "End date",
-    "change_tested": "Change tested",
-    "prediction": "Prediction",
-    "what_happened": "What happened",
-    "learning": "Learning",
-    "decision": "Decision",
-    "date": "Date",
-    "value": "Value",
-    "numerator": "Numerator",
-    "denominator": "Denominator",
-    "exposure": "Exposure",
-    "note": "Note",
-}
 SUMMARY_COLUMNS = [
     "project_id",
     "org_code",
@@ -107,24 +88,6 @@ SUMMARY_COLUMNS = [
 ]
 
 
-class EntryRefused(UploadRefused):
-    """A cycle or measure value typed on the page that was not saved, with its problems."""
-
-    def messages(self) -> list[str]:
-        """Each problem in plain words, naming the form field rather than a file row (or the
-        reason itself when the write was refused without a list, e.g. a clash a moment ago)."""
-        return [entry_problem_text(p) for p in self.problems] or [str(self)]
-
-
-def entry_problem_text(problem: Problem) -> str:
-    """One problem with an entry, as the form shows it: field label, what is wrong, found."""
-    text = problem.message
-    if problem.found is not None and problem.found != "":
-        text += f" (found: {problem.found})"
-    label = FIELD_LABELS.get(problem.column or "")
-    return f"{label}: {text}" if label else text
-
-
 # --- measures and SPC -----------------------------------------------------------------
 
 
@@ -148,9 +111,11 @@ def measure_xmr(
     rebase_at: Sequence[Any] | None = None,
     fix_after_n_points: int | None = None,
     screen_outliers: bool = True,
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> pd.DataFrame:
     """The XmR chart of one project's measure values (columns date, value): the one call both
-    the registry icons and the chart use."""
+    the registry icons and the chart use. `bounds` (from `value_bounds`) keep the limits of a
+    measure that cannot be negative (or above 100%) possible; no verdict changes with them."""
     ordered = measures.sort_values("date")
     return spc.xmr(
         ordered["value"].astype(float).to_numpy(),
@@ -160,7 +125,39 @@ def measure_xmr(
         fix_after_n_points=fix_after_n_points,
         rebase_at=list(rebase_at) if rebase_at else None,
         target=target_of(target),
+        lower_bound=bounds[0],
+        upper_bound=bounds[1],
     )
+
+
+PERCENT_WORDS = ("%", "percent", "per cent", "proportion", "share")
+COUNT_WORDS = ("number of", "count", "rate", "how many", "per ")
+
+
+def value_bounds(
+    measures: pd.DataFrame, measure_name: object = None
+) -> tuple[float | None, float | None]:
+    """What a measure's values cannot go beyond, read from its data and name: 0 below for a
+    count, rate or percentage (whole counts, numerator/denominator or count/exposure data, or
+    a name that says so), and above 100 for a percentage (1 for a proportion). (None, None)
+    for a measure that may be negative."""
+    values = measures["value"].astype(float).dropna()
+    if values.empty or (values < 0).any():
+        return None, None
+    name = str(measure_name or "").lower()
+    scale = proportion_scale(measures) if measures["denominator"].notna().all() else None
+    named_percent = any(word in name for word in PERCENT_WORDS)
+    if scale is None and named_percent and (values <= 100).all():
+        scale = 100.0
+    if scale is not None and (values <= scale).all():
+        return 0.0, scale
+    if (
+        has_counts(measures)
+        or rate_data(measures) is not None
+        or any(word in name for word in COUNT_WORDS)
+    ):
+        return 0.0, None
+    return None, None
 
 
 def icons_of(result: pd.DataFrame) -> dict[str, Any]:
@@ -459,9 +456,11 @@ def recommend_chart(measures: pd.DataFrame) -> tuple[str, str]:
 def cycle_timeline(
     db: Database, viewer: Viewer, project_id: str, *, as_of: dt.date | None = None
 ) -> pd.DataFrame:
-    """A project's cycles for the timeline: dates, bar end (today while running), days since
-    the previous cycle started, decision in words and a short label."""
-    as_of = pd.Timestamp(as_of or dt.date.today())
+    """A project's cycles for the timeline: dates, bar end, days since the previous cycle
+    started, decision in words and a short label. A running cycle (no end date) is drawn to
+    the newest thing the project recorded (its latest measure value, or the latest cycle date)
+    and no later than the reporting date `as_of`: never simply to today. Its label says
+    "Running, no end date yet"."""
     cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
     columns = [
         "project_id",
@@ -487,19 +486,36 @@ def cycle_timeline(
     frame["start_date"] = pd.to_datetime(frame["start_date"])
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     frame["running"] = frame["end_date"].isna()
-    # A running cycle's bar reaches today (or just its start, if it starts in the future).
-    frame["bar_end"] = frame["end_date"].fillna(frame["start_date"].clip(lower=as_of))
+    points = pdsa_measure.pdsa_measure_points(db, viewer, project_ids=[project_id])
+    recorded = [*pd.to_datetime(points["date"]), *frame["start_date"], *frame["end_date"]]
+    newest = max(pd.Timestamp(d) for d in recorded if not pd.isna(d))
+    if as_of is not None:
+        newest = min(newest, pd.Timestamp(as_of))
+    # A running cycle's bar reaches the newest record (or just its start, if that is later).
+    frame["bar_end"] = frame["end_date"].fillna(frame["start_date"].clip(lower=newest))
     frame["days"] = (frame["bar_end"] - frame["start_date"]).dt.days.astype(int)
     by_start = frame["start_date"].sort_values()
     frame["days_since_previous"] = by_start.diff().dt.days.reindex(frame.index).astype(float)
     frame["decision"] = frame["decision"].astype(object).where(frame["decision"].notna(), None)
     frame["decision_label"] = frame["decision"].map(DECISION_NAMES)
     frame["cycle_label"] = "Cycle " + frame["cycle_no"].astype(int).astype(str)
+    shown = frame["decision_label"].where(~frame["running"], RUNNING_LABEL)
     frame["label"] = [
         f"{decision}: {_shorten(change)}" if _present(change) else decision
-        for decision, change in zip(frame["decision_label"], frame["change_tested"], strict=True)
+        for decision, change in zip(shown, frame["change_tested"], strict=True)
     ]
     return frame[columns]
+
+
+@requires_access
+def measure_values(db: Database, viewer: Viewer, project_id: str) -> pd.DataFrame:
+    """A project's stored measure values (date, value, numerator, denominator, exposure,
+    note), in date order: the rows a person may correct or delete one at a time."""
+    frame = pdsa_measure.pdsa_measures(db, viewer, project_ids=[project_id])
+    columns = ["date", "value", "numerator", "denominator", "exposure", "note"]
+    frame = frame[columns].sort_values("date").reset_index(drop=True)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
 
 
 @requires_access
@@ -596,6 +612,7 @@ def measure_chart_data(
             rebase_at=rebase_at,
             fix_after_n_points=fix_after_n_points,
             screen_outliers=screen_outliers,
+            bounds=value_bounds(measures, detail["measure_name"]),
         )
     elif chart == "run":
         analysis = spc.run_chart(measures["value"].astype(float).to_numpy())
@@ -774,20 +791,73 @@ def measure_reading(data: pd.DataFrame) -> dict[str, Any]:
             data, "value", "mean", "lpl", "upl", data.attrs["improvement"]
         )
         assurance_text = _assurance_sentence(summary)
-    parts = [sentence, assurance_text]
+    flags = spc.flagged_points(data, "value" if chart == "xmr" else CHART_VALUES[chart])
+    flagged = flags_sentence(flags, data.attrs["improvement"])
+    parts = [flagged, sentence, assurance_text]
     if trial:
         parts.append(
             f"These are trial limits: they come from {_points(limit_points)}, "
             f"fewer than the {spc.TRIAL_LIMITS_BELOW_POINTS} needed for firm limits."
         )
+    label = spc.variation_icon_label(summary)
+    earlier = flags["n_special"] if summary["variation"] == "common_cause" else 0
+    if earlier:
+        # The latest point is grey, others are coloured: the words say both.
+        kinds = [t for t in FLAG_WORDS if flags["counts"][t]]
+        what = FLAG_WORDS[kinds[0]] if len(kinds) == 1 else "special cause variation"
+        label = (
+            f"Common cause variation at the latest point; {what} in {_points(earlier)} before it"
+        )
     return {
         "variation": summary["variation"],
         "assurance": summary["assurance"],
-        "variation_label": spc.variation_icon_label(summary),
+        "variation_label": label,
         "assurance_label": spc.assurance_icon_label(summary),
         "sentence": " ".join(p for p in parts if p),
         "trial_limits": trial,
+        "flags": flags,
     }
+
+
+FLAG_WORDS = {
+    "special_cause_concern": "special cause concern",
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_neutral_high": "special cause variation, high",
+    "special_cause_neutral_low": "special cause variation, low",
+}
+RULE_NAMES = {
+    "outside_limits": "outside the process limits",
+    "trend": "7 points rising or falling",
+    "two_in_three": "2 of 3 points near a limit",
+    "shift": "7 or more points on one side of the centre line",
+}
+
+
+def flags_sentence(flags: dict[str, Any], improvement: str = "neutral") -> str:
+    """The flagged points of a chart in words, from `spc.flagged_points` (the same flags that
+    colour the points): "8 of 20 points show special cause concern (7 or more points on one
+    side of the centre line), 6 January 2025 to 24 February 2025." Empty when none is."""
+    if not flags["n_special"]:
+        if not flags["n_points"]:
+            return ""
+        return f"No point is flagged: all {_points(flags['n_points'])} are common cause."
+    present = [(t, flags["counts"][t]) for t in FLAG_WORDS if flags["counts"][t]]
+    total = flags["n_special"]
+    if len(present) == 1:
+        what = FLAG_WORDS[present[0][0]]
+    else:
+        what = "special cause: " + " and ".join(f"{n} {FLAG_WORDS[t]}" for t, n in present)
+    verb = "shows" if total == 1 else "show"
+    rules = " or ".join(RULE_NAMES[r] for r in flags["rules"])
+    start, end = _when(flags["first_flagged"]), _when(flags["last_flagged"])
+    when = start if start == end else f"{start} to {end}"
+    return f"{total} of {_points(flags['n_points'])} {verb} {what} ({rules}), {when}."
+
+
+def _when(x: object) -> str:
+    if isinstance(x, (pd.Timestamp, np.datetime64, dt.date)):
+        return _date_text(x)
+    return f"point {x}"
 
 
 def _special_cause_sentence(
@@ -954,20 +1024,30 @@ def _percent(value: float) -> str:
 
 @requires_access
 def cycles_per_month(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     """Cycles started per month and organisation (`pdsa.pdsa_cycles_per_month`, the one
-    monthly PDSA figure; months in which an organisation started none are absent)."""
-    return pdsa_measure.pdsa_cycles_per_month(db, viewer, org_codes=org_codes)
+    monthly PDSA figure, up to `as_of` when given; months in which an organisation started
+    none are absent)."""
+    return pdsa_measure.pdsa_cycles_per_month(db, viewer, org_codes=org_codes, as_of=as_of)
 
 
 @requires_access
 def system_cycles_per_month(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> pd.DataFrame:
     """Cycles started per month across the chosen organisations, every month from the first
-    to the last (zero where none), with how many organisations started any."""
-    per_org = cycles_per_month(db, viewer, org_codes=org_codes)
+    to the last (zero where none; with `as_of`, the reporting period's end, to that month),
+    with how many organisations started any."""
+    per_org = cycles_per_month(db, viewer, org_codes=org_codes, as_of=as_of)
     if per_org.empty:
         return pd.DataFrame(
             {
@@ -979,7 +1059,10 @@ def system_cycles_per_month(
     totals = per_org.groupby("month").agg(
         cycles=("cycles", "sum"), organisations=("org_code", "nunique")
     )
-    months = pd.date_range(totals.index.min(), totals.index.max(), freq="MS")
+    last = totals.index.max()
+    if as_of is not None:
+        last = max(last, pd.Timestamp(as_of).to_period("M").to_timestamp())
+    months = pd.date_range(totals.index.min(), last, freq="MS")
     totals = totals.reindex(months, fill_value=0).rename_axis("month").reset_index()
     return totals.astype({"cycles": int, "organisations": int})
 
@@ -994,7 +1077,10 @@ def portfolio(
     days: int = 90,
 ) -> pd.DataFrame:
     """Per organisation: projects, active projects, recent cycles, projects co-designed with
-    people with lived experience (count and share), and cycle decisions (counts and shares)."""
+    people with lived experience (count and share), and cycle decisions (counts and shares).
+    Recent cycles are those started in the `days` days up to `as_of`, the reporting period's
+    end (`measures.period`; the default period when not given), never up to today."""
+    as_of = as_of or period_measure.default_period(db).end
     activity = pdsa_measure.pdsa_activity(db, viewer, as_of=as_of, days=days, org_codes=org_codes)
     names = queries.organisations(db, viewer).set_index("org_code")["org_name"]
     decisions = pdsa_measure.pdsa_decisions(db, viewer)
@@ -1120,30 +1206,6 @@ def _check_may_write(db: Database, viewer: Viewer, project_id: str) -> None:
         )
 
 
-def entry_csv(fields: Sequence[str], row: dict[str, Any], title: str) -> bytes:
-    """A one-row CSV of an entry, under a title line saying who entered it and when (which
-    also keeps two identical entries from looking like the same file)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([title])
-    writer.writerow(list(fields))
-    writer.writerow([_cell(row.get(name)) for name in fields])
-    return buffer.getvalue().encode("utf-8")
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    # Line breaks in free text become spaces, as they would from any uploaded file.
-    return " ".join(str(value).split())
-
-
 def _log_entry(
     db: Database,
     viewer: Viewer,
@@ -1174,6 +1236,15 @@ def _log_entry(
         raise EntryRefused(f"the {what} was not saved: {exc}", exc.problems) from exc
 
 
+# Correcting or deleting one stored cycle or measure value: `measures.pdsa_editing` does it
+# (same checks as an upload, audited, the upload noted as edited); the page calls these names.
+can_edit = pdsa_editing.can_edit
+edit_cycle = pdsa_editing.edit_cycle
+delete_cycle = pdsa_editing.delete_cycle
+edit_measure = pdsa_editing.edit_measure
+delete_measure = pdsa_editing.delete_measure
+
+
 __all__ = [
     "CHARTS",
     "CHART_NAMES",
@@ -1186,9 +1257,18 @@ __all__ = [
     "rate_multiplier",
     "registry_of",
     "recommend_chart",
+    "value_bounds",
+    "flags_sentence",
     "DECISION_NAMES",
+    "EditResult",
     "EntryRefused",
     "cadence",
+    "can_edit",
+    "delete_cycle",
+    "delete_measure",
+    "edit_cycle",
+    "edit_measure",
+    "entry_csv",
     "cadence_days",
     "cycle_annotations",
     "cycle_timeline",
@@ -1202,6 +1282,7 @@ __all__ = [
     "log_measure",
     "measure_chart_data",
     "measure_reading",
+    "measure_values",
     "measure_xmr",
     "median_cadence",
     "next_cycle_no",

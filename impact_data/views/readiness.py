@@ -671,6 +671,11 @@ def item_answers(
         rounds=rounds,
         instrument_code=instrument_code,
     )
+    return _answers_frame(frame)
+
+
+def _answers_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """`readiness.item_distribution` with answer words and diverging bar positions."""
     if frame.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     hidden = frame[SUPPRESSED].astype(bool)
@@ -709,6 +714,36 @@ def item_answers_left_out(
         rounds=rounds,
         instrument_code=instrument_code,
     )
+    return _left_out_words(left, viewer)
+
+
+@requires_access
+def item_answers_and_left_out(
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Sequence[str] | None = None,
+    teams: Sequence[tuple[str, str | None]] | None = None,
+    programmes: Sequence[str | None] | None = None,
+    rounds: Sequence[dt.date] | None = None,
+    instrument_code: str | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """(`item_answers`, `item_answers_left_out`) of one selection from one pass over the
+    answers (`readiness.item_pool`): what the Readiness page's item tab shows."""
+    frame, left = readiness.item_pool(
+        db,
+        viewer,
+        org_codes=org_codes,
+        teams=None if teams is None else [tuple(t) for t in teams],
+        programmes=programmes,
+        rounds=rounds,
+        instrument_code=instrument_code,
+    )
+    return _answers_frame(frame), _left_out_words(left, viewer)
+
+
+def _left_out_words(left: pd.DataFrame, viewer: Viewer) -> list[str]:
+    """Left-out team checks (`readiness.item_groups_left_out`) in words."""
     words = []
     for row in left.to_dict("records"):
         team = team_label(row["team"])
@@ -1132,6 +1167,7 @@ __all__ = [
     "instrument_items",
     "instrument_list",
     "item_answers",
+    "item_answers_and_left_out",
     "item_answers_left_out",
     "item_specs",
     "item_table",

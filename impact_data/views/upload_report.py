@@ -17,7 +17,7 @@ from impact_data.ingest.columns import IGNORE
 from impact_data.ingest.kinds import KINDS
 from impact_data.ingest.problems import format_found
 from impact_data.ingest.templates import build_template
-from impact_data.ingest.validate import InstrumentSpec
+from impact_data.ingest.validate import InstrumentSpec, skipped_text
 from impact_data.views.wording import count_list, local_time, plain_label, plain_words, plural
 
 # How a kind of problem is headed in the report, in the order the report lists them.
@@ -44,7 +44,21 @@ CATEGORY_TITLES: dict[str, str] = {
 # Problems whose message already names what was found.
 FOUND_IN_MESSAGE = ("duplicate", "missing_column", "unknown_org", "unknown_project")
 ROWS_SHOWN = 20  # row numbers listed for one problem before "and N more"
-GROUP_COLUMNS = ["sheet", "category", "title", "column", "message", "rows", "count", "found"]
+GROUP_COLUMNS = [
+    "sheet",
+    "category",
+    "title",
+    "column",
+    "message",
+    "rows",
+    "count",
+    "found",
+    "header",
+    "cells",
+    "content",
+]
+CSV_COLUMNS = ["sheet", "cell", "row", "column header", "problem", "found", "row content", "kind"]
+SKIPPED_COLUMNS = ["sheet", "row", "what", "content"]
 
 
 def category_title(category: str) -> str:
@@ -113,10 +127,18 @@ def group_problems(problems: Sequence[Problem]) -> pd.DataFrame:
     groups: dict[tuple, dict] = {}
     for p in problems:
         key = (p.sheet or "", p.category, p.column or "", p.message)
-        group = groups.setdefault(key, {"rows": [], "count": 0, "found": []})
+        group = groups.setdefault(
+            key,
+            {"rows": [], "count": 0, "found": [], "cells": [], "header": "", "content": ""},
+        )
         group["count"] += 1
         if p.row is not None:
             group["rows"].append(p.row)
+        if p.cell:
+            group["cells"].append((p.row, p.cell, p.in_csv))
+        group["header"] = group["header"] or p.header or ""
+        if p.content and not group["content"]:
+            group["content"] = f"row {p.row} reads: {p.content}"
         if len(group["found"]) < 20:
             group["found"].append(p.found)
     order = list(CATEGORY_TITLES)
@@ -137,39 +159,138 @@ def group_problems(problems: Sequence[Problem]) -> pd.DataFrame:
                 "rows": rows_text(group["rows"]),
                 "count": group["count"],
                 "found": _examples(group["found"]),
+                "header": group["header"],
+                "cells": cells_text(group["cells"]),
+                "content": group["content"],
             }
         )
     return pd.DataFrame(records, columns=GROUP_COLUMNS).astype({"count": "int64"})
 
 
+def cells_text(cells: Sequence[tuple[int, str, bool]], limit: int = ROWS_SHOWN) -> str:
+    """Where a group of problems is, as a spreadsheet names it: "cells D6, D19 and 3 more", or
+    in a CSV (which has no cells) "rows 6, 19 of column D"."""
+    if not cells:
+        return ""
+    ordered = sorted(set(cells))
+    if ordered[0][2]:  # a CSV file
+        letters = sorted({cell.rstrip("0123456789") for _, cell, _ in ordered})
+        rows = rows_text([row for row, _, _ in ordered], limit)
+        return f"{rows} of column{'s' if len(letters) > 1 else ''} {', '.join(letters)}"
+    names = [cell for _, cell, _ in ordered]
+    label = "cell" if len(names) == 1 else "cells"
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit:,} more" if len(names) > limit else ""
+    return f"{label} {shown}{more}"
+
+
 def describe_group(group: pd.Series | dict) -> str:
-    """One line of the report: "positive_pct must be between 0 and 100 — rows 6, 19, 44"."""
+    """One line of the report, naming the column by its header in the file and the cells:
+    "“Score (%)” must be between 0 and 100 — cells D6, D19 (found: 104, 250); row 6 reads:
+    ZA1 | 2025 | q3f | 104"."""
     message = str(group["message"])
     column = str(group["column"] or "")
-    if column and column not in message:
-        message = f"{column}: {message}"
-    message = plain_words(message)
+    header = str(group.get("header") or "")
+    # A template's header is the field's own name: said in plain words, like a form's.
+    if header and header != column:
+        if header not in message:
+            message = f"“{header}”: {message}"
+    else:
+        if column and column not in message:
+            message = f"{column}: {message}"
+        message = plain_words(message)
     if group["sheet"]:
         message = f"sheet {group['sheet']!r}, {message}"
     text = message
+    place = str(group.get("cells") or "") or str(group["rows"] or "")
     if group["rows"] and group["category"] == "missing_column":
         text += f" (header on {group['rows']})"
-    elif group["rows"]:
-        text += f" — {group['rows']}"
+    elif place:
+        text += f" — {place}"
     if group["found"] and group["category"] not in FOUND_IN_MESSAGE:
         text += f" (found: {group['found']})"
+    if group.get("content"):
+        text += f"; {group['content']}"
     return text
 
 
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Every problem, one per row, in the file's own terms: the sheet (or CSV file), the
+    cell, the row, the column's header as written, what is wrong, what was found and the
+    row's content."""
+    records = []
+    for p in problems:
+        d = p.as_dict()
+        records.append(
+            {
+                "sheet": d["sheet"] or "",
+                "cell": d["cell"] or "",
+                "row": d["row"],
+                "column header": d["header"] or (plain_label(p.column) if p.column else ""),
+                "problem": d["message"]
+                if d["header"] and d["header"] != p.column
+                else plain_words(d["message"]),
+                "found": d["found"] or "",
+                "row content": d["row_content"] or "",
+                "kind": category_title(p.category),
+            }
+        )
+    return pd.DataFrame(records, columns=CSV_COLUMNS).astype({"row": "Int64"})
+
+
 def problems_csv(problems: Sequence[Problem]) -> bytes:
-    """Every problem, one per row, as a CSV for download (UTF-8 with BOM, so Excel reads it)."""
-    frame = pd.DataFrame(
-        [{**p.as_dict(), "problem": str(p)} for p in problems],
-        columns=["sheet", "row", "column", "message", "found", "category", "problem"],
-    )
+    """Every problem (not only those listed on screen), one per row, as a CSV for download
+    (UTF-8 with BOM, so Excel reads it)."""
+    frame = problems_frame(problems)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def skipped_rows(prepared: PreparedUpload) -> pd.DataFrame:
+    """The rows below the data that were skipped as blank, notes or totals, per sheet."""
+    what = {"blank": "blank row", "note": "note or footnote", "total": "total row"}
+    records = [
+        {"sheet": t.sheet, "row": s.row, "what": what[s.reason], "content": s.content}
+        for t in prepared.tables.values()
+        for s in t.skipped
+    ]
+    return pd.DataFrame(records, columns=SKIPPED_COLUMNS)
+
+
+def skipped_summary(prepared: PreparedUpload) -> str:
+    """ "2 rows below the data were skipped, not checked: a note (row 24) and a total row
+    (row 25). They are not loaded."."""
+    frame = skipped_rows(prepared)
+    if frame.empty:
+        return ""
+    names = {
+        "blank row": ("a blank row", "blank rows"),
+        "note or footnote": ("a note", "notes"),
+        "total row": ("a total row", "total rows"),
+    }
+    parts = []
+    for what, rows in frame.groupby("what", sort=False):
+        one, many = names[what]
+        label = one if len(rows) == 1 else f"{len(rows):,} {many}"
+        parts.append(f"{label} ({rows_text(rows['row'].tolist())})")
+    n = len(frame)
+    return (
+        f"{plural(n, 'row')} below the data {'was' if n == 1 else 'were'} skipped, not "
+        f"checked: {count_and(parts)}. {'It is' if n == 1 else 'They are'} not loaded."
+    )
+
+
+def notes_shown(prepared: PreparedUpload) -> list[str]:
+    """The file's notes except the ones about skipped rows (shown by `skipped_summary`)."""
+    skipped = {skipped_text(t.skipped) for t in prepared.tables.values() if t.skipped}
+    return [n for n in prepared.notes if n.split(": ", 1)[-1] not in skipped and n not in skipped]
+
+
+def count_and(parts: Sequence[str]) -> str:
+    """ "a, b and c"."""
+    parts = list(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def problem_summary(problems: Sequence[Problem]) -> str:
@@ -413,6 +534,7 @@ def how_it_was_read(prepared: PreparedUpload) -> list[str]:
 __all__ = [
     "CATEGORY_TITLES",
     "category_title",
+    "cells_text",
     "choice_label",
     "codes_text",
     "describe_group",
@@ -426,6 +548,10 @@ __all__ = [
     "overrides_text",
     "problem_summary",
     "problems_csv",
+    "problems_frame",
+    "notes_shown",
+    "skipped_rows",
+    "skipped_summary",
     "result_frame",
     "result_text",
     "row_ranges",

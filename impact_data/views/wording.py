@@ -48,6 +48,7 @@ TABLE_LABELS: dict[str, tuple[str, str]] = {
     "pdsa_cycles": ("PDSA cycle", "PDSA cycles"),
     "pdsa_measures": ("PDSA measure value", "PDSA measure values"),
     "visits": ("learning visit", "learning visits"),
+    "capability": ("improvement capability count", "improvement capability counts"),
     "nss_releases": ("national survey release", "national survey releases"),
     "nss_values": ("national survey figure", "national survey figures"),
     "nss_question_results": ("national question result", "national question results"),
@@ -90,6 +91,9 @@ FIELD_LABELS: dict[str, str] = {
     "from_org": "Visiting organisation",
     "to_org": "Host organisation",
     "visit_date": "Visit date",
+    "people": "Number of people",
+    "as_of": "Date (as at)",
+    "staff_count": "Staff (headcount)",
     "upload_id": "Upload number",
     "file_name": "File name",
     "kind": "Kind of data",
@@ -208,12 +212,38 @@ def _setting_change(key: str, change: object) -> str:
             f"Changed the suppression threshold from fewer than {before} to fewer than "
             f"{after} responses."
         )
-    what = {"culture_target_pct": "the culture measure's target"}.get(key, plain_label(key))
+    what = {
+        "culture_target_pct": "the culture measure's target",
+        "capability_level_labels": "the improvement capability levels",
+    }.get(key, plain_label(key))
+    if isinstance(before, list):
+        before = " / ".join(map(str, before))
+    if isinstance(after, list):
+        after = " / ".join(map(str, after))
     if after is None:
         return f"Cleared {what} (it was {before})."
     if before is None:
         return f"Set {what} to {after}."
     return f"Changed {what} from {before} to {after}."
+
+
+def _case_study_sentence(action: str, d: dict) -> str:
+    story = (
+        f"case study {d.get('case_study_id', '?')} “{d.get('title', '')}” ({d.get('org_code', '')})"
+    )
+    if action == "case_study_created":
+        source = f" from PDSA project {d['project_ref']}" if d.get("project_ref") else ""
+        return f"Started {story}{source} as a draft."
+    if action == "case_study_edited":
+        changed = [str(c) for c in d.get("changed") or []]
+        what = " and ".join([", ".join(changed[:-1]), changed[-1]] if len(changed) > 1 else changed)
+        return f"Edited {story}: changed {what or 'nothing'}."
+    verb = {
+        "case_study_published": "Published",
+        "case_study_unpublished": "Took back to a draft",
+        "case_study_deleted": "Deleted",
+    }.get(action, action.replace("_", " ").capitalize())
+    return f"{verb} {story}."
 
 
 def audit_sentence(action: str, detail: object) -> str:
@@ -238,6 +268,9 @@ def audit_sentence(action: str, detail: object) -> str:
     if action == "measure_edit":
         note = f": “{d['note']}”" if d.get("note") else ""
         return f"Saved version {d.get('version', '?')} of the culture measure{note}."
+    if action.startswith("pdsa_") and isinstance(d.get("text"), str):
+        # A PDSA cycle or value corrected on the page: stored as its sentence.
+        return d["text"]
     if action == "instrument_saved":
         items = d.get("items")
         count = f" with {plural(items, 'item')}" if isinstance(items, int) else ""
@@ -264,6 +297,8 @@ def audit_sentence(action: str, detail: object) -> str:
         return f"Took a backup{count}."
     if action in ("restore", "restore_backup"):
         return "Restored the database from a backup."
+    if action.startswith("case_study_"):
+        return _case_study_sentence(action, d)
     words = action.replace("_", " ").capitalize()
     facts = [f"{plain_label(str(k))} {v}" for k, v in d.items() if not isinstance(v, (dict, list))]
     return f"{words}: {', '.join(facts)}." if facts else f"{words}."

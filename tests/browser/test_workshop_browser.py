@@ -9,7 +9,7 @@ import pytest
 
 from impact_data import Viewer
 from impact_data.store.db import Database
-from impact_data.workshop import counts, create_session
+from impact_data.workshop import counts, create_session, join, submit_answers
 from tests.browser.conftest import ARTIFACTS, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -19,8 +19,8 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 def click_until(page, button: str, expected: str, attempts: int = 5) -> None:
-    """Click a button until `expected` shows. The live view reruns every 1.5 s, and during a
-    rerun Streamlit briefly shows the old and the new button side by side."""
+    """Click a button until `expected` shows. The live view reruns every half second, and
+    during a rerun Streamlit briefly shows the old and the new button side by side."""
     for _ in range(attempts):
         page.get_by_role("button", name=button).first.click()
         try:
@@ -139,12 +139,12 @@ def test_phones_join_answer_and_the_live_view_counts_them(app_server, chromium):
     assert not facilitator.locator('[data-testid="stSidebar"]').is_visible()
     assert facilitator.locator(".ws-code").first.inner_text().strip() == code
     screenshot(facilitator, "workshop_presentation_join")
-    click_until(facilitator, "Next", "2 of 14")
+    click_until(facilitator, "Next", "2 of 16")
     facilitator.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     wait_for_counts(facilitator, PHONES, PHONES)
     screenshot(facilitator, "workshop_presentation")
-    click_until(facilitator, "Previous", "1 of 14")
-    click_until(facilitator, "Previous", "14 of 14")
+    click_until(facilitator, "Previous", "1 of 16")
+    click_until(facilitator, "Previous", "16 of 16")
     facilitator.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
     facilitator.wait_for_timeout(500)
     screenshot(facilitator, "workshop_presentation_all")
@@ -235,3 +235,153 @@ def test_opening_the_link_again_in_the_same_browser_keeps_the_ballot(app_server,
         context.close()
     finally:
         db.dispose()
+
+
+# --- issue 17 item 7: phones and projectors -----------------------------------------------------
+
+LONG_TITLE = "Ward 7 and the discharge lounge: are we ready for the winter discharge pilot?"
+
+# Where the page is: the header's bottom, the title's box, how wide and tall the document and
+# Streamlit's scrolling main area are, and anything that sticks out on the right.
+LAYOUT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const header = document.querySelector('[data-testid="stHeader"]');
+  const shown = header && getComputedStyle(header).display !== 'none';
+  const title = document.querySelector('[data-testid="stMainBlockContainer"] h1');
+  const wide = [];
+  for (const el of main.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0 && (r.right > innerWidth + 0.5 || r.left < -0.5)) {
+      wide.push((el.getAttribute('data-testid') || el.tagName) + ' ' + Math.round(r.right));
+    }
+  }
+  const box = (selector) => {
+    const el = document.querySelector(selector);
+    if (!el) return null;
+    const r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+  };
+  return {
+    width: innerWidth, height: innerHeight,
+    docWidth: document.documentElement.scrollWidth,
+    docHeight: document.documentElement.scrollHeight,
+    mainWidth: main.scrollWidth, mainClientWidth: main.clientWidth,
+    mainHeight: main.scrollHeight, mainClientHeight: main.clientHeight,
+    headerBottom: shown ? header.getBoundingClientRect().bottom : 0,
+    title: title ? {top: title.getBoundingClientRect().top,
+                    bottom: title.getBoundingClientRect().bottom,
+                    scrollWidth: title.scrollWidth, clientWidth: title.clientWidth,
+                    scrollHeight: title.scrollHeight, clientHeight: title.clientHeight} : null,
+    nav: box('.st-key-ws-nav'), chart: box('[data-testid="stVegaLiteChart"]'),
+    code: box('.ws-code'), wide: wide.slice(0, 10),
+  };
+}"""
+
+
+def answered_session(app_server, title: str = LONG_TITLE) -> str:
+    """A readiness check (12 questions) six people have answered."""
+    db = Database(app_server.database_url)  # the schema, if no page has run yet
+    try:
+        code = create_session(db, Viewer.local(), "readiness", title).code
+        for i in range(6):
+            answers = {f"c{k}": 1 + (i + k) % 5 for k in range(1, 6)}
+            answers |= {f"e{k}": 1 + (i * k) % 5 for k in range(1, 8)}
+            submit_answers(db, code, join(db, code), answers)
+        return code
+    finally:
+        db.dispose()
+
+
+def assert_fits_across(layout: dict) -> None:
+    assert layout["docWidth"] <= layout["width"], layout
+    assert layout["mainWidth"] <= layout["mainClientWidth"], layout
+    assert not layout["wide"], layout
+
+
+@pytest.mark.parametrize("width", [360, 390, 430])
+def test_the_join_page_fits_a_phone(app_server, chromium, width):
+    """The join page's title was clipped under the header on every phone."""
+    code = answered_session(app_server)
+    context = chromium.new_context(
+        viewport={"width": width, "height": 780}, is_mobile=True, has_touch=True
+    )
+    phone = context.new_page()
+    phone.set_default_timeout(30_000)
+    phone.goto(app_server.url)  # app.py has run once since the server started (see above)
+    wait_for_app(phone)
+    phone.goto(f"{app_server.url}/join?code={code}")
+    phone.get_by_role("button", name="Send my answers").wait_for()
+    wait_for_app(phone)
+    layout = phone.evaluate(LAYOUT)
+    screenshot(phone, f"workshop_join_{width}")
+    assert_fits_across(layout)
+    title = layout["title"]
+    assert title is not None and title["top"] >= layout["headerBottom"], layout
+    assert title["scrollWidth"] <= title["clientWidth"], layout  # no word cut off at the side
+    assert title["scrollHeight"] <= title["clientHeight"] + 1, layout
+    assert phone.locator("h1").first.inner_text().strip() == LONG_TITLE
+    # Every answer button is inside the screen and big enough for a thumb.
+    for option in phone.locator('[data-testid="stRadioOption"]').all()[:10]:
+        box = option.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, box
+        assert box["height"] >= 44, box
+    context.close()
+
+
+def go_to(page, button: str, expected: str) -> None:
+    click_until(page, button, expected)
+    wait_for_app(page)
+    page.wait_for_timeout(1_500)  # the chart draws after the script has run
+
+
+def assert_fits_the_screen(page, name: str, *, chart: bool) -> None:
+    layout = page.evaluate(LAYOUT)
+    screenshot(page, name)
+    assert_fits_across(layout)
+    assert layout["docHeight"] <= layout["height"], layout
+    assert layout["mainHeight"] <= layout["mainClientHeight"], layout  # nothing to scroll to
+    assert layout["nav"] and layout["nav"]["bottom"] <= layout["height"], layout
+    assert layout["code"] and layout["code"]["top"] >= 0, layout
+    if chart:
+        assert layout["chart"], layout
+        assert layout["chart"]["top"] >= 0 and layout["chart"]["bottom"] <= layout["nav"]["top"]
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
+def test_presentation_fits_the_projector_without_scrolling(app_server, chromium, size):
+    """The big-screen view needed 1,023 px of height at 1280x720."""
+    width, height = size
+    code = answered_session(app_server)
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(app_server.url)
+    wait_for_app(page)
+    page.goto(f"{app_server.url}/workshop?session={code}&present=1")
+    page.locator(".ws-code").first.wait_for()
+    wait_for_app(page)
+    page.get_by_text("1 of 16").first.wait_for()
+    assert_fits_the_screen(page, f"workshop_present_{width}_join", chart=False)
+    qr = page.locator('[data-testid="stImage"] img').first.bounding_box()
+    assert qr["y"] + qr["height"] <= height and qr["height"] >= 0.4 * height, qr
+    title = page.locator("h1").first
+    assert title.inner_text().strip() == LONG_TITLE
+    box = title.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height
+    go_to(page, "Next", "2 of 16")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    assert_fits_the_screen(page, f"workshop_present_{width}_question", chart=True)
+    go_to(page, "Previous", "1 of 16")
+    go_to(page, "Previous", "16 of 16")  # the last "answers to each question" slide
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    assert_fits_the_screen(page, f"workshop_present_{width}_all", chart=True)
+    # Legible from the back of the room: the join code and the counts in very large type.
+    sizes = page.evaluate(
+        """() => ({
+          code: parseFloat(getComputedStyle(document.querySelector('.ws-code')).fontSize),
+          count: parseFloat(getComputedStyle(
+            document.querySelector('[data-testid="stMetricValue"]')).fontSize),
+        })"""
+    )
+    assert sizes["code"] >= 0.08 * height and sizes["count"] >= 0.07 * height, sizes
+    context.close()

@@ -69,5 +69,7 @@ def test_every_problem_reads_row_column_message_found():
     )
     for p in prepared.problems:
         text = str(p)
-        assert text.startswith(f"row {p.row}, column {p.column}: ")
+        # The cell as Excel names it, with the column's header as written in the file.
+        assert p.cell is not None and p.cell.endswith(str(p.row))
+        assert text.startswith(f"cell {p.cell} ({p.header}): ")
         assert "(found: " in text

@@ -122,8 +122,8 @@ def test_a_score_over_1_is_refused_and_nothing_loads(orgs):
     rows = [*WITHOUT_BREAKDOWNS, [2024, "q3c", "Initiative", 1700, 54]]
     prepared = prepare_upload(orgs, csv_bytes(rows), "ps.csv", "staff_survey", org_code="ZA1")
     assert [str(p) for p in prepared.problems] == [
-        "row 4, column Score: in a positive-scoring export Score is the proportion of positive "
-        "answers, between 0 and 1 (found: 54)"
+        "row 4, column E (Score): in a positive-scoring export Score is the proportion of "
+        "positive answers, between 0 and 1 (found: 54)"
     ]
     with pytest.raises(UploadRefused):
         commit_upload(orgs, prepared)

@@ -93,7 +93,7 @@ def test_formulas_are_never_evaluated(sqlite_db):
     # run, never fetched), so the required name is reported missing.
     prepared = prepare_upload(sqlite_db, formula_workbook(), "orgs.xlsx", "organisations")
     assert [str(p) for p in prepared.problems] == [
-        "row 2, column org_name: a value is required in org_name"
+        "cell B2 (org_name): a value is required in org_name"
     ]
 
 
@@ -101,7 +101,7 @@ def test_overlong_text_is_refused_not_truncated(sqlite_db):
     rows = [["org_code", "org_name", "org_type"], ["ZA1", "x" * 301, "acute"]]
     prepared = prepare_upload(sqlite_db, csv_bytes(rows), "o.csv", "organisations")
     assert [str(p) for p in prepared.problems] == [
-        "row 2, column org_name: org_name is too long: at most 300 characters (found: '301 characters')"
+        "row 2, column B (org_name): org_name is too long: at most 300 characters (found: '301 characters')"
     ]
 
 

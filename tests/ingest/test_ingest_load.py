@@ -172,7 +172,7 @@ def test_readiness_answer_out_of_scale_is_an_error(orgs):
     rows = [["org_code", "assessment_date", "c1", "c2", "e1"], ["ZA1", "2025-02-01", 6, 3, 3]]
     prepared = prepare_upload(orgs, csv_bytes(rows), "r.csv", "readiness")
     assert [str(p) for p in prepared.problems] == [
-        "row 2, column c1: expected an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree, or Disagree ... Somewhat agree ... Agree) (found: 6)"
+        "row 2, column C (c1): expected an answer 1-5 or a Likert word (Strongly disagree ... Strongly agree, or Disagree ... Somewhat agree ... Agree) (found: 6)"
     ]
 
 
@@ -265,7 +265,12 @@ def test_pdsa_cycles_csv_can_reference_a_loaded_project(orgs):
     assert result.row_counts == {"pdsa_cycles": 1}
     # The project's upload cannot now be deleted without orphaning that cycle.
     first = queries.uploads(orgs, LOCAL).set_index("file_name").at["pdsa.xlsx", "upload_id"]
-    with pytest.raises(DeleteRefused, match="delete those first"):
+    second = queries.uploads(orgs, LOCAL).set_index("file_name").at["cycles.csv", "upload_id"]
+    with pytest.raises(
+        DeleteRefused,
+        match=rf"^upload {first} holds PDSA projects that upload {second} adds cycles or "
+        "measures to; delete that load first$",
+    ):
         delete_upload(orgs, int(first))
 
 
@@ -273,7 +278,7 @@ def test_pdsa_unknown_project_is_an_error(orgs):
     prepared = prepare_upload(orgs, _pdsa_workbook(cycles_project="ZA1-999"), "pdsa.xlsx", "pdsa")
     messages = [str(p) for p in prepared.problems]
     assert (
-        "sheet 'Cycles', row 2, column project_id: unknown project: it is not on the Projects sheet and not already loaded (found: 'ZA1-999')"
+        "sheet 'Cycles', cell A2 (project_id): unknown project: it is not on the Projects sheet and not already loaded (found: 'ZA1-999')"
         in messages
     )
     assert len(messages) == 2
@@ -301,8 +306,8 @@ def test_failed_validation_writes_nothing(orgs):
     ]
     prepared = prepare_upload(orgs, csv_bytes(rows), "bad.csv", "staff_survey")
     assert [str(p) for p in prepared.problems] == [
-        "row 3, column responses: responses must not be negative (found: -5)",
-        "row 3, column positive_pct: positive_pct must be between 0 and 100 (found: 104)",
+        "row 3, column D (responses): responses must not be negative (found: -5)",
+        "row 3, column E (positive_pct): positive_pct must be between 0 and 100 (found: 104)",
     ]
     with pytest.raises(UploadRefused):
         commit_upload(orgs, prepared)
@@ -334,7 +339,9 @@ def test_unknown_orgs_are_named_unless_created(orgs):
     ]
     prepared = prepare_upload(orgs, csv_bytes(rows), "s.csv", "staff_survey")
     assert prepared.unknown_orgs == ["QQ9"]
-    assert str(prepared.problems[0]).startswith("row 2, column org_code: not a known organisation")
+    assert str(prepared.problems[0]).startswith(
+        "row 2, column A (org_code): not a known organisation"
+    )
     created = load(orgs, csv_bytes(rows), "s.csv", "staff_survey", create_orgs=True)
     assert created.created_orgs == ["QQ9"]
     assert "QQ9" in set(queries.organisations(orgs, LOCAL)["org_code"])
@@ -438,7 +445,7 @@ def test_duplicate_rows_within_a_file(orgs):
     ]
     prepared = prepare_upload(orgs, csv_bytes(rows), "d.csv", "staff_survey")
     assert [str(p) for p in prepared.problems] == [
-        "row 3, column org_code: duplicate row: the same org_code, year, question_code, team, "
+        "row 3, column A (org_code): duplicate row: the same org_code, year, question_code, team, "
         "staff_group as an earlier row (found: \"same as row 2: org_code='ZA1', year=2024, "
         "question_code='q3f'\")"
     ]
@@ -463,9 +470,9 @@ def test_cross_field_checks_on_pdsa(orgs):
     )
     prepared = prepare_upload(orgs, workbook, "p.xlsx", "pdsa")
     assert [str(p) for p in prepared.problems] == [
-        "sheet 'Cycles', row 2, column end_date: end_date is before start_date "
+        "sheet 'Cycles', cell D2 (end_date): end_date is before start_date "
         "(found: '20/01/2025, start 01/02/2025')",
-        "sheet 'Measures', row 2, column numerator: numerator is larger than denominator "
+        "sheet 'Measures', cell D2 (numerator): numerator is larger than denominator "
         "(found: '12 > 10')",
     ]
 

@@ -155,7 +155,7 @@ def test_pulse_surveys_keep_the_strongly_scale(orgs):
     rows += [["ZA1", "2025-01-10", "Somewhat agree"]]
     prepared = prepare_upload(orgs, csv_bytes(rows), "pulse.csv", "pulse_survey")
     assert [str(p) for p in prepared.problems] == [
-        "row 3, column q3f: expected an answer 1-5 or one of: Strongly disagree / Disagree / "
+        "row 3, column C (q3f): expected an answer 1-5 or one of: Strongly disagree / Disagree / "
         "Neither agree nor disagree / Agree / Strongly agree (found: 'Somewhat agree')"
     ]
 

@@ -138,7 +138,7 @@ def test_custom_instrument_validates_and_scores_a_new_upload(db):
     bad = [rows[0], ["ZA1", "2025-03-01", "T", 8, 6, 2, 3]]
     prepared = prepare_upload(db, csv_bytes(bad), "bad.csv", "readiness")
     assert [str(p) for p in prepared.problems] == [
-        "row 2, column v1: expected a whole number 1-7 (found: 8)"
+        "row 2, column D (v1): expected a whole number 1-7 (found: 8)"
     ]
 
 

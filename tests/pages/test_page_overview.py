@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from impact_data.access import Viewer
 from impact_data.demo import load_demo
 from impact_data.measures import queries
+from impact_data.measures.period import default_period
 from impact_data.store.db import Database
 from impact_data.views import overview
 from tests.conftest import ROOT
@@ -48,7 +49,7 @@ def _table(at: AppTest) -> pd.DataFrame:
 def _expected(url: str) -> pd.DataFrame:
     db = Database(url)
     try:
-        as_of = overview.reporting_date(db).as_of
+        as_of = default_period(db).end
         return overview.system_overview(db, LOCAL, as_of=as_of)
     finally:
         db.dispose()
@@ -139,7 +140,13 @@ def test_choosing_an_organisation_shows_its_detail(sample_url):
     at.selectbox(key="overview_org").select("ZE1").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Vale Community Health Services NHS Trust" in [s.value for s in at.subheader]
-    assert [t.label for t in at.tabs] == ["Culture", "Readiness", "NHS IMPACT maturity", "PDSA"]
+    assert [t.label for t in at.tabs] == [
+        "Culture",
+        "Readiness",
+        "NHS IMPACT maturity",
+        "PDSA",
+        "Improvement capability",
+    ]
     captions = " ".join(c.value for c in at.caption)
     assert "Special cause" in captions or "Common cause" in captions
     team_tables = [d.value for d in at.dataframe if "Team" in d.value.columns]

@@ -101,8 +101,12 @@ def test_a_broken_file_shows_its_problems_grouped_and_commits_nothing(with_orgs)
     assert any(e.startswith("**2 problems in 2 rows**") for e in _texts(at.error))
     report = "\n".join(_texts(at.markdown))
     assert "**Values outside the allowed range** (2)" in report
-    assert "- % positive must be between 0 and 100 — row 6 (found: 104)" in report
-    assert "- responses must not be negative — row 13 (found: -12)" in report
+    # The cell as Excel names it, and the row's content.
+    assert (
+        "- % positive must be between 0 and 100 — cell F6 (found: 104); row 6 reads: ZA1 \\| "
+        "2020 \\| q3f \\| 3646 \\| I am able to make improvements happen... \\| 104 \\| 6.55"
+    ) in report
+    assert "- responses must not be negative — cell D13 (found: -12); row 13 reads:" in report
     assert "Download the full list of problems (CSV)" in [b.proto.label for b in at.download_button]
     assert _commit_button(at).disabled
     assert _counts(db) == before
@@ -117,7 +121,10 @@ def test_several_files_are_checked_one_by_one(with_orgs):
     )
     assert [s.value for s in at.subheader] == ["pulse_bad_dates.csv", "pulse_utf8_bom.csv"]
     report = "\n".join(_texts(at.markdown))
-    assert "- Response date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24" in report
+    assert (
+        "- Response date: not a valid date: expected dd/mm/yyyy or yyyy-mm-dd — row 24 of "
+        "column B (found: 'not a date'); row 24 reads: ZF1 \\| not a date \\| Older Adults"
+    ) in report
     assert "No problems found: 40 rows ready to load." in _texts(at.success)
     assert [b.disabled for b in at.button if b.label == "Load this file"] == [True, False]
 

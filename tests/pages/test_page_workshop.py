@@ -160,12 +160,12 @@ def test_presentation_mode_one_slide_at_a_time(db):
     for _ in range(3):
         submit_answers(db, session.code, join(db, session.code), {"component_1": 4})
     at = facilitator(session=session.code, present="1")
-    assert "1 of 7" in texts(at.markdown)  # join slide, 5 components, all together
+    assert "1 of 8" in texts(at.markdown)  # join slide, 5 components, all together (2 slides)
     assert any(session.code in h.proto.body for h in at.get("html"))
     assert not at.get("vega_lite_chart")
     at.button(key="ws_next").click()
     run(at)
-    assert "2 of 7" in texts(at.markdown)
+    assert "2 of 8" in texts(at.markdown)
     assert len(at.get("vega_lite_chart")) == 1
     assert metric(at, "Joined") == "3"
     at.button(key="ws_next").click()
@@ -178,7 +178,7 @@ def test_presentation_mode_one_slide_at_a_time(db):
     run(at)
     at.button(key="ws_prev").click()
     run(at)
-    assert "7 of 7" in texts(at.markdown)  # wraps round
+    assert "8 of 8" in texts(at.markdown)  # wraps round
     at.button(key="ws_leave").click()
     run(at)
     assert "present" not in at.query_params

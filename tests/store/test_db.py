@@ -11,13 +11,14 @@ from sqlalchemy import text
 
 from impact_data.ingest import UploadRefused, commit_upload, prepare_upload
 from impact_data.store.db import Database
-from impact_data.store.models import Base
+from impact_data.store.models import Base, in_schema_comparison
 from tests.files import ORGS, csv_bytes
 
 
 def test_migrations_build_exactly_the_models(db):
     with db.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": in_schema_comparison})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

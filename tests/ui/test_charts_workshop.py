@@ -185,3 +185,22 @@ def test_empty_results_still_make_a_chart():
     )
     assert charts.answer_distribution(empty, LIKERT).to_dict()["layer"]
     assert charts.ideas_ranked(pd.DataFrame(columns=["idea_id", "text", "votes"])).to_dict()
+
+
+def test_the_live_spec_is_the_chart_with_new_data(results):
+    """A live screen builds the Altair chart once per set of questions, then swaps the data:
+    the same spec as building it afresh, name of the data aside."""
+    import json
+    import re
+
+    def same(spec: dict) -> tuple[str, list]:
+        body = {k: v for k, v in spec.items() if k != "datasets"}
+        text = re.sub(r"data-[0-9a-f]+", "data", json.dumps(body, sort_keys=True))
+        return text, sorted(json.dumps(v, sort_keys=True) for v in spec["datasets"].values())
+
+    charts.answer_distribution_spec(results, LIKERT)
+    later = results.copy()
+    later.loc[0, ["answer_1", "n"]] = [4, 13]
+    assert same(charts.answer_distribution_spec(later, LIKERT)) == same(
+        charts.answer_distribution(later, LIKERT).to_dict()
+    )

@@ -108,7 +108,7 @@ def test_a_custom_instrument_from_settings_validates_and_scores_a_new_upload(db)
     # ... and its answers are checked against the instrument's 1-7 scale.
     bad = _upload(db, [rows[0], ["ZA1", "2025-04-01", "Ward", 8, 6, 2, 3]], "bad.csv")
     assert [str(p) for p in bad.problems] == [
-        "row 2, column v1: expected a whole number 1-7 (found: 8)"
+        "row 2, column D (v1): expected a whole number 1-7 (found: 8)"
     ]
 
 

@@ -14,6 +14,7 @@ from impact_data.access import Viewer
 from impact_data.demo import load_demo
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import queries
+from impact_data.measures.period import default_period
 from impact_data.stats import spc
 from impact_data.store.db import Database
 from impact_data.store.settings import culture_target, set_culture_target
@@ -22,6 +23,7 @@ from tests.files import csv_bytes, xlsx_bytes
 
 LOCAL = Viewer.local()
 AS_OF = dt.date(2025, 6, 30)
+PULSE_END = dt.date(2025, 11, 30)  # the end of the pulse survey's last month
 ITEMS = [f"c{i}" for i in range(1, 6)] + [f"e{i}" for i in range(1, 8)]
 
 
@@ -304,10 +306,16 @@ def test_system_overview_one_row_per_org_with_hand_computed_figures(system):
     assert za1["culture_responses"] == 200
     assert za1["culture_change_pp"] == pytest.approx(7.5)
     assert za1["culture_trend"] == pytest.approx([55.0, 62.5])
-    assert za1["pulse_months"] == 12 and za1["pulse_positive_pct"] == 100.0
-    assert za1["pulse_month"] == pd.Timestamp("2025-11-01")
-    assert za1["culture_variation"] == "improvement"
-    assert za1["culture_point_type"] == "special_cause_improvement"
+    # The pulse chart stops at the reporting period's month: June 2025 is its 7th month.
+    assert za1["pulse_months"] == 7 and za1["pulse_positive_pct"] == 50.0
+    assert za1["pulse_month"] == pd.Timestamp("2025-06-01")
+    assert za1["culture_variation"] == "too_few_points"
+    november = overview.system_overview(system, LOCAL, as_of=dt.date(2025, 11, 30))
+    za1_november = november.set_index("org_code").loc["ZA1"]
+    assert za1_november["pulse_months"] == 12 and za1_november["pulse_positive_pct"] == 100.0
+    assert za1_november["pulse_month"] == pd.Timestamp("2025-11-01")
+    assert za1_november["culture_variation"] == "improvement"
+    assert za1_november["culture_point_type"] == "special_cause_improvement"
     assert za1["readiness_commitment"] == pytest.approx(82 / 23)
     assert za1["readiness_efficacy"] == pytest.approx(70 / 23)
     assert za1["readiness_n"] == 23 and za1["readiness_teams"] == 2
@@ -367,8 +375,9 @@ def test_overview_table_says_suppressed_and_no_data_in_words(system):
     assert (
         table.at["ZA1", "NHS IMPACT maturity (mean level 1-5)"] == "3.0 (levels 3 · 3 · 2 · 4 · 3)"
     )
+    # June 2025 is the pulse chart's 7th month: too few for an icon (it stops at the period).
     assert table.at["ZA1", "Culture variation (monthly)"] == (
-        "◆ Special cause variation: improvement (high)"
+        "Too few months for SPC (7 of 12): annual trend only"
     )
     assert table.at["ZA1", "PDSA cycles (last 90 days)"] == "5 (1 active projects)"
     assert table.at["ZA1", "Projects with lived experience"] == "50% (1 of 2)"
@@ -382,8 +391,9 @@ def test_overview_table_says_suppressed_and_no_data_in_words(system):
 
 
 def test_overview_table_shows_assurance_beside_variation_where_a_target_exists(system):
+    # The pulse survey's own period (its last month), so its chart has 12 months.
     # No target: the variation icon alone.
-    frame = overview.system_overview(system, LOCAL, as_of=AS_OF).set_index("org_code")
+    frame = overview.system_overview(system, LOCAL, as_of=PULSE_END).set_index("org_code")
     assert frame.at["ZA1", "culture_assurance"] == "none"
     assert frame.at["ZA1", "culture_assurance_label"] == ""
     table = overview.overview_table(frame.reset_index()).set_index("Code")
@@ -393,7 +403,7 @@ def test_overview_table_shows_assurance_beside_variation_where_a_target_exists(s
     # lower limit: it will consistently be met. A 50% target lies between the limits.
     set_culture_target(system, LOCAL, 10)
     assert culture_target(system) == 10.0
-    frame = overview.system_overview(system, LOCAL, as_of=AS_OF).set_index("org_code")
+    frame = overview.system_overview(system, LOCAL, as_of=PULSE_END).set_index("org_code")
     assert frame.at["ZA1", "culture_assurance"] == "pass"
     table = overview.overview_table(frame.reset_index()).set_index("Code")
     assert table.at["ZA1", "Culture variation (monthly)"] == (
@@ -403,7 +413,7 @@ def test_overview_table_shows_assurance_beside_variation_where_a_target_exists(s
     # No icon without enough months: no assurance either.
     assert "Assurance" not in table.at["ZB1", "Culture variation (monthly)"]
     set_culture_target(system, LOCAL, 50)
-    detail = overview.org_detail(system, LOCAL, "ZA1", as_of=AS_OF)
+    detail = overview.org_detail(system, LOCAL, "ZA1", as_of=PULSE_END)
     assert detail.culture_month_summary["assurance"] == "hit_and_miss"
     assert detail.culture_month_summary["variation"] == "improvement"
     with pytest.raises(ValueError, match="0 to 100"):
@@ -436,7 +446,11 @@ def test_org_detail(system):
         "q3f",
         "q9f",
     ]
-    assert detail.culture_month_summary["variation"] == "improvement"
+    # The monthly chart stops at the period (June 2025, its 7th month): too few for an icon.
+    assert detail.culture_month_summary["variation"] == "too_few_points"
+    assert detail.culture_by_month["month"].max() == pd.Timestamp("2025-06-01")
+    later = overview.org_detail(system, LOCAL, "ZA1", as_of=PULSE_END)
+    assert later.culture_month_summary["variation"] == "improvement"
     assert detail.pdsa_projects.set_index("project_id")["cycles_last_90_days"].to_dict() == {
         "A1": 3,
         "A2": 2,
@@ -444,21 +458,22 @@ def test_org_detail(system):
     assert overview.org_detail(system, LOCAL, "ZZ9") is None
 
 
-def test_reporting_date_uses_newest_data_when_it_is_old(system):
+def test_the_default_period_is_the_newest_complete_month_with_data(system):
     newest = overview.newest_data_date(system)
     assert newest == dt.date(2025, 11, 5)  # the last pulse responses
-    recent = overview.reporting_date(system, today=dt.date(2026, 1, 1))
-    assert recent.as_of == dt.date(2026, 1, 1) and not recent.from_newest_data
-    old = overview.reporting_date(system, today=dt.date(2026, 6, 1))
-    assert old.as_of == newest and old.from_newest_data
-    assert "5 November 2025" in old.note and "more than 90 days ago" in old.note
+    # November 2025 is still running on 25 November: the default is October.
+    assert default_period(system, today=dt.date(2025, 11, 25)).key == "2025-10"
+    for today in (dt.date(2025, 12, 1), dt.date(2026, 6, 1)):
+        period = default_period(system, today=today)
+        assert period.key == "2025-11" and period.end == dt.date(2025, 11, 30)
 
 
 def test_an_organisations_only_database(empty_system):
     db = empty_system
     assert overview.organisation_count(db) == 3
     assert overview.newest_data_date(db) is None
-    assert overview.reporting_date(db, today=dt.date(2026, 1, 1)).as_of == dt.date(2026, 1, 1)
+    # No dated data at all: last month.
+    assert default_period(db, today=dt.date(2026, 1, 1)).key == "2025-12"
     frame = overview.system_overview(db, LOCAL, as_of=AS_OF)
     assert len(frame) == 3 and frame["culture_variation"].eq("no_data").all()
     table = overview.overview_table(frame)
@@ -484,9 +499,9 @@ def sample(tmp_path_factory) -> Database:
 
 
 def test_sample_overview(sample):
-    when = overview.reporting_date(sample, today=dt.date(2026, 11, 25))
-    assert when.as_of == dt.date(2025, 11, 24) and when.from_newest_data
-    frame = overview.system_overview(sample, LOCAL, as_of=when.as_of).set_index("org_code")
+    period = default_period(sample, today=dt.date(2026, 11, 25))
+    assert period.key == "2025-11" and period.end == dt.date(2025, 11, 30)
+    frame = overview.system_overview(sample, LOCAL, as_of=period.end).set_index("org_code")
     assert len(frame) == 10
     # The same figure as the Culture page: the versioned measure's overall score.
     from impact_data.measures.culture import culture_scores
@@ -512,7 +527,7 @@ def test_sample_overview(sample):
         frame.at["ZJ1", "readiness_suppressed"]
     )
     assert frame.at["ZK1", "readiness_variation"] == "no_data"
-    activity = queries.pdsa_activity(sample, LOCAL, as_of=when.as_of).set_index("org_code")
+    activity = queries.pdsa_activity(sample, LOCAL, as_of=period.end).set_index("org_code")
     assert (frame["pdsa_cycles_90d"] == activity["cycles_last_90_days"].reindex(frame.index)).all()
     assert frame["lived_experience_share"].to_numpy() == pytest.approx(
         activity["lived_experience_share"].reindex(frame.index).to_numpy()

@@ -250,7 +250,7 @@ def test_cadence_of_a_project(projects):
     assert pdsa.cadence(projects, LOCAL, "P2")["median_days"] is None
 
 
-def test_cycle_timeline_runs_a_cycle_without_end_date_to_today(projects):
+def test_cycle_timeline_runs_a_cycle_without_end_date_to_the_reporting_date(projects):
     timeline = pdsa.cycle_timeline(projects, LOCAL, "P1", as_of=dt.date(2025, 3, 1))
     assert timeline["cycle_no"].tolist() == [1, 2, 3]
     assert timeline["running"].tolist() == [False, False, True]

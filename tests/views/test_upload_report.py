@@ -95,6 +95,9 @@ def test_group_problems_collects_rows_of_the_same_problem():
         "rows",
         "count",
         "found",
+        "header",
+        "cells",
+        "content",
     ]
     # Missing columns come before cell values; within a category, first seen first.
     assert groups["category"].tolist() == ["missing_column", "out_of_range", "out_of_range"]
@@ -173,10 +176,23 @@ def test_problems_csv_lists_every_problem():
     problems = [_range_problem(r) for r in (6, 19, 44)]
     frame = pd.read_csv(io.BytesIO(problems_csv(problems)), encoding="utf-8-sig")
     assert frame["row"].tolist() == [6, 19, 44]
-    assert frame["column"].tolist() == ["positive_pct"] * 3
-    assert frame["problem"].iloc[0] == (
-        "row 6, column positive_pct: positive_pct must be between 0 and 100 (found: 104)"
-    )
+    # A problem made without a file (a form's) names the field in plain words.
+    assert frame["column header"].tolist() == ["% positive"] * 3
+    assert frame["problem"].iloc[0] == "% positive must be between 0 and 100"
+    assert frame["found"].tolist() == [104] * 3
+
+
+def test_problems_csv_of_a_file_names_sheet_cell_header_and_row(demo_orgs):
+    path = BROKEN / "staff_survey_positive_over_100.xlsx"
+    prepared = prepare_upload(demo_orgs, path.read_bytes(), path.name, "staff_survey")
+    frame = pd.read_csv(io.BytesIO(problems_csv(prepared.problems)), encoding="utf-8-sig")
+    assert len(frame) == len(prepared.problems) == 2
+    assert frame["sheet"].notna().all() and (frame["sheet"] != "").all()
+    assert frame["cell"].str.fullmatch(r"[A-Z]+\d+").all()
+    assert (frame["row"] == frame["cell"].str.extract(r"(\d+)$")[0].astype(int)).all()
+    assert frame["row content"].str.contains("|", regex=False).all()
+    # The file's own headers (this file uses the template's).
+    assert set(frame["column header"]) == {"positive_pct", "responses"}
 
 
 def test_mapping_choices_for_an_unrecognised_header(demo_orgs):

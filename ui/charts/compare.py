@@ -188,21 +188,28 @@ def _funnel_line_layers(lines: pd.DataFrame, x: alt.X, unit: str) -> list[alt.Ch
 
 
 def _highlight_layers(points: pd.DataFrame, x, y, tips) -> list[alt.Chart]:
+    """The chosen organisation ringed, and named in the legend ("Ringed: ... (chosen)"), not
+    in a floating label that could cover another organisation's point."""
     you = points[points["you"]]
     if you.empty:
         return []
     you = you.assign(you_label=you["org_name"] + " (chosen)")
+    label = str(you["you_label"].iloc[0])
     ring = (
         alt.Chart(you)
         .mark_point(shape="circle", size=420, filled=False, strokeWidth=2.5, color=HIGHLIGHT_RING)
-        .encode(x=x, y=y, tooltip=tips)
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "you_label:N",
+                scale=alt.Scale(domain=[label], range=["circle"]),
+                legend=alt.Legend(title="Ringed", orient="bottom", labelLimit=0),
+            ),
+            tooltip=tips,
+        )
     )
-    name = (
-        alt.Chart(you)
-        .mark_text(align="right", dx=-14, dy=-16, fontSize=11, fontWeight="bold", color="#000000")
-        .encode(x=x, y=y, text="you_label:N", tooltip=tips)
-    )
-    return [ring, name]
+    return [ring]
 
 
 # --- means (or proportions) with intervals, sorted --------------------------------------
@@ -413,20 +420,23 @@ def trends_chart(trend_frame: pd.DataFrame, *, columns: int = 3) -> alt.FacetCha
 # --- learning visits --------------------------------------------------------------------
 
 
-def visit_matrix_chart(matrix: pd.DataFrame) -> alt.LayerChart:
+def visit_matrix_chart(matrix: pd.DataFrame, *, codes: bool = False) -> alt.LayerChart:
     """Learning visits between organisations: one cell per visiting (row) and host (column)
-    pair, darker and numbered by the number of visits; names flag who never visited another
-    organisation or never hosted a visit."""
+    pair, darker and numbered by the number of visits. Columns are labelled with the hosts'
+    codes, every one of them (names in the tooltip); rows with names that flag who never
+    visited another organisation or never hosted a visit, or with codes too (`codes`, for the
+    board pack, which prints a key of codes and names)."""
     data = matrix.assign(
         count_text=matrix["visits"].map(lambda v: str(int(v)) if v else "·"),
         last_visit=matrix["last_visit"].astype(object).map(lambda d: "" if d is None else str(d)),
     )
     # Rows and columns in the same organisation order, so the (empty) diagonal is straight.
     orgs = list(dict.fromkeys(data["from_org"]))
-    from_labels = dict(zip(data["from_org"], data["from_label"], strict=True))
-    to_labels = dict(zip(data["to_org"], data["to_label"], strict=True))
+    row_field = "from_org" if codes else "from_label"
+    from_labels = dict(zip(data["from_org"], data[row_field], strict=True))
     order_rows = [from_labels[o] for o in orgs]
-    order_cols = [to_labels[o] for o in dict.fromkeys([*orgs, *data["to_org"]]) if o in to_labels]
+    hosts = set(data["to_org"])
+    order_cols = [o for o in dict.fromkeys([*orgs, *data["to_org"]]) if o in hosts]
     tips = [
         alt.Tooltip("from_org_name:N", title="Visiting organisation"),
         alt.Tooltip("to_org_name:N", title="Host organisation"),
@@ -436,13 +446,20 @@ def visit_matrix_chart(matrix: pd.DataFrame) -> alt.LayerChart:
         alt.Tooltip("lived_experience_partners:Q", title="Lived experience partners"),
         alt.Tooltip("last_visit:N", title="Latest visit"),
     ]
+    longest = max((len(str(c)) for c in order_cols), default=0)
     x = alt.X(
-        "to_label:N",
-        title="Host organisation (visited)",
+        "to_org:N",
+        title="Host organisation (visited), by code",
         sort=order_cols,
-        axis=alt.Axis(labelAngle=-40, labelLimit=340),
+        # Short codes fit each column: every host is labelled, none on top of another.
+        axis=alt.Axis(labelAngle=0 if longest <= 4 else -90, labelOverlap=False, labelLimit=0),
     )
-    y = alt.Y("from_label:N", title=None, sort=order_rows, axis=alt.Axis(labelLimit=320))
+    y = alt.Y(
+        f"{row_field}:N",
+        title="Visiting organisation, by code" if codes else None,
+        sort=order_rows,
+        axis=alt.Axis(labelLimit=0 if codes else 460, labelOverlap=False),
+    )
     base = alt.Chart(data).encode(x=x, y=y, tooltip=tips)
     cells = base.mark_rect(stroke="#FFFFFF", strokeWidth=1).encode(
         color=alt.condition(
@@ -466,12 +483,15 @@ def visit_matrix_chart(matrix: pd.DataFrame) -> alt.LayerChart:
             subtitle=[
                 "Rows (left): the organisation that visited; columns (below): the one it "
                 "visited. A dot means no visit.",
-                "Names say who never visited another organisation or never hosted a visit.",
+                "The key says who never visited another organisation or never hosted a visit."
+                if codes
+                else "Row names say who never visited another organisation; hosts are shown by "
+                "code (a cell's tooltip names both).",
             ],
             anchor="start",
         ),
+        # Fixed cells, not fitted to the page: squeezing them put labels on top of each other.
         width=34 * max(len(order_cols), 1),
-        autosize=FIT_WIDTH,
         height=34 * max(len(order_rows), 1),
     )
 

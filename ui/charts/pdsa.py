@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY
+from ui.charts.spc import calendar_axis
 
 DECISION_STYLES = {  # label -> (colour, shape)
     "Adopt": ("#009E73", "triangle-up"),
@@ -21,16 +22,22 @@ BAR_HEIGHT = 30
 
 
 def cycle_timeline_chart(timeline: pd.DataFrame, *, title: str) -> alt.LayerChart:
-    """Each cycle as a bar from its start to its end date (today while running), a mark at the
-    end whose shape shows the decision, and a label with the decision and change tested."""
+    """Each cycle as a bar from its start to its end date (a running cycle to its `bar_end`:
+    its latest measure value or the reporting date, never simply today), a mark at the end
+    whose shape shows the decision, and a label with the decision ("Running, no end date yet")
+    and change tested."""
     frame = timeline.copy()
+    frame["end_text"] = [
+        "running, no end date yet" if pd.isna(end) else f"{pd.Timestamp(end).day} {end:%b %Y}"
+        for end in frame["end_date"]
+    ]
     order = frame.sort_values("cycle_no")["cycle_label"].tolist()
     names = [n for n in DECISION_STYLES if n in set(frame["decision_label"])]
     y = alt.Y("cycle_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=120))
     tips = [
         alt.Tooltip("cycle_label:N", title="Cycle"),
         alt.Tooltip("start_date:T", title="Started", format="%d %b %Y"),
-        alt.Tooltip("end_date:T", title="Ended", format="%d %b %Y"),
+        alt.Tooltip("end_text:N", title="Ended"),
         alt.Tooltip("days:Q", title="Days"),
         alt.Tooltip("days_since_previous:Q", title="Days since previous cycle started"),
         alt.Tooltip("change_tested:N", title="Change tested"),
@@ -50,8 +57,9 @@ def cycle_timeline_chart(timeline: pd.DataFrame, *, title: str) -> alt.LayerChar
         legend=None,
     )
     base = alt.Chart(frame)
+    dates = [*frame["start_date"].dropna(), *frame["bar_end"].dropna()]
     bars = base.mark_bar(height=BAR_HEIGHT * 0.45, opacity=0.45, cornerRadius=2).encode(
-        x=alt.X("start_date:T", title="Date", axis=alt.Axis(format="%b %Y", labelOverlap=True)),
+        x=alt.X("start_date:T", title="Date", axis=calendar_axis(dates, points=False)),
         x2="bar_end:T",
         y=y,
         color=colour,
@@ -66,7 +74,10 @@ def cycle_timeline_chart(timeline: pd.DataFrame, *, title: str) -> alt.LayerChar
     return alt.layer(bars, ends, labels).properties(
         title=alt.TitleParams(
             text=title,
-            subtitle="Bar: start to end date (to today while running); mark and label: decision",
+            subtitle=(
+                "Bar: start to end date (a running cycle, with no end date yet, to its latest "
+                "measure value or the reporting date); mark and label: decision"
+            ),
             anchor="start",
         ),
         # Streamlit fits the title and axis inside the height: leave room for them.
@@ -82,7 +93,12 @@ def cycles_per_month_chart(per_month: pd.DataFrame, *, title: str) -> alt.LayerC
         alt.Tooltip("cycles:Q", title="Cycles started"),
         alt.Tooltip("organisations:Q", title="Organisations starting any"),
     ]
-    x = alt.X("month:T", title="Month", timeUnit="yearmonth")
+    x = alt.X(
+        "month:T",
+        title="Month",
+        timeUnit="yearmonth",
+        axis=calendar_axis(per_month["month"], points=True),
+    )
     base = alt.Chart(per_month)
     bars = base.mark_bar(color=NHS_BLUE).encode(
         x=x, y=alt.Y("cycles:Q", title="Cycles started"), tooltip=tips

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from impact_data.stats import spc
 from ui.charts import NHS_BLUE, NHS_DARK_GREY, NHS_MID_GREY, SPC_COLOURS, SPC_LABELS, SPC_SHAPES
 
 TRIAL_LIMITS_NOTE = "Trial limits: fewer than 13 points, so the limits may still move"
@@ -65,6 +66,7 @@ def xmr_chart(
     notes = list(subtitle)
     if "trial_limits" in frame and frame["trial_limits"].astype(bool).any() and len(frame):
         notes.append(TRIAL_LIMITS_NOTE)
+    notes += limits_notes(data)
     return _control_chart(
         frame,
         title=title,
@@ -146,6 +148,7 @@ def u_chart(
     unit = data.attrs.get("rate_unit")
     if unit:
         notes.append(f"Counts {unit}; limits u-bar -+ 3 sqrt(u-bar / exposure)")
+    notes += limits_notes(data)
     return _control_chart(
         frame,
         title=title,
@@ -179,11 +182,57 @@ def c_chart(
         centre_name="Centre line",
         annotations=annotations,
         show_near_limits=show_near_limits,
-        subtitle=list(subtitle),
+        subtitle=[*subtitle, *limits_notes(data)],
         height=height,
         percent=False,
         step=False,
     )
+
+
+def limits_notes(data: pd.DataFrame) -> list[str]:
+    """Subtitle lines saying where a limit is drawn at what the measure can reach rather than
+    where the formula puts it (an XmR of counts: lower limit at 0, not -1.8)."""
+    notes = []
+    clipped = data.attrs.get("clipped_limits") or {}
+    if "lower" in clipped:
+        bound = data.attrs.get("lower_bound", 0) or 0
+        notes.append(
+            f"Lower limit drawn at {bound:g}: the measure cannot be below {bound:g} "
+            f"(calculated {clipped['lower']:.3g})"
+        )
+    if "upper" in clipped:
+        bound = data.attrs.get("upper_bound")
+        notes.append(
+            f"Upper limit drawn at {bound:g}: the measure cannot be above {bound:g} "
+            f"(calculated {clipped['upper']:.3g})"
+        )
+    if data.attrs.get("chart") in ("u", "c") and "lcl" in data and (data["lcl"] == 0).any():
+        notes.append(
+            "Lower limit drawn at 0 where the formula gives less: a count cannot be negative"
+        )
+    return notes
+
+
+POINT_WORDS = {  # point type -> its words and how it is drawn (colour and shape)
+    "special_cause_concern": ("special cause concern", "orange squares"),
+    "special_cause_improvement": ("special cause improvement", "blue diamonds"),
+    "special_cause_neutral_high": ("special cause, high", "purple triangles"),
+    "special_cause_neutral_low": ("special cause, low", "purple upside-down triangles"),
+    "common_cause": ("common cause", "grey circles"),
+}
+
+
+def points_note(frame: pd.DataFrame, value: str = "value") -> str:
+    """The subtitle line naming how many points have each colour, from the same flags that
+    colour them (`spc.flagged_points`): "Points: 8 special cause concern (orange squares),
+    12 common cause (grey circles)"."""
+    flags = spc.flagged_points(frame, value)
+    parts = [
+        f"{flags['counts'][t]} {words} ({drawn})"
+        for t, (words, drawn) in POINT_WORDS.items()
+        if flags["counts"][t]
+    ]
+    return "Points: " + ", ".join(parts) if parts else ""
 
 
 def _attribute_frame(data: pd.DataFrame, value: str) -> pd.DataFrame:
@@ -317,7 +366,8 @@ def _control_chart(
     lines = _lines(frame, spec, with_target=True)
     layers += _line_layers(lines, frame, value_title, percent=percent, step=step)
     layers += _annotation_layers(annotations)
-    return _finish(layers, title, subtitle, height)
+    note = points_note(frame) if "point_type" in frame else ""
+    return _finish(layers, title, [*subtitle, note] if note else subtitle, height)
 
 
 def _lines(
@@ -469,8 +519,64 @@ def _finish(layers: list[alt.Chart], title: str, subtitle: list[str], height: in
 
 def _x_encoding(frame: pd.DataFrame) -> alt.X:
     if pd.api.types.is_datetime64_any_dtype(frame["x"]):
-        return alt.X("x:T", title="Date", axis=alt.Axis(format="%b %Y", labelOverlap=True))
+        return alt.X("x:T", title="Date", axis=calendar_axis(frame["x"], points=True))
     return alt.X("x:Q", title="Point", axis=alt.Axis(format="d"))
+
+
+MAX_TICKS = 10
+MONTH_STEPS = (1, 2, 3, 6, 12)
+
+
+def calendar_ticks(dates: Sequence, *, points: bool = True) -> list[tuple[pd.Timestamp, str]]:
+    """Calendar-correct ticks for dates, each with its label, none repeated: the first of each
+    month ("Jan 2025", every 1, 2, 3, 6 or 12 months) for monthly data or spans over about
+    half a year; otherwise the data's own dates (`points`: weekly values' week starts) or
+    Mondays, every k-th, as "6 Jan" with the year on the first tick and where it changes."""
+    stamps = pd.to_datetime(pd.Series(list(dates))).dropna().dt.normalize()
+    stamps = pd.Series(sorted(stamps.unique()))
+    if stamps.empty:
+        return []
+    first, last = stamps.iloc[0], stamps.iloc[-1]
+    gaps = stamps.diff().dt.days.dropna()
+    monthly = len(gaps) > 0 and float(gaps.median()) >= 28
+    if monthly or (last - first).days > 183:
+        months = pd.date_range(first.replace(day=1), last, freq="MS")
+        if len(months) == 0:
+            months = pd.DatetimeIndex([first.replace(day=1)])
+        step = next((k for k in MONTH_STEPS if len(months) / k <= MAX_TICKS + 2), 12)
+        if step == 12:
+            januaries = [m for m in months if m.month == 1]
+            months = pd.DatetimeIndex(januaries) if januaries else months[:1]
+        else:
+            months = months[::step]
+        return [(m, f"{m:%b %Y}") for m in months]
+    if points:
+        candidates = list(stamps)
+    else:
+        monday = first - pd.Timedelta(days=first.weekday())
+        candidates = list(pd.date_range(monday, last, freq="7D"))
+    step = max(1, -(-len(candidates) // MAX_TICKS))
+    chosen = candidates[::step]
+    ticks, year = [], None
+    for tick in chosen:
+        label = f"{tick.day} {tick:%b}" + (f" {tick:%Y}" if tick.year != year else "")
+        ticks.append((tick, label))
+        year = tick.year
+    return ticks
+
+
+def calendar_axis(dates: Sequence, *, points: bool = True, **kwargs) -> alt.Axis:
+    """An Altair axis with `calendar_ticks`: the tick values as calendar dates (read in local
+    time, as the data are) and each tick's label, so no month label repeats."""
+    ticks = calendar_ticks(dates, points=points)
+    if not ticks:
+        return alt.Axis(format="%d %b %Y", labelOverlap=True, **kwargs)
+    values = [alt.DateTime(year=t.year, month=t.month, date=t.day) for t, _ in ticks]
+    expr = "''"
+    for tick, label in reversed(ticks):
+        text = label.replace("'", "")
+        expr = f"(timeFormat(datum.value, '%Y-%m-%d') == '{tick:%Y-%m-%d}' ? '{text}' : {expr})"
+    return alt.Axis(values=values, labelExpr=expr, labelOverlap=True, **kwargs)
 
 
 def _x_tooltip(frame: pd.DataFrame) -> alt.Tooltip:
@@ -496,4 +602,16 @@ def _value_format(percent: bool) -> str:
     return ".1%" if percent else ",.4~g"
 
 
-__all__ = ["c_chart", "laney_note", "line_label", "p_chart", "run_chart", "u_chart", "xmr_chart"]
+__all__ = [
+    "c_chart",
+    "calendar_axis",
+    "calendar_ticks",
+    "laney_note",
+    "limits_notes",
+    "line_label",
+    "p_chart",
+    "points_note",
+    "run_chart",
+    "u_chart",
+    "xmr_chart",
+]

@@ -9,6 +9,7 @@ a tooltip, so nothing depends on colour alone. `big=True` sizes the text for a p
 from __future__ import annotations
 
 import json
+import threading
 
 import altair as alt
 import pandas as pd
@@ -110,16 +111,11 @@ def distribution_frame(results: pd.DataFrame, labels: dict[int, str]) -> pd.Data
     ).astype({"position": int, "value": int, "count": int, "share": float, "n": int})
 
 
-def answer_distribution(
-    results: pd.DataFrame,
-    labels: dict[int, str],
-    *,
-    title: str = "Answers to each question",
-    levels: bool = False,
-    big: bool = False,
-) -> alt.LayerChart:
-    """Every item's answers as a bar stacked in scale order (share of that item's answers), the
-    count written in each part."""
+def _distribution_parts(
+    results: pd.DataFrame, labels: dict[int, str], *, levels: bool, big: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The stacked bars' data: every (item, answer) row, the parts drawn (a count above 0)
+    and the items with no answers yet."""
     frame = distribution_frame(results, labels).sort_values(["position", "value"])
     scale_min, scale_max = min(labels), max(labels)
     words = [labels[v] for v in sorted(labels)]
@@ -134,6 +130,82 @@ def answer_distribution(
         str(c) if c and s >= (0.06 if big else 0.04) else ""
         for c, s in zip(frame["count"], frame["share"], strict=True)
     ]
+    shown = frame[frame["count"] > 0]
+    waiting = frame[frame["n"] == 0].drop_duplicates("item").assign(x=0.0, note="no answers yet")
+    return frame, shown, waiting
+
+
+_SPECS: dict[tuple, tuple[dict, dict[str, str]]] = {}
+_SPECS_KEPT = 64
+_SPECS_LOCK = threading.Lock()
+
+
+def answer_distribution_spec(
+    results: pd.DataFrame,
+    labels: dict[int, str],
+    *,
+    title: str = "Answers to each question",
+    levels: bool = False,
+    big: bool = False,
+    fit: bool = False,
+) -> dict:
+    """`answer_distribution(...).to_dict()` for a live screen: Altair builds the chart once
+    for a set of questions; when only the answers change, the same spec gets the new data
+    (building an Altair chart is most of a live refresh's cost)."""
+    _frame, shown, waiting = _distribution_parts(results, labels, levels=levels, big=big)
+    parts = {"shown": _records(shown), "waiting": _records(waiting)}
+    key = (
+        tuple(results["item_code"]),
+        tuple(results["text"]),
+        tuple(results["position"]),
+        tuple(sorted(labels.items())),
+        title,
+        levels,
+        big,
+        fit,
+        waiting.empty,
+    )
+    cached = _SPECS.get(key)
+    if cached is not None:
+        template, names = cached
+        return {**template, "datasets": {name: parts[part] for name, part in names.items()}}
+    spec = answer_distribution(
+        results, labels, title=title, levels=levels, big=big, fit=fit
+    ).to_dict()
+    names = {}
+    for name, values in spec.get("datasets", {}).items():
+        part = next((p for p, records in parts.items() if records == values), None)
+        if part is None:
+            return spec  # data it cannot tell apart: built afresh every time
+        names[name] = part
+    with _SPECS_LOCK:
+        while len(_SPECS) >= _SPECS_KEPT:
+            _SPECS.pop(next(iter(_SPECS)))
+        _SPECS[key] = (spec, names)
+    return spec
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """A frame's rows as Altair writes them into a spec."""
+    return alt.utils.data.to_values(frame)["values"]
+
+
+def answer_distribution(
+    results: pd.DataFrame,
+    labels: dict[int, str],
+    *,
+    title: str = "Answers to each question",
+    levels: bool = False,
+    big: bool = False,
+    fit: bool = False,
+) -> alt.LayerChart:
+    """Every item's answers as a bar stacked in scale order (share of that item's answers), the
+    count written in each part. `fit=True` makes the chart as tall as the element that holds it
+    (the projector sizes that to the screen), else tall enough for every item."""
+    frame, shown, waiting = _distribution_parts(results, labels, levels=levels, big=big)
+    scale_min, scale_max = min(labels), max(labels)
+    words = [labels[v] for v in sorted(labels)]
+    colours = answer_palette(scale_min, scale_max, levels=levels)
     items = list(dict.fromkeys(frame["item"]))
     f = _fonts(big)
     # Every question label is two lines (the second may be blank), moved up half a line so
@@ -148,7 +220,11 @@ def answer_distribution(
     )
     x = alt.X(
         "start:Q",
-        title="Share of the answers to each question (first answer of the scale on the left)",
+        # On the projector the subtitle says how to read the bars; a long axis title there is
+        # wider than the plot beside the question labels and ran off the screen.
+        title=None
+        if fit
+        else "Share of the answers to each question (first answer of the scale on the left)",
         scale=alt.Scale(domain=[0, 1]),
         axis=alt.Axis(format="%"),
     )
@@ -159,7 +235,6 @@ def answer_distribution(
         alt.Tooltip("share:Q", title="Share", format=".0%"),
         alt.Tooltip("n:Q", title="Answers to this question", format=".0f"),
     ]
-    shown = frame[frame["count"] > 0]
     base = alt.Chart(shown).encode(y=y, tooltip=tips)
     bars = base.mark_bar(stroke="#FFFFFF", strokeWidth=1).encode(
         x=x,
@@ -169,10 +244,10 @@ def answer_distribution(
             scale=alt.Scale(domain=words, range=colours),
             sort=words,
             legend=alt.Legend(
-                title="Answer (in this order from the left)",
+                title="Answer (in this order from the left)" if not fit else None,
                 orient="top",
                 direction="horizontal",
-                columns=min(len(words), 3),
+                columns=min(len(words), 2 if fit else 3),
             ),
         ),
     )
@@ -181,7 +256,6 @@ def answer_distribution(
         text="count_text:N",
         color=alt.Color("ink:N", scale=None),
     )
-    waiting = frame[frame["n"] == 0].drop_duplicates("item").assign(x=0.0, note="no answers yet")
     layers = [bars, counts]
     if not waiting.empty:
         layers.append(
@@ -197,10 +271,14 @@ def answer_distribution(
         )
     chart = alt.layer(*layers).properties(
         title=alt.TitleParams(
-            title, subtitle="Numbers in the bars: how many people gave that answer"
+            title,
+            subtitle="Numbers in the bars: how many people gave that answer"
+            if not fit
+            else "Numbers in the bars: how many people gave each answer, in this order from "
+            "the left:",
         ),
         # The app fits the whole chart (title, legend, axis) into this height.
-        height=f["row"] * max(len(items), 1) + (300 if big else 190),
+        height="container" if fit else f["row"] * max(len(items), 1) + (300 if big else 190),
         width="container",
     )
     return _configured(chart, big)
@@ -213,8 +291,10 @@ def item_answers(
     *,
     levels: bool = False,
     big: bool = False,
+    fit: bool = False,
 ) -> alt.LayerChart:
-    """One item's answers as plain bars, the answer words on the axis and the count on each."""
+    """One item's answers as plain bars, the answer words on the axis and the count on each
+    (`fit`: short enough for the projector's stage at 1280x720)."""
     frame = distribution_frame(results[results["item_code"] == item_code], labels)
     scale_min, scale_max = min(labels), max(labels)
     words = [labels[v] for v in sorted(labels)]
@@ -243,7 +323,8 @@ def item_answers(
     text = frame["text"].iloc[0] if not frame.empty else item_code
     chart = alt.layer(bars, counts).properties(
         title=alt.TitleParams(_wrap(str(text), 60 if big else 90), subtitle=f"{n} answers"),
-        height=460 if big else 260,
+        # `fit`: a plot that, with its title and labels, fits a 720 px projector's stage.
+        height=300 if fit else (460 if big else 260),
         width="container",
     )
     return _configured(chart, big)
@@ -289,9 +370,10 @@ def _short(text: str, length: int = IDEA_LABEL_LENGTH) -> str:
 
 
 def ideas_ranked(
-    ideas: pd.DataFrame, *, top: int | None = None, big: bool = False
+    ideas: pd.DataFrame, *, top: int | None = None, big: bool = False, fit: bool = False
 ) -> alt.LayerChart:
-    """Ideas as bars ranked by votes (ties in the order posted), the count at each bar's end."""
+    """Ideas as bars ranked by votes (ties in the order posted), the count at each bar's end
+    (`fit`: as tall as the element that holds it)."""
     frame = ideas.sort_values(["votes", "idea_id"], ascending=[False, True]).copy()
     if top:
         frame = frame.head(top)
@@ -324,7 +406,7 @@ def ideas_ranked(
             "Ideas ranked by votes" if not top else f"Top {len(frame)} ideas by votes",
             subtitle="Bar length and the number: votes for each idea",
         ),
-        height=f["row"] * max(len(frame), 1) + (200 if big else 110),
+        height="container" if fit else f["row"] * max(len(frame), 1) + (200 if big else 110),
         width="container",
     )
     return _configured(chart, big)

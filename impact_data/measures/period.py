@@ -1,0 +1,388 @@
+"""THE reporting period: the one month every page, the board pack and exports report on.
+
+A reporting period is a calendar month that has ended. "Last 90 days" means the 90 days up to
+and including the period's last day, and SPC charts stop at the period's month, on every
+screen. The default is the newest *complete* month (one that ended before today's month
+began) in which the main sources, the pulse survey and PDSA, have data: so one small upload
+(a readiness round saved from a workshop today, say) never moves the whole system's date.
+
+Each source keeps its own freshness (`source_dates`, `data_freshness`): the newest date of
+each organisation's data on or before the period's end, and whether it is missing or stale by
+the source's own rule (`FRESHNESS_RULES`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import numbers
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func, select, union_all
+
+from impact_data.access import Viewer, requires_access
+from impact_data.measures.pdsa import RECENT_DAYS
+from impact_data.store.db import Database
+from impact_data.store.models import (
+    ImpactSelfAssessment,
+    PdsaCycle,
+    PdsaMeasure,
+    PdsaProject,
+    PulseRespondent,
+    ReadinessResponse,
+    StaffSurveyResult,
+    Visit,
+    WorkshopSession,
+)
+from impact_data.store.sql import ORG, month_start, read_frame
+
+__all__ = [
+    "FRESHNESS_RULES",
+    "MAIN_SOURCES",
+    "SOURCES",
+    "FreshnessRule",
+    "ReportingPeriod",
+    "available_periods",
+    "data_freshness",
+    "default_period",
+    "parse_period",
+    "period_for",
+    "period_index",
+    "source_dates",
+]
+
+KEY_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class ReportingPeriod:
+    """A calendar month reported on: `month` is its first day."""
+
+    month: dt.date
+
+    @property
+    def key(self) -> str:
+        """The period as written in a link or on the command line: 2025-11."""
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def start(self) -> dt.date:
+        return self.month
+
+    @property
+    def end(self) -> dt.date:
+        """The period's last day: figures are as of this day."""
+        last = calendar.monthrange(self.month.year, self.month.month)[1]
+        return self.month.replace(day=last)
+
+    @property
+    def window_start(self) -> dt.date:
+        """The first day of "the last 90 days": the 90 days up to and including `end`."""
+        return self.end - dt.timedelta(days=RECENT_DAYS - 1)
+
+    @property
+    def label(self) -> str:
+        """November 2025."""
+        return f"{self.month:%B %Y}"
+
+    @property
+    def window_label(self) -> str:
+        """2 September - 30 November 2025 (the year once when both days share it)."""
+        first, last = self.window_start, self.end
+        start = f"{first.day} {first:%B}" if first.year == last.year else _day(first)
+        return f"{start} - {_day(last)}"
+
+    @property
+    def description(self) -> str:
+        """The line every page, the pack and exports show."""
+        return f"Reporting period: {self.label} ({self.window_label} for 'last {RECENT_DAYS} days')"
+
+    def contains(self, day: dt.date) -> bool:
+        """True for a day in the last 90 days of the period."""
+        return self.window_start <= day <= self.end
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def period_for(day: dt.date) -> ReportingPeriod:
+    """The reporting period (month) a day falls in."""
+    return ReportingPeriod(day.replace(day=1))
+
+
+def parse_period(text: str) -> ReportingPeriod:
+    """A period from its key ("2025-11"); a clear message for anything else."""
+    match = KEY_PATTERN.match(str(text).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(
+            f"reporting period must be a year and month written as YYYY-MM, such as 2025-11; "
+            f"found {str(text)!r}"
+        )
+    return ReportingPeriod(dt.date(int(match.group(1)), int(match.group(2)), 1))
+
+
+# --- Which data each source has, per organisation and month
+
+# The sources, in the order people read them, with their names in plain words.
+SOURCES = {
+    "staff_survey": "NHS Staff Survey",
+    "pulse": "Pulse survey",
+    "readiness": "Readiness checks",
+    "maturity": "NHS IMPACT self-assessment",
+    "pdsa": "PDSA cycles and measures",
+    "visits": "Learning visits",
+    "workshops": "Workshops saved as readiness rounds",
+}
+# The monthly sources the default period follows.
+MAIN_SOURCES = ("pulse", "pdsa")
+
+
+def _dated_rows(db: Database, source: str):
+    """(org_code, day) rows of one source, as a select."""
+    org = ORG.c
+    if source == "pulse":
+        t = PulseRespondent.__table__.c
+        return select(org.org_code, t.response_date.label("day")).join_from(
+            PulseRespondent.__table__, ORG, ORG.c.id == t.org_id
+        )
+    if source in ("readiness", "workshops"):
+        t = ReadinessResponse.__table__.c
+        q = select(org.org_code, t.assessment_date.label("day")).join_from(
+            ReadinessResponse.__table__, ORG, ORG.c.id == t.org_id
+        )
+        if source == "workshops":
+            saved = select(WorkshopSession.__table__.c.saved_upload_id).where(
+                WorkshopSession.__table__.c.saved_upload_id.is_not(None)
+            )
+            q = q.where(t.upload_id.in_(saved))
+        return q
+    if source == "maturity":
+        t = ImpactSelfAssessment.__table__.c
+        return select(org.org_code, t.assessment_date.label("day")).join_from(
+            ImpactSelfAssessment.__table__, ORG, ORG.c.id == t.org_id
+        )
+    if source == "pdsa":
+        p = PdsaProject.__table__.c
+        cycles = (
+            select(org.org_code, PdsaCycle.__table__.c.start_date.label("day"))
+            .select_from(PdsaCycle.__table__)
+            .join(PdsaProject.__table__, p.id == PdsaCycle.__table__.c.project_id)
+            .join(ORG, ORG.c.id == p.org_id)
+        )
+        values = (
+            select(org.org_code, PdsaMeasure.__table__.c.date.label("day"))
+            .select_from(PdsaMeasure.__table__)
+            .join(PdsaProject.__table__, p.id == PdsaMeasure.__table__.c.project_id)
+            .join(ORG, ORG.c.id == p.org_id)
+        )
+        return union_all(cycles, values).subquery().select()
+    if source == "visits":
+        t = Visit.__table__.c
+        hosts = select(org.org_code, t.visit_date.label("day")).join_from(
+            Visit.__table__, ORG, ORG.c.id == t.to_org_id
+        )
+        guests = select(org.org_code, t.visit_date.label("day")).join_from(
+            Visit.__table__, ORG, ORG.c.id == t.from_org_id
+        )
+        return union_all(hosts, guests).subquery().select()
+    raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+
+
+def _newest(db: Database, source: str, until: dt.date | None) -> pd.DataFrame:
+    """org_code, newest: each organisation's newest date of a dated source (on or before
+    `until` when given)."""
+    rows = _dated_rows(db, source).subquery()
+    q = select(rows.c.org_code, func.max(rows.c.day).label("newest")).group_by(rows.c.org_code)
+    if until is not None:
+        q = q.where(rows.c.day <= until)
+    frame = read_frame(db, q)
+    frame["newest"] = pd.to_datetime(frame["newest"]).dt.date
+    return frame
+
+
+def _survey_years(db: Database, until: dt.date | None) -> pd.DataFrame:
+    """org_code, year: each organisation's newest staff survey year (up to `until`'s year)."""
+    t = StaffSurveyResult.__table__.c
+    q = (
+        select(ORG.c.org_code, func.max(t.year).label("year"))
+        .join_from(StaffSurveyResult.__table__, ORG, ORG.c.id == t.org_id)
+        .group_by(ORG.c.org_code)
+    )
+    if until is not None:
+        q = q.where(t.year <= until.year)
+    return read_frame(db, q)
+
+
+def source_dates(
+    db: Database, viewer: Viewer | None = None, *, until: dt.date | None = None
+) -> pd.DataFrame:
+    """Each organisation's newest data per source, on or before `until` (all data when None).
+
+    Columns: org_code, source, newest (a date; for the staff survey, 31 December of the newest
+    survey year) and year (the staff survey's year, else empty). Dates only, no figures, so
+    every viewer may see them for every organisation."""
+    parts = []
+    years = _survey_years(db, until)
+    if len(years):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "org_code": years["org_code"],
+                    "source": "staff_survey",
+                    "newest": [dt.date(int(y), 12, 31) for y in years["year"]],
+                    "year": years["year"].astype("Int64"),
+                }
+            )
+        )
+    for source in SOURCES:
+        if source == "staff_survey":
+            continue
+        frame = _newest(db, source, until)
+        if len(frame):
+            parts.append(frame.assign(source=source, year=pd.Series(dtype="Int64")))
+    columns = ["org_code", "source", "newest", "year"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    out = pd.concat(parts, ignore_index=True)[columns]
+    out["year"] = out["year"].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def _data_months(db: Database, sources: Iterable[str]) -> list[dt.date]:
+    """The months (first days) in which any of `sources` has data, oldest first."""
+    months: set[dt.date] = set()
+    with db.connect() as conn:
+        for source in sources:
+            rows = _dated_rows(db, source).subquery()
+            q = select(month_start(db, rows.c.day).label("month")).distinct()
+            for (value,) in conn.execute(q):
+                if value is not None:
+                    months.add(pd.Timestamp(str(value)).date().replace(day=1))
+    return sorted(months)
+
+
+def _last_complete(today: dt.date) -> ReportingPeriod:
+    return period_for(today.replace(day=1) - dt.timedelta(days=1))
+
+
+def default_period(
+    db: Database, viewer: Viewer | None = None, *, today: dt.date | None = None
+) -> ReportingPeriod:
+    """The newest complete month (ended before today's month began) in which the pulse survey
+    or PDSA has data; failing those, in which any dated source has data; with no dated data at
+    all, last month. A month still running is never the default, so data dated today (one
+    small upload) cannot move it."""
+    last = _last_complete(today or dt.date.today())
+    for sources in (MAIN_SOURCES, tuple(s for s in SOURCES if s != "staff_survey")):
+        months = [m for m in _data_months(db, sources) if m <= last.month]
+        if months:
+            return ReportingPeriod(months[-1])
+    return last
+
+
+@requires_access
+def available_periods(
+    db: Database, viewer: Viewer, *, today: dt.date | None = None
+) -> list[ReportingPeriod]:
+    """The periods a user may choose, newest first: every complete month from the month of
+    the oldest dated data to last month (at least the default period)."""
+    last = _last_complete(today or dt.date.today())
+    months = [m for m in _data_months(db, [s for s in SOURCES if s != "staff_survey"])]
+    first = min([m for m in months if m <= last.month], default=last.month)
+    days = pd.date_range(first, last.month, freq="MS")
+    return [ReportingPeriod(d.date()) for d in reversed(days)]
+
+
+# --- Freshness
+
+
+@dataclass(frozen=True)
+class FreshnessRule:
+    """When a source's newest data counts as stale for a period."""
+
+    max_age_days: int
+    rule: str  # plain words for the page
+
+
+FRESHNESS_RULES = {
+    "staff_survey": FreshnessRule(366, "stale when the newest survey year is before last year"),
+    "pulse": FreshnessRule(92, "stale when the newest responses are more than 3 months old"),
+    "readiness": FreshnessRule(366, "stale when the newest check is more than a year old"),
+    "maturity": FreshnessRule(366, "stale when the newest self-assessment is more than a year old"),
+    "pdsa": FreshnessRule(
+        RECENT_DAYS, f"stale when nothing was logged in the last {RECENT_DAYS} days"
+    ),
+    "visits": FreshnessRule(366, "stale when the newest visit is more than a year old"),
+    "workshops": FreshnessRule(366, "stale when the newest saved round is more than a year old"),
+}
+
+
+def _status(source: str, newest: dt.date | None, year, period: ReportingPeriod) -> str:
+    if newest is None:
+        return "missing"
+    if source == "staff_survey":
+        return "stale" if int(year) < period.end.year - 1 else "current"
+    age = (period.end - newest).days
+    return "stale" if age >= FRESHNESS_RULES[source].max_age_days else "current"
+
+
+@requires_access
+def data_freshness(
+    db: Database,
+    viewer: Viewer,
+    period: ReportingPeriod,
+    *,
+    org_codes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Per organisation and source: the newest data on or before the period's end and its
+    status, "current", "stale" (older than the source's rule in `FRESHNESS_RULES`) or
+    "missing". Columns: org_code, org_name, source, source_name, newest, year, status,
+    age_days."""
+    orgs = read_frame(db, select(ORG.c.org_code, ORG.c.org_name).order_by(ORG.c.org_name))
+    if org_codes is not None:
+        orgs = orgs[orgs["org_code"].isin(list(org_codes))]
+    dates = source_dates(db, viewer, until=period.end).set_index(["org_code", "source"])
+    rows = []
+    for org in orgs.itertuples():
+        for source, name in SOURCES.items():
+            key = (org.org_code, source)
+            newest = dates.at[key, "newest"] if key in dates.index else None
+            year = dates.at[key, "year"] if key in dates.index else None
+            rows.append(
+                {
+                    "org_code": org.org_code,
+                    "org_name": org.org_name,
+                    "source": source,
+                    "source_name": name,
+                    "newest": newest,
+                    "year": None if year is None or pd.isna(year) else int(year),
+                    "status": _status(source, newest, year, period),
+                    "age_days": (
+                        None
+                        if newest is None or source == "staff_survey"
+                        else (period.end - newest).days
+                    ),
+                }
+            )
+    columns = ["org_code", "org_name", "source", "source_name", "newest", "year", "status"]
+    columns.append("age_days")
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    out = pd.DataFrame(rows)[columns]
+    return out.astype({"year": "Int64", "age_days": "Int64"})
+
+
+def period_index(options: Iterable[object], period: ReportingPeriod) -> int:
+    """Where, in `options` (survey years or months, newest first), the newest one on or before
+    the reporting period is: the one a page opens on (0 when none is)."""
+    for i, option in enumerate(options):
+        if isinstance(option, numbers.Real) and not isinstance(option, bool):
+            if int(option) <= period.end.year:
+                return i
+        elif option is not None and pd.Timestamp(option).date() <= period.end:
+            return i
+    return 0
