@@ -14,6 +14,7 @@ from pathlib import Path
 
 from impact_data.ingest.kinds import KINDS, UPLOAD_KINDS
 from impact_data.store.db import Database, database_url
+from impact_data.views.wording import plural
 
 __all__ = [
     "COMMANDS",
@@ -145,7 +146,7 @@ def _load(db: Database, args) -> int:
         for problem in prepared.problems:
             print(str(problem), file=sys.stderr)
         print(
-            f"{args.file.name}: {len(prepared.problems)} problem(s); nothing was loaded",
+            f"{args.file.name}: {plural(len(prepared.problems), 'problem')}; nothing was loaded",
             file=sys.stderr,
         )
         return EXIT_INVALID

@@ -161,11 +161,10 @@ def learning_links(project_id: str) -> None:
         f"[{md(t)}]({link_of('case_study', i, None)})"
         for i, t in zip(stories["id"], stories["title"], strict=True)
     ]
-    st.caption(
-        ("**Case studies:** " + " · ".join(links))
-        if links
-        else "No case study yet: [start one from this project](/case_studies)"
-    )
+    if links:
+        st.caption("**Case studies:** " + " · ".join(links))
+    else:
+        st.caption("No case study yet: start one from this project on the Case studies page.")
 
 
 def project_view(project_id: str) -> None:

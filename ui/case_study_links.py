@@ -24,7 +24,7 @@ def case_study_links(org_codes: Iterable[str] | None, heading: str) -> None:
         published = published[published["org_code"].isin(set(org_codes))]
     st.markdown(f"**{md(heading)}**")
     if published.empty:
-        st.caption("No published case studies here yet: see [Case studies](/case_studies).")
+        st.caption("No published case studies here yet: see the Case studies page.")
         return
     st.markdown(
         "\n".join(

@@ -873,7 +873,8 @@ def apply_scope(
         )
     codes = set(orgs.loc[keep, "org_code"])
     notes.append(
-        f"importing {len(codes)} organisation(s) of {system} out of {orgs['org_code'].nunique()} in the file"
+        f"importing {len(codes)} {'organisation' if len(codes) == 1 else 'organisations'} of "
+        f"{system} out of {orgs['org_code'].nunique()} in the file"
     )
     return orgs[orgs["org_code"].isin(codes)], data[data["org_code"].isin(codes)]
 

@@ -542,7 +542,9 @@ def _check_against_database(db: Database, prepared: PreparedUpload, create_orgs:
     if unknown_rows and create_orgs:
         prepared.orgs_to_create = prepared.unknown_orgs
         prepared.notes.append(
-            f"{len(unknown_rows)} new organisation(s) will be created: {', '.join(prepared.unknown_orgs)} "
+            f"{len(unknown_rows)} new "
+            f"{'organisation' if len(unknown_rows) == 1 else 'organisations'} will be created: "
+            f"{', '.join(prepared.unknown_orgs)} "
             "(name and type unknown: upload an organisations file to complete them)"
         )
     else:

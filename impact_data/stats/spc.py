@@ -551,7 +551,8 @@ def xmr_summaries(
     has = n_points > 0
     last = np.where(has, ends - 1, 0)
     by_rule = {name: np.zeros(k, dtype=np.int8) for name in RULES}
-    by_rule["outside_limits"] = np.where(has, outside[last], 0).astype(np.int8)
+    if len(y):
+        by_rule["outside_limits"] = np.where(has, outside[last], 0).astype(np.int8)
     # The latest point is in a 7-point run only through the run of the last 7 points.
     long = np.flatnonzero(n_points >= RUN_LENGTH)
     if len(long):

@@ -141,7 +141,7 @@ def test_import_only_one_system(db):
     commit_upload(db, prepare_upload(db, csv_bytes(orgs_file), "orgs.csv", "organisations"))
     data = benchmark_workbook(ORGS, [2025])
     prepared, _ = _commit(db, data, "b.xlsx", system="North ICS")
-    assert "importing 2 organisation(s) of North ICS out of 6 in the file" in prepared.notes
+    assert "importing 2 organisations of North ICS out of 6 in the file" in prepared.notes
     assert sorted(nss_scores(db, LOCAL)["org_code"].unique()) == ["RA1", "RC1"]
     nowhere = prepare_upload(
         db, benchmark_workbook(ORGS, [2024]), "c.xlsx", "nss_benchmark", system="South ICS"
@@ -450,9 +450,7 @@ def test_dash_identity_cells_are_missing_and_an_icb_is_in_its_own_system(db):
     assert stored.at["QOP", "org_type"] == "icb"
     assert stored.at["QOP", "system"] == "Greater Manchester"
     assert stored.at["QOP", "region"] is None or pd.isna(stored.at["QOP", "region"])
-    assert (
-        "importing 2 organisation(s) of Greater Manchester out of 4 in the file" in prepared.notes
-    )
+    assert "importing 2 organisations of Greater Manchester out of 4 in the file" in prepared.notes
 
 
 def test_no_dash_system_from_a_full_import(db):

@@ -96,8 +96,12 @@ def test_explore_with_sample_data_loads_it_and_shows_the_overview(db_url):
         "Projects with lived experience",
     ):
         assert table[column].tolist() == readable[column].tolist(), column
-    # The sample ends in November 2025: the page says which date "last 90 days" runs to.
-    assert any("24 November 2025" in i.value for i in at.info)
+    # The sample's newest complete month is November 2025: the page says which period it
+    # shows and which days "last 90 days" means.
+    assert any(
+        "Reporting period: November 2025 (2 September - 30 November 2025" in c.value
+        for c in at.caption
+    )
 
 
 def test_upload_button_goes_to_the_upload_page(db_url):

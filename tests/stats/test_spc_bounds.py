@@ -75,3 +75,15 @@ def test_flagged_points_of_a_c_chart():
     flags = spc.flagged_points(result, "c")
     assert flags["counts"]["special_cause_concern"] == 1
     assert flags["rules"] == ["outside_limits"]
+
+
+def test_summaries_of_series_that_have_no_values_yet():
+    """Projects whose measures have no values yet (a projects file loaded alone) broke the
+    PDSA registry with an IndexError; such series have 0 points and no verdict."""
+    import pandas as pd
+
+    from impact_data.stats import spc
+
+    out = spc.xmr_summaries([], [], improvement=pd.Series({"m1": "increase", "m2": "decrease"}))
+    assert len(out) == 2
+    assert out["n_points"].tolist() == [0, 0]
