@@ -82,6 +82,20 @@ def requested_address() -> str:
     return path
 
 
+_FOCUSABLE_SIDEBAR = """
+<script>
+(() => {
+  const mark = () => {
+    const content = document.querySelector('[data-testid="stSidebarContent"]');
+    if (content && !content.hasAttribute("tabindex")) {
+      content.setAttribute("tabindex", "0");
+    }
+  };
+  for (const wait of [0, 250, 1000]) setTimeout(mark, wait);
+})();
+</script>
+"""
+
 _CLOSE_STREAMLIT_NOT_FOUND = """
 <script>
 (() => {
@@ -132,6 +146,9 @@ def sidebar_navigation(sections: dict[str, list[st.Page]]) -> None:
     page). These are plain links under a section label, which assistive technology reads as
     they look; the current page's link is marked by Streamlit as the active one.
     """
+    # A sidebar taller than the window scrolls: keyboard users must be able to reach it
+    # (axe-core "scrollable-region-focusable"), so it joins the tab order.
+    st.html(_FOCUSABLE_SIDEBAR, unsafe_allow_javascript=True)
     with st.sidebar.container(key="impact_navigation"):
         for section, pages in sections.items():
             if not pages:

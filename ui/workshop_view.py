@@ -38,7 +38,7 @@ PUBLIC_URL_ENV = "IMPACT_PUBLIC_URL"
 # The facilitator's screen and the projector: a refresh that finds nothing new reads two small
 # queries and redraws nothing (`refresh`), so it can run often (issue 20: answers on screen
 # within a second).
-LIVE_REFRESH_SECONDS = 1.0
+LIVE_REFRESH_SECONDS = 1.5
 PARTICIPANT_REFRESH_SECONDS = 5
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 IDEAS_PER_PAGE = 20
