@@ -491,16 +491,20 @@ def fix_cycle(project_id: str, row: dict, *, only: bool, version: int) -> None:
             on_click=save_cycle_changes,
             args=(project_id, number, version),
         )
-    confirm = st.checkbox(
-        f"Yes, delete cycle {number}" + (" (the project's only cycle)" if only else ""),
-        key=key("confirm"),
-    )
-    st.button(
-        f"Delete cycle {number}",
-        disabled=not confirm,
+    confirmed_delete(
+        f"cycle {number}",
+        " (the project's only cycle)" if only else "",
+        key,
         on_click=delete_one_cycle,
         args=(project_id, number, only),
-        key=key("delete"),
+    )
+
+
+def confirmed_delete(what: str, note: str, key, *, on_click, args: tuple) -> None:
+    """A delete button that works only once its "Yes, delete ..." box is ticked."""
+    confirm = st.checkbox(f"Yes, delete {what}{note}", key=key("confirm"))
+    st.button(
+        f"Delete {what}", disabled=not confirm, on_click=on_click, args=args, key=key("delete")
     )
 
 
@@ -560,16 +564,12 @@ def fix_value(project_id: str, detail: dict, row: dict, *, only: bool, version: 
             on_click=save_value_changes,
             args=(project_id, on, version),
         )
-    confirm = st.checkbox(
-        f"Yes, delete the value of {uk_date(on)}" + (" (the measure's only value)" if only else ""),
-        key=key("confirm"),
-    )
-    st.button(
-        f"Delete the value of {uk_date(on)}",
-        disabled=not confirm,
+    confirmed_delete(
+        f"the value of {uk_date(on)}",
+        " (the measure's only value)" if only else "",
+        key,
         on_click=delete_one_value,
         args=(project_id, on, only),
-        key=key("delete"),
     )
 
 
