@@ -188,10 +188,6 @@ def test_nothing_is_loaded_from_the_internet(app_server, chromium):
     assert not outside, f"fetched from outside the app: {sorted(set(outside))}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Failed on the overloaded session-3 machine (page loads timing out); to be re-checked on a quiet machine first thing in session 4 (see the closing note)",
-)
 def test_wrong_code_on_a_phone(app_server, chromium):
     context = chromium.new_context(**PHONE)
     phone = context.new_page()
@@ -206,10 +202,6 @@ def test_wrong_code_on_a_phone(app_server, chromium):
     context.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Failed on the overloaded session-3 machine (page loads timing out); to be re-checked on a quiet machine first thing in session 4 (see the closing note)",
-)
 def test_opening_the_link_again_in_the_same_browser_keeps_the_ballot(app_server, chromium):
     """On today's main, opening the join link again gave a second ballot (issue 16)."""
     db = Database(app_server.database_url, migrate=False)
@@ -359,10 +351,6 @@ def assert_fits_the_screen(page, name: str, *, chart: bool) -> None:
         assert layout["chart"]["top"] >= 0 and layout["chart"]["bottom"] <= layout["nav"]["top"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Failed on the overloaded session-3 machine (page loads timing out); to be re-checked on a quiet machine first thing in session 4 (see the closing note)",
-)
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)])
 def test_presentation_fits_the_projector_without_scrolling(app_server, chromium, size):
     """The big-screen view needed 1,023 px of height at 1280x720."""
