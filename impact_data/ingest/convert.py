@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from impact_data.ingest.kinds import (
     AGREE_LABELS,
@@ -86,8 +87,46 @@ def is_blank(value: object) -> bool:
 
 def _factorize(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct cells); code -1 (a missing cell) indexes the extra last slot."""
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
-    return codes, np.asarray(uniques, dtype=object)
+    return factorize_cells(raw.to_numpy(dtype=object))
+
+
+_UNMIXED = {"boolean", "integer", "floating", "mixed-integer-float"}
+
+
+def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct cells) of a 1-D object array; code -1 marks a missing cell.
+
+    True == 1 == 1.0 and False == 0 == 0.0 hash alike, so a plain factorize would read every
+    cell of such a pair as whichever came first (a TRUE cell in an answer column would turn the
+    column's 1s into TRUE, or itself pass as 1): booleans get distinct cells of their own.
+    """
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    numeric = (bool, int, float, np.bool_, np.integer, np.floating)
+    suspect = [i for i, u in enumerate(uniques) if isinstance(u, numeric) and (u == 0 or u == 1)]
+    if not suspect:
+        return codes, uniques
+    where = np.flatnonzero(np.isin(codes, suspect))
+    if infer_dtype(cells[where], skipna=True) in _UNMIXED:
+        return codes, uniques  # only booleans, or only numbers: nothing was merged (fast check)
+    flags = np.fromiter(
+        (isinstance(v, bool | np.bool_) for v in cells[where]), dtype=bool, count=len(where)
+    )
+    if flags.all() or not flags.any():
+        return codes, uniques  # only booleans, or only numbers: nothing was merged
+    codes = codes.copy()
+    slots: dict[tuple[bool, float], int] = {}
+    extra: list = []
+    for i, is_bool in zip(where, flags, strict=True):
+        key = (bool(is_bool), float(cells[i]))
+        if key not in slots:
+            slots[key] = len(uniques) + len(extra)
+            extra.append(cells[i])
+        codes[i] = slots[key]
+    merged = np.empty(len(uniques) + len(extra), dtype=object)
+    merged[: len(uniques)] = uniques
+    merged[len(uniques) :] = extra
+    return codes, merged
 
 
 def blank_mask(raw: pd.Series) -> pd.Series:

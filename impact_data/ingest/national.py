@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from impact_data.ingest.convert import parse_number
+from impact_data.ingest.convert import factorize_cells, parse_number
 from impact_data.ingest.kinds import (
     TableSpec,
     normalise_header,
@@ -385,7 +385,7 @@ def _block_numbers(body: pd.DataFrame, columns: list[int | None]) -> tuple[np.nd
     where = [i for i, c in enumerate(columns) if c is not None]
     cells = body.iloc[:, present].to_numpy(dtype=object)
     flat = cells.reshape(-1)
-    codes, uniques = pd.factorize(flat, use_na_sentinel=True)
+    codes, uniques = factorize_cells(flat)
     parsed = np.full(len(uniques) + 1, np.nan)
     strange = np.zeros(len(uniques) + 1, dtype=bool)
     for i, u in enumerate(uniques):

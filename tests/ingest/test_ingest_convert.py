@@ -103,6 +103,18 @@ def test_a_blank_answer_is_never_zero():
     assert not result.bad.any()
 
 
+@pytest.mark.parametrize("first", ["number", "boolean"])
+def test_a_true_or_false_cell_is_never_read_as_1_or_0(first):
+    """TRUE == 1 and FALSE == 0 in Python: each cell must still be read as itself."""
+    cells = [1, True, 1.0, 0, False, 2] if first == "number" else [True, 1, False, 0.0, 1.0, 2]
+    result = convert_likert(pd.Series(cells, dtype=object), scale_min=0, scale_max=5)
+    is_bool = [isinstance(c, bool) for c in cells]
+    assert result.bad.tolist() == is_bool
+    assert all("0-5" in r for r, b in zip(result.reasons, is_bool, strict=True) if b)
+    numbers = [float(c) for c in cells if not isinstance(c, bool)]
+    assert result.values[[not b for b in is_bool]].tolist() == numbers
+
+
 def _field(kind: str, name: str, table: int = 0):
     return get_kind(kind).tables[table].field(name)
 
