@@ -11,7 +11,7 @@ Prints min and median of `--runs` runs per page, database and size. Issue 20's t
 organisations: cold <= 2 s, warm <= 0.3 s (median).
 
     python benchmarks/page_speed.py [--orgs 10 50 220] [--runs 5] [--pages overview culture]
-                                    [--no-postgres] [--postgres URL] [--cpu]
+                                    [--no-postgres] [--postgres URL] [--cpu] [--data DIR]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("STREAMLIT_GLOBAL_DEVELOPMENT_MODE", "false")
 
 from benchmarks.ingest_pulse import DEFAULT_PG, empty_db  # noqa: E402
-from benchmarks.national_data import load_national, write_national  # noqa: E402
+from benchmarks.national_data import MANIFEST, load_national, write_national  # noqa: E402
 
 PAGES = {
     "overview": "pages/overview.py",
@@ -168,6 +168,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_PG)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the generated data set in this folder and reuse it on later runs (the "
+        "generator has a fixed seed, so it is the same data); default: a temporary folder",
+    )
+    parser.add_argument(
         "--cpu",
         action="store_true",
         help="time this process's CPU seconds, not wall-clock (a busy machine; on PostgreSQL "
@@ -183,8 +189,10 @@ def main() -> None:
     print(f"{'db':9} {'orgs':>5} {'page':10} {'cold':>17} {'first':>17} {'warm':>17}")
     with tempfile.TemporaryDirectory() as tmp:
         for n_orgs in args.orgs:
-            data_dir = Path(tmp) / f"national_{n_orgs}"
-            write_national(data_dir, n_orgs=n_orgs, n_systems=max(1, round(n_orgs * 42 / 220)))
+            data_dir = (args.data or Path(tmp)) / f"national_{n_orgs}"
+            if args.data is None or not (data_dir / MANIFEST).exists():
+                n_systems = max(1, round(n_orgs * 42 / 220))
+                write_national(data_dir, n_orgs=n_orgs, n_systems=n_systems)
             for backend in backends:
                 db, cleanup = empty_db(backend, args.postgres, Path(tmp))
                 try:

@@ -101,12 +101,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "template":
         from impact_data.ingest.templates import build_template
 
-        args.out.write_bytes(build_template(args.kind))
+        args.out.write_bytes(build_template(args.kind, _level_labels(args.kind, url)))
         print(f"wrote {args.out}")
         return EXIT_OK
     db = Database(url)
     try:
         return COMMANDS[args.command](db, args)
+    finally:
+        db.dispose()
+
+
+def _level_labels(kind_name: str, url: str) -> list[str] | None:
+    """The capability levels' current labels for a template that names them (None: a kind
+    without a capability level column, so no database is opened)."""
+    if not any(f.type == "capability_level" for t in KINDS[kind_name].tables for f in t.fields):
+        return None
+    from impact_data.store.settings import capability_level_labels
+
+    db = Database(url)
+    try:
+        return capability_level_labels(db)
     finally:
         db.dispose()
 

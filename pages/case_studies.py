@@ -11,7 +11,7 @@ from impact_data.learning.library import CASE_STUDY_PARAM
 from impact_data.measures import pdsa as pdsa_measures
 from impact_data.measures import queries
 from impact_data.views.wording import uk_date
-from ui.case_study_pdf import case_study_pdf
+from ui.case_study_pdf import pdf_on_click
 from ui.charts import spc as spc_charts
 from ui.guide import guide_link
 from ui.navigation import leave_pages_folder_mode
@@ -59,11 +59,14 @@ def show_story(story: dict) -> None:
         show_chart(chart)
     st.download_button(
         "Download as a one-page PDF",
-        data=case_study_pdf(db, who, story["id"]),
+        # Built only when clicked (rendering the chart takes about a second), from the case
+        # study as it is then.
+        data=pdf_on_click(db, who, story["id"]),
         file_name=f"Case study {story['id']}.pdf",
         mime="application/pdf",
         icon=":material/picture_as_pdf:",
         key=f"pdf-{story['id']}",
+        on_click="ignore",
     )
 
 

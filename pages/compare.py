@@ -17,7 +17,13 @@ from ui.board_pack import board_pack_pdf, pack_sections
 from ui.capability import compare_section as capability_section
 from ui.case_study_links import case_study_links
 from ui.charts import compare as charts
-from ui.components import chart_with_text, show_change_notes, table_with_downloads
+from ui.components import (
+    chart_spec,
+    chart_text,
+    chart_with_text,
+    show_change_notes,
+    table_with_downloads,
+)
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.period import reporting_period, show_period
@@ -155,9 +161,9 @@ st.download_button(
     disabled=not pack_orgs or not pack_chosen,
     type="primary",
     icon=":material/picture_as_pdf:",
-    help="Overview, culture, readiness, PDSA activity, funnel plots and learning visits as one "
-    "PDF, with the data date, measure version and suppression rule on every page. Built "
-    "here, with no internet; it takes a little while.",
+    help="Overview, culture, readiness, PDSA activity, improvement capability, funnel plots "
+    "and learning visits as one PDF, with the data date, measure version and suppression rule "
+    "on every page. Built here, with no internet; it takes a little while.",
 )
 
 flash = st.session_state.pop(FLASH, None)
@@ -200,8 +206,9 @@ def funnel_section(org: str, peer_group: str | None) -> None:
     if funnel.empty or funnel["suppressed"].all():
         st.info("No organisation can be shown for this measure: every figure is suppressed.")
         return
-    text = compare.funnel_text(funnel, highlight=org)
-    chart_with_text(charts.funnel_chart(funnel, compare.funnel_lines(funnel), highlight=org), text)
+    text = chart_text(compare.funnel_text, funnel, highlight=org)
+    lines = compare.funnel_lines(funnel)
+    chart_with_text(chart_spec(charts.funnel_chart, funnel, lines=lines, highlight=org), text)
     national_source(measure)
     st.subheader("Organisations outside the limits", anchor=False)
     outside = compare.funnel_table(compare.outside_limits(funnel))
@@ -237,8 +244,8 @@ def interval_section(org: str, peer_group: str | None) -> None:
             "are approximate."
         )
     chart_with_text(
-        charts.caterpillar_chart(frame, highlight=org),
-        compare.caterpillar_text(frame, highlight=org),
+        chart_spec(charts.caterpillar_chart, frame, highlight=org),
+        chart_text(compare.caterpillar_text, frame, highlight=org),
     )
     national_source(measure)
     table_with_downloads(
@@ -258,7 +265,7 @@ def trend_section(peer_group: str | None) -> None:
     if frame.empty or frame["suppressed"].all():
         st.info("No organisation has figures over time for this measure.")
         return
-    chart_with_text(charts.trends_chart(frame), panel["text"], width="content")
+    chart_with_text(chart_spec(charts.trends_chart, frame), panel["text"], width="content")
     national_source(measure)
     table_with_downloads(panel["table"], "trends and SPC icons", "trend_table")
 
@@ -293,7 +300,7 @@ def learn_section(org: str) -> None:
 def visits_section(org: str) -> None:
     reach = query(compare.visit_reach)
     log = query(compare.visits_log)
-    text = compare.visits_text(reach, log)
+    text = chart_text(compare.visits_text, reach, log)
     st.markdown(md(text))
     never_visiting = reach.loc[reach["never_visiting"], "org_name"].tolist()
     never_visited = reach.loc[reach["never_visited"], "org_name"].tolist()
@@ -305,7 +312,7 @@ def visits_section(org: str) -> None:
             lines.append(f"**Never hosted a visit:** {md(', '.join(never_visited))}")
         st.warning("  \n".join(lines), icon=":material/warning:")
     if not log.empty:
-        chart_with_text(charts.visit_reach_chart(reach), text)
+        chart_with_text(chart_spec(charts.visit_reach_chart, reach), text)
         table_with_downloads(compare.reach_table(reach), "visits per organisation", "reach_table")
         systems = query(compare.visit_systems)
         shown = st.selectbox(
@@ -320,7 +327,7 @@ def visits_section(org: str) -> None:
         else:
             matrix = query(compare.visit_matrix, system=shown)
         # Its own width (34 px a host): fitted to the column, hosts' labels ran together.
-        chart_with_text(charts.visit_matrix_chart(matrix), text, width="content")
+        chart_with_text(chart_spec(charts.visit_matrix_chart, matrix), text, width="content")
         with st.expander("The matrix as a table"):
             table_with_downloads(
                 compare.visit_matrix_table(matrix), "visits matrix", "matrix_table"

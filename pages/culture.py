@@ -10,7 +10,7 @@ from impact_data.measures.period import period_index
 from impact_data.views import culture as views
 from impact_data.views.wording import uk_date
 from ui.charts import culture as charts
-from ui.components import chart_with_text, data_behind, show_change_notes
+from ui.components import chart_spec, chart_text, chart_with_text, data_behind, show_change_notes
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
 from ui.period import reporting_period, show_period
@@ -166,7 +166,9 @@ latest_note = views.latest_note(latest, end, names)
 # --- the measure over time
 st.header("The measure over time")
 trend = views.over_time(scores, dimension, start, end)
-chart_with_text(charts.over_time_chart(trend), views.describe_over_time(trend))
+chart_with_text(
+    chart_spec(charts.over_time_chart, trend), chart_text(views.describe_over_time, trend)
+)
 data_behind(
     views.download_table(
         trend,
@@ -185,7 +187,9 @@ st.header(f"Dimensions side by side, {end_label}")
 dims = views.side_by_side(scores, end, latest=latest)
 if latest_note:
     st.caption(md(latest_note))
-chart_with_text(charts.dimensions_chart(dims), views.describe_side_by_side(dims))
+chart_with_text(
+    chart_spec(charts.dimensions_chart, dims), chart_text(views.describe_side_by_side, dims)
+)
 data_behind(
     views.download_table(
         dims,
@@ -205,7 +209,7 @@ st.header(f"Questions by organisation, {end_label}")
 cells = views.heatmap(scores, end, latest=latest)
 if latest_note:
     st.caption(md(latest_note))
-chart_with_text(charts.heatmap_chart(cells), views.describe_heatmap(cells))
+chart_with_text(chart_spec(charts.heatmap_chart, cells), chart_text(views.describe_heatmap, cells))
 data_behind(
     views.download_table(
         cells,
@@ -255,7 +259,10 @@ def organisation_detail() -> None:
     if questions.empty:
         st.info(f"No question results for {md(org_name)} in {org_label}.", icon=":material/info:")
     else:
-        chart_with_text(charts.questions_chart(questions), views.describe_questions(questions))
+        chart_with_text(
+            chart_spec(charts.questions_chart, questions),
+            chart_text(views.describe_questions, questions),
+        )
         data_behind(
             views.download_table(
                 questions,
@@ -294,7 +301,10 @@ def organisation_detail() -> None:
                 icon=":material/info:",
             )
         else:
-            chart_with_text(charts.breakdown_chart(groups), views.describe_breakdown(groups, level))
+            chart_with_text(
+                chart_spec(charts.breakdown_chart, groups),
+                chart_text(views.describe_breakdown, groups, level),
+            )
             notes = views.suppression_notes(groups, "group")
             if notes:
                 st.markdown("**Not shown:**\n" + md_list(notes))
@@ -329,10 +339,13 @@ def organisation_detail() -> None:
         )
     else:
         chart_with_text(
-            charts.answers_chart(
-                views.diverging_segments(answers), org_name=org_name, months=months
+            chart_spec(
+                charts.answers_chart,
+                views.diverging_segments(answers),
+                org_name=org_name,
+                months=months,
             ),
-            views.describe_answers(answers),
+            chart_text(views.describe_answers, answers),
         )
         data_behind(
             views.download_table(
@@ -397,14 +410,15 @@ else:
 def pulse_p_charts() -> None:
     """The monthly p-chart of one organisation at a time, below every organisation's reading."""
     st.subheader("Pulse survey: monthly p-charts")
-    p_charts = query(
-        views.pulse_charts,
+    # Every organisation's reading in one table; one chart drawn, the one chosen.
+    summary = query(
+        views.pulse_overview,
         version=version,
         org_codes=tuple(org_codes),
         dimension=dimension,
         until=reporting.end,
     )
-    if not p_charts:
+    if summary.empty:
         what = "the measure" if dimension == views.OVERALL else md(dimension)
         st.info(
             f"No monthly pulse survey results on {what} for these organisations, so there "
@@ -412,7 +426,6 @@ def pulse_p_charts() -> None:
             icon=":material/info:",
         )
         return
-    summary = views.pulse_summary_table(p_charts)
     st.dataframe(
         views.screen_table(
             views.download_table(
@@ -431,12 +444,14 @@ def pulse_p_charts() -> None:
     )
     code = st.selectbox(
         "Organisation for the p-chart",
-        list(p_charts),
+        summary["org_code"].tolist(),
         format_func=lambda c: names.get(c, c),
         key="culture_p_chart_org",
     )
-    p_chart = p_charts[code]
-    chart_with_text(charts.pulse_p_chart(p_chart), p_chart.attrs["reading"]["sentence"])
+    p_chart = query(
+        views.pulse_chart, code, version=version, dimension=dimension, until=reporting.end
+    )
+    chart_with_text(chart_spec(charts.pulse_p_chart, p_chart), p_chart.attrs["reading"]["sentence"])
     data_behind(
         views.download_table(
             views.p_chart_table(p_chart),

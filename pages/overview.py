@@ -8,7 +8,7 @@ from impact_data.ingest.kinds import ORG_TYPES
 from impact_data.views import freshness, overview
 from ui.capability import overview_section as capability_section
 from ui.charts import overview as charts
-from ui.components import chart_with_text, data_behind, show_change_notes
+from ui.components import chart_spec, chart_text, chart_with_text, data_behind, show_change_notes
 from ui.first_run import is_first_run, show_first_run
 from ui.guide import help_line
 from ui.navigation import leave_pages_folder_mode
@@ -109,7 +109,10 @@ with st.expander("Culture measure by survey year, one chart per organisation"):
     if by_year.empty:
         st.info("No staff survey results for these organisations yet.")
     else:
-        chart_with_text(charts.culture_trends_chart(by_year), charts.culture_trends_text(by_year))
+        chart_with_text(
+            chart_spec(charts.culture_trends_chart, by_year),
+            chart_text(charts.culture_trends_text, by_year),
+        )
         st.dataframe(
             overview.readable(
                 by_year,
@@ -148,8 +151,8 @@ def _culture_tab(detail: overview.OrgDetail) -> None:
     st.caption(f"Measure: {md(overview.current_measure(database()).name)}.")
     if not _nothing_to_show(detail, "culture_years"):
         chart_with_text(
-            charts.culture_questions_chart(detail.culture_questions),
-            charts.culture_questions_text(detail.culture_questions),
+            chart_spec(charts.culture_questions_chart, detail.culture_questions),
+            chart_text(charts.culture_questions_text, detail.culture_questions),
         )
         data_behind(
             overview.readable(
@@ -168,8 +171,12 @@ def _culture_tab(detail: overview.OrgDetail) -> None:
         )
     if not _nothing_to_show(detail, "culture_months"):
         chart_with_text(
-            charts.culture_month_chart(detail.culture_by_month, org_name=detail.org_name),
-            charts.culture_month_text(detail.culture_by_month, detail.culture_month_summary),
+            chart_spec(
+                charts.culture_month_chart, detail.culture_by_month, org_name=detail.org_name
+            ),
+            chart_text(
+                charts.culture_month_text, detail.culture_by_month, detail.culture_month_summary
+            ),
         )
         data_behind(
             overview.readable(
@@ -186,8 +193,8 @@ def _readiness_tab(detail: overview.OrgDetail) -> None:
     if _nothing_to_show(detail, "readiness_rounds"):
         return
     rounds, teams = detail.readiness_by_round, detail.readiness_by_team
-    summary = charts.readiness_text(teams, rounds)
-    chart_with_text(charts.readiness_rounds_chart(rounds), summary)
+    summary = chart_text(charts.readiness_text, teams, rounds)
+    chart_with_text(chart_spec(charts.readiness_rounds_chart, rounds), summary)
     data_behind(
         overview.readable(
             rounds,
@@ -204,7 +211,9 @@ def _readiness_tab(detail: overview.OrgDetail) -> None:
         "overview_readiness_rounds",
     )
     if not _nothing_to_show(detail, "readiness_teams"):
-        chart_with_text(charts.readiness_team_chart(teams), "Readiness by team: " + summary)
+        chart_with_text(
+            chart_spec(charts.readiness_team_chart, teams), "Readiness by team: " + summary
+        )
     if not detail.can_see_team_detail:
         return
     st.dataframe(
@@ -229,7 +238,9 @@ def _maturity_tab(detail: overview.OrgDetail) -> None:
     if _nothing_to_show(detail, "maturity"):
         return
     components = detail.maturity_components
-    chart_with_text(charts.maturity_chart(components), charts.maturity_text(components))
+    chart_with_text(
+        chart_spec(charts.maturity_chart, components), chart_text(charts.maturity_text, components)
+    )
     data_behind(
         overview.readable(
             components,
@@ -249,8 +260,8 @@ def _maturity_tab(detail: overview.OrgDetail) -> None:
 def _pdsa_tab(detail: overview.OrgDetail) -> None:
     if not _nothing_to_show(detail, "pdsa_months"):
         chart_with_text(
-            charts.pdsa_month_chart(detail.pdsa_by_month, org_name=detail.org_name),
-            charts.pdsa_month_text(detail.pdsa_by_month, detail.pdsa_month_summary),
+            chart_spec(charts.pdsa_month_chart, detail.pdsa_by_month, org_name=detail.org_name),
+            chart_text(charts.pdsa_month_text, detail.pdsa_by_month, detail.pdsa_month_summary),
         )
     if _nothing_to_show(detail, "pdsa_projects"):
         return

@@ -26,6 +26,7 @@ from ui.state import clear_caches, database, query, viewer
 leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
 FLASH = "pdsa_flash"
+REGISTRY_VERSION = "pdsa_registry_version"  # the data version the registry shown was built at
 PROBLEM = "pdsa_problem"
 DECISION_OPTIONS = [None, "adopt", "adapt", "abandon"]
 CYCLE_TEXT = (
@@ -52,6 +53,13 @@ def measure_section(project_id: str, detail: dict) -> None:
     if not detail["measure_points"]:
         st.info("No values for this measure yet. Add the first one below.")
         return
+    # The chart shows the values up to the reporting period's end (`period.up_to`).
+    if detail["measure_points"] == query(pdsa.after_period, project_id, period.end)["values"]:
+        st.info(
+            f"No values of this measure up to {uk_date(period.end)}, the end of the reporting "
+            "period: choose a later period in the sidebar to see them."
+        )
+        return
     charts = detail["charts"]
     recommended = detail["recommended_chart"]
     chart = st.radio(
@@ -71,7 +79,7 @@ def measure_section(project_id: str, detail: dict) -> None:
     rebase_at, baseline, screen, near = None, None, True, False
     show_cycles = st.toggle("Mark PDSA cycle starts", value=True, key=f"cycles-{project_id}")
     if chart == "xmr":
-        dates = query(pdsa.measure_chart_data, project_id)["x"].tolist()
+        dates = query(pdsa.measure_chart_data, project_id, until=period.end)["x"].tolist()
         with st.expander("Limits: baseline, rebase, screening"):
             rebase_at = st.multiselect(
                 "Recalculate limits from",
@@ -103,12 +111,15 @@ def measure_section(project_id: str, detail: dict) -> None:
             rebase_at=tuple(rebase_at) if rebase_at else None,
             fix_after_n_points=baseline,
             screen_outliers=screen,
+            until=period.end,
         )
     except ValueError as exc:
         st.warning(f"That chart cannot be drawn: {md(exc)}.", icon=":material/warning:")
         return
     reading = pdsa.measure_reading(data)
-    annotations = query(pdsa.cycle_annotations, project_id) if show_cycles else None
+    annotations = (
+        query(pdsa.cycle_annotations, project_id, until=period.end) if show_cycles else None
+    )
     title = f"{measure} over time ({pdsa.CHART_NAMES[chart]})" + (
         ", PDSA cycle starts marked" if show_cycles else ""
     )
@@ -171,6 +182,7 @@ def project_view(project_id: str) -> None:
     """Aim, measure, change ideas, cadence, the cycles, the measure chart and the entry and
     correction forms. A fragment: saving a form reruns only this, so the page keeps its place
     (project, tab and scroll position) and shows the saved change at once."""
+    registry_current()
     detail = query(pdsa.project_detail, project_id)
     st.header(md(detail["title"]))
     st.markdown(f"**Aim:** {md(detail['aim'])}")
@@ -193,7 +205,13 @@ def project_view(project_id: str) -> None:
     st.markdown(f"**Change ideas:** {md(detail['change_ideas'] or 'none recorded')}")
     learning_links(project_id)
 
-    cadence = query(pdsa.cadence, project_id)
+    # Its figures count what was logged up to the reporting period's end, and say what is later.
+    later_note = pdsa.after_period_note(
+        query(pdsa.after_period, project_id, period.end), period.end
+    )
+    if later_note:
+        st.caption(md(later_note))
+    cadence = query(pdsa.cadence, project_id, until=period.end)
     cols = st.columns(5)
     cols[0].metric("Cycles", cadence["cycles"])
     cols[1].metric(
@@ -275,7 +293,17 @@ def project_view(project_id: str) -> None:
     with measure_tab:
         measure_form(project_id, detail)
     with fix_tab:
-        correction_forms(project_id, detail, timeline)
+        # Every cycle may be corrected, also one started after the reporting period.
+        correction_forms(project_id, detail, query(pdsa.cycle_timeline, project_id))
+
+
+def registry_current() -> None:
+    """After a save the data version moves on: when this part of the page runs on its own (a
+    fragment's rerun) the registry above was built before the save, so rerun the whole page
+    and show the registry and the project's figures as they are now (a full run builds the
+    registry first, at the current version, and goes on)."""
+    if st.session_state.get(REGISTRY_VERSION) != database().data_version():
+        st.rerun(scope="app")
 
 
 def _key(project_id: str, form: str, field: str) -> str:
@@ -623,7 +651,9 @@ st.caption(
 if flash := st.session_state.pop(FLASH, None):
     st.success(flash, icon=":material/check_circle:")
 
-all_projects = query(pdsa.project_summary)
+# The registry counts cycles and values up to the reporting period's end (`period.up_to`).
+st.session_state[REGISTRY_VERSION] = database().data_version()
+all_projects = query(pdsa.project_summary, until=period.end)
 if all_projects.empty:
     st.info(
         "There are no PDSA projects yet. Upload a PDSA workbook (sheets Projects, Cycles and "

@@ -42,7 +42,8 @@ show_period(reporting)
 show_change_notes()  # the culture measure or suppression threshold changed
 
 threshold = database().suppression_threshold()
-options = query(views.filter_options)
+until = reporting.end  # every figure below uses only data up to the period's end
+options = query(views.filter_options, until=until)
 org_names = options["org_names"]
 
 with st.container(border=True):
@@ -87,6 +88,35 @@ with st.container(border=True):
     grouping = c6.radio("Show readiness for", [BY_TEAM, BY_ORG], horizontal=True)
 
 
+GROUPS_PER_CHART = 50  # groups in one scores chart and heatmap (15 px per subscale each)
+
+
+def chart_page(frame: pd.DataFrame) -> pd.DataFrame:
+    """The groups the charts show: all of them when few, else one page of GROUPS_PER_CHART
+    (in the table's order) chosen here; the table beneath always lists every group."""
+    groups = list(dict.fromkeys(frame["group"]))
+    if len(groups) <= GROUPS_PER_CHART:
+        return frame
+    pages = -(-len(groups) // GROUPS_PER_CHART)
+    page = st.number_input(
+        f"Chart page (of {pages}; {len(groups)} groups, {GROUPS_PER_CHART} at a time)",
+        min_value=1,
+        max_value=pages,
+        value=1,
+        step=1,
+        key="readiness_chart_page",
+    )
+    first = (int(page) - 1) * GROUPS_PER_CHART
+    chosen = groups[first : first + GROUPS_PER_CHART]
+    st.caption(
+        f"The charts show groups {first + 1} to {first + len(chosen)} of {len(groups)}; "
+        "narrow the filters or turn the page to see others. The table below lists them all."
+    )
+    part = frame[frame["group"].isin(set(chosen))].reset_index(drop=True)
+    part.attrs.update(frame.attrs)
+    return part
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def score_views(scores: pd.DataFrame, by_team: bool) -> dict[str, object]:
     """Everything drawn from one set of scores (chart frame, text, tables, advice), built
@@ -98,6 +128,44 @@ def score_views(scores: pd.DataFrame, by_team: bool) -> dict[str, object]:
         "table": views.score_table(scores),
         "download": views.score_table(scores, text=False),
         "advice": views.advice_text(md_columns(scores, "group", "subscale")),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def change_views(change: pd.DataFrame) -> dict[str, object]:
+    """Everything drawn from one change-over-rounds table, built once per table."""
+    return {
+        "long": views.change_chart_frame(change),
+        "summary": views.change_summary(change),
+        "sentences": views.change_sentences(
+            md_columns(change, "team_label", "org_code", "programme_label", "subscale", "sentence")
+        ),
+        "table": views.change_display(change),
+        "download": views.change_display(change, text=False),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def item_views(answers: pd.DataFrame) -> dict[str, object]:
+    """Everything drawn from one set of item answers, built once per set."""
+    return {
+        "scale": views.instrument_scale(answers),
+        "totals": views.item_totals(answers),
+        "summary": views.items_summary(answers),
+        "table": views.item_table(answers),
+        "download": views.answer_table(answers, text=False),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def maturity_views(maturity: pd.DataFrame, history: pd.DataFrame) -> dict[str, object]:
+    """Everything drawn from the latest self-assessments and their history, built once."""
+    return {
+        "summary": views.maturity_heatmap_summary(maturity),
+        "download": views.maturity_table(maturity, text=False),
+        "history_summary": views.history_summary(history),
+        "history_table": views.history_table(history),
+        "history_download": views.history_table(history, text=False),
     }
 
 
@@ -127,6 +195,7 @@ with scores_tab:
                 programmes=programme_filter,
                 rounds=round_filter,
                 instrument_code=instrument,
+                until=until,
             )
         else:
             scores = query(
@@ -135,6 +204,7 @@ with scores_tab:
                 programmes=programme_filter,
                 rounds=round_filter,
                 instrument_code=instrument,
+                until=until,
             )
             if team_filter:
                 st.caption("The team filter does not apply to organisation totals.")
@@ -144,6 +214,7 @@ with scores_tab:
             shown = score_views(scores, by_team)
             frame, summary = shown["frame"], shown["summary"]
             st.subheader("Readiness by subscale, with 95% intervals")
+            frame = chart_page(frame)
             chart_with_text(
                 chart_spec(
                     charts.scores_chart,
@@ -190,6 +261,7 @@ with change_tab:
         teams=team_filter,
         programmes=programme_filter,
         instrument_code=instrument,
+        until=until,
     )
     st.caption(
         "Each team's first and latest round are compared (the round filter does not apply). "
@@ -201,7 +273,8 @@ with change_tab:
             "after readiness work to see whether its readiness changed."
         )
     else:
-        long = views.change_chart_frame(change)
+        shown_change = change_views(change)
+        long = shown_change["long"]
         if not long.empty:
             chart_with_text(
                 chart_spec(
@@ -209,20 +282,13 @@ with change_tab:
                     long,
                     title="Mean score at the first and latest round, per team and subscale",
                 ),
-                views.change_summary(change),
+                shown_change["summary"],
             )
         else:
-            st.caption(md(views.change_summary(change)))
-        st.markdown(
-            views.change_sentences(
-                md_columns(
-                    change, "team_label", "org_code", "programme_label", "subscale", "sentence"
-                )
-            )
-        )
-        change_view = views.change_display(change)
-        st.dataframe(change_view, hide_index=True, width="stretch")
-        downloads(views.change_display(change, text=False), "Readiness change", "change")
+            st.caption(md(shown_change["summary"]))
+        st.markdown(shown_change["sentences"])
+        st.dataframe(shown_change["table"], hide_index=True, width="stretch")
+        downloads(shown_change["download"], "Readiness change", "change")
 
 with items_tab:
     st.subheader("How people answered each item")
@@ -237,23 +303,25 @@ with items_tab:
             programmes=programme_filter,
             rounds=round_filter,
             instrument_code=instrument,
+            until=until,
         )
         if answers.empty:
             st.info("No item answers match these filters. Clear a filter to see more.")
         else:
-            scale = views.instrument_scale(answers)
+            shown_items = item_views(answers)
+            scale = shown_items["scale"]
             chart_with_text(
                 chart_spec(
                     charts.item_answers_chart,
                     answers,
-                    totals=views.item_totals(answers),
+                    totals=shown_items["totals"],
                     scale_min=scale[0],
                     scale_max=scale[1],
                     title=f"Answers to each {options['instruments'][instrument]} item",
                 ),
-                views.items_summary(answers),
+                shown_items["summary"],
             )
-            st.dataframe(views.item_table(answers), hide_index=True, width="stretch")
+            st.dataframe(shown_items["table"], hide_index=True, width="stretch")
             st.caption(
                 f"Only team checks shown on their own (at least {threshold} people, and not "
                 "hidden to protect a smaller team) are pooled, so no two selections can be "
@@ -262,7 +330,7 @@ with items_tab:
             )
             if left_out:
                 st.caption(md(views.left_out_note(left_out)))
-            downloads(views.answer_table(answers, text=False), "Item answers", "items")
+            downloads(shown_items["download"], "Item answers", "items")
 
 
 @st.fragment
@@ -310,13 +378,15 @@ with impact_tab:
         + ", ".join(f"{i} {md(label)}" for i, label in enumerate(labels, 1))
         + ") are set on the Settings page. Team, programme and round filters do not apply."
     )
-    maturity = query(views.maturity_latest, org_codes=org_filter)
+    maturity = query(views.maturity_latest, org_codes=org_filter, until=until)
     if maturity.empty:
         st.info(
             "No NHS IMPACT self-assessments for these organisations yet. Upload them on the "
             "Upload page (kind: NHS IMPACT self-assessment, one row per component and date)."
         )
     else:
+        history = query(views.maturity_history, org_codes=org_filter, until=until)
+        shown_maturity = maturity_views(maturity, history)
         chart_with_text(
             chart_spec(
                 charts.maturity_heatmap,
@@ -324,17 +394,14 @@ with impact_tab:
                 labels=labels,
                 title="Latest self-assessed level, components by organisation",
             ),
-            views.maturity_heatmap_summary(maturity),
+            shown_maturity["summary"],
         )
-        downloads(
-            views.maturity_table(maturity, text=False), "NHS IMPACT latest levels", "maturity"
-        )
+        downloads(shown_maturity["download"], "NHS IMPACT latest levels", "maturity")
 
         st.markdown("#### One organisation against the system")
         impact_organisation(maturity, labels)
 
         st.markdown("#### Levels over time")
-        history = query(views.maturity_history, org_codes=org_filter)
         chart_with_text(
             chart_spec(
                 charts.maturity_history_chart,
@@ -342,10 +409,8 @@ with impact_tab:
                 labels=labels,
                 title="Self-assessed level of each component over time",
             ),
-            views.history_summary(history),
+            shown_maturity["history_summary"],
         )
         with st.expander("Every self-assessment, with evidence and next steps"):
-            st.dataframe(views.history_table(history), hide_index=True, width="stretch")
-        downloads(
-            views.history_table(history, text=False), "NHS IMPACT self-assessments", "history"
-        )
+            st.dataframe(shown_maturity["history_table"], hide_index=True, width="stretch")
+        downloads(shown_maturity["history_download"], "NHS IMPACT self-assessments", "history")

@@ -21,6 +21,7 @@ from impact_data.ingest.load import changeable_uploads
 from impact_data.ingest.prepare import load_instruments
 from impact_data.ingest.templates import template_filename
 from impact_data.measures import queries
+from impact_data.views import capability as capability_views
 from impact_data.views import upload_report as report
 from impact_data.views.wording import count_list
 from ui.navigation import leave_pages_folder_mode
@@ -426,7 +427,12 @@ def show_history(history) -> None:
     if history.empty:
         st.info("Nothing has been uploaded yet.")
         return
-    st.dataframe(report.history_table(history), hide_index=True)
+    st.dataframe(
+        report.history_table(history),
+        hide_index=True,
+        # How the file was read and what was corrected since ("2 cycles edited on ...").
+        column_config={"notes": st.column_config.TextColumn("notes", width="large")},
+    )
     allowed = query(changeable_uploads, tuple(history["upload_id"].astype(int)))
     labels = {
         int(r["upload_id"]): report.upload_choice_label(r)
@@ -498,7 +504,8 @@ with choose:
     )
 kind = KINDS[kind_name]
 with files_col:
-    template = report.template_for(kind_name)
+    # The capability levels by the names an admin gave them on the Settings page.
+    template = report.template_for(kind_name, query(capability_views.level_labels))
     if template is not None:
         st.download_button(
             f"Download the {kind.label} template",

@@ -34,9 +34,20 @@ def _postgres_available() -> str | None:
 _PG_PROBLEM = _postgres_available()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory) -> Path:
+    """An empty SQLite database at the latest revision, migrated once per test process; each
+    test gets a copy (running the migrations takes ~0.3 s, a copy ~1 ms)."""
+    path = tmp_path_factory.mktemp("migrated") / "impact.db"
+    Database(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_db(tmp_path) -> Database:
-    db = Database(f"sqlite:///{tmp_path / 'impact.db'}")
+def sqlite_db(migrated_sqlite_file, tmp_path) -> Database:
+    path = tmp_path / "impact.db"
+    shutil.copy(migrated_sqlite_file, path)
+    db = Database(f"sqlite:///{path}", migrate=False)
     yield db
     db.dispose()
 

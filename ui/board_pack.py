@@ -2,11 +2,11 @@
 
 It holds a title page (data date, culture measure version, suppression rule, source of any
 national data), the system overview table, the culture measure over time, readiness, PDSA
-activity, the comparison charts (funnel plots and intervals) and the learning visits. Charts
-are the same Altair builders the pages draw (`ui.charts`), rendered to PNG by vl-convert, which
-bundles its own JavaScript engine and fetches nothing. Every page repeats the suppression rule,
-the data date and the measure version in its footer. Figures come from the same data-layer
-functions as the pages, so suppressed figures are absent here too.
+activity, improvement capability, the comparison charts (funnel plots and intervals) and the
+learning visits. Charts are the same Altair builders the pages draw (`ui.charts`), rendered to
+PNG by vl-convert, which bundles its own JavaScript engine and fetches nothing. Every page
+repeats the suppression rule, the data date and the measure version in its footer. Figures
+come from the same data-layer functions as the pages, so suppressed figures are absent here too.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from impact_data.access import Viewer
 from impact_data.measures import culture, national, queries
 from impact_data.measures.period import ReportingPeriod, default_period, source_dates
 from impact_data.store.db import Database
+from impact_data.views import capability as capability_views
 from impact_data.views import compare, overview, pdsa
 from impact_data.views import culture as culture_views
 from impact_data.views.changes import change_notes
+from ui.charts import capability as capability_charts
 from ui.charts import compare as compare_charts
 from ui.charts import culture as culture_charts
 from ui.charts import pdsa as pdsa_charts
@@ -261,6 +263,7 @@ SECTIONS = (
     "National NHS Staff Survey",
     "Readiness for change",
     "PDSA activity",
+    "Improvement capability",
     "Comparisons: funnel plots",
     "Learning visits",
 )
@@ -268,6 +271,7 @@ FACET_COLUMNS = 4
 FACET_PAGE = 12  # panels (organisations) on one page: three rows of four
 INTERVAL_PAGE = 15  # organisations on one page of an intervals chart
 MATRIX_PAGE = 12  # organisations a side on one page of the visits matrix
+CAPABILITY_PAGE = 20  # organisations on one page of the improvement capability chart
 
 
 def pack_sections(db: Database) -> list[str]:
@@ -311,6 +315,7 @@ def board_pack_pdf(
             db, viewer, facts, styles, highlight, orgs
         ),
         "PDSA activity": lambda: _pdsa_section(db, viewer, facts, styles, orgs),
+        "Improvement capability": lambda: _capability_section(db, viewer, facts, styles, orgs),
         "Comparisons: funnel plots": lambda: _funnel_section(
             db, viewer, facts, styles, highlight, orgs
         ),
@@ -377,7 +382,7 @@ def _write(story: list[Any], facts: PackFacts) -> bytes:
     )
 
     def decorate(canvas, document) -> None:
-        font, bold = _fonts()
+        font, bold = pdf_fonts()
         width, height = document.pagesize
         canvas.saveState()
         canvas.setFont(bold, 8)
@@ -708,6 +713,99 @@ def _pdsa_section(
     return story
 
 
+def _capability_section(
+    db: Database, viewer: Viewer, facts: PackFacts, styles: dict, orgs: set[str] | None
+) -> list[Any]:
+    """People trained per level and per 1,000 staff, each organisation as at its newest
+    capability date on or before the period's end: Compare's figures (the same function, the
+    same disclosure rule), its chart per 1,000 staff, and tables of people and of rates."""
+    from reportlab.platypus import KeepTogether
+
+    comparison = capability_views.compare_capability(
+        db, viewer, org_codes=None if orgs is None else sorted(orgs), as_of=facts.as_of
+    )
+    if comparison.empty:
+        return [
+            _para(
+                "No improvement capability figures on or before the end of the reporting "
+                "period. Load a file of the kind Improvement capability on the Upload page, "
+                "with staff numbers in the organisations file.",
+                styles,
+            )
+        ]
+    story: list[Any] = [
+        _para(
+            "People trained in improvement per level, and per 1,000 staff where the "
+            "organisation's staff number is known, each organisation as at its newest date on "
+            f"or before {overview.format_date(facts.as_of)}. Counts below {facts.threshold} "
+            "are suppressed, with their figure per 1,000 staff. Organisations are listed by "
+            "name: the right mix of levels depends on the organisation, so this is not a "
+            "ranking.",
+            styles,
+        )
+    ]
+    frame = comparison.chart_frame()
+    if not frame.empty:
+        story += _capability_charts(frame, comparison, styles)
+    widths = [3.2, 1.4, 0.9] + [1.2] * len(comparison.labels)
+    for title, table in (
+        ("People trained per level", comparison.people_table()),
+        ("People trained per 1,000 staff, per level", comparison.table()),
+    ):
+        # The heading stays with the table (a new page when the table's start does not fit).
+        story.append(KeepTogether([_heading(title, styles, 2), _table(table, styles, widths)]))
+    return story
+
+
+def _capability_charts(
+    frame: pd.DataFrame, comparison: capability_views.CapabilityComparison, styles: dict
+) -> list[Any]:
+    """Compare's chart per 1,000 staff laid out for the page: one panel per level across the
+    frame, organisations by name (by code with a key when names are long), level names
+    wrapped to the panel, at most `CAPABILITY_PAGE` organisations to a page, every page on
+    the same scale with room for the figures."""
+    coded = not _fits(frame["org_name"], 0.3 * CHART_WIDTH)
+    shown = frame.assign(org_name=frame["org_code"]) if coded else frame
+    label_width = max(text_width(n, 11) for n in shown["org_name"]) + 16
+    columns = max(len(set(frame["level"])), 1)
+    panel = int((CHART_WIDTH - 10 - label_width - 20 * (columns - 1)) / columns) - 8
+    # "|" splits a level's name into lines no wider than its panel (an admin names levels).
+    wrapped = {label: "|".join(wrap_text(label, panel, 11)) for label in comparison.labels}
+    labels = [wrapped[label] for label in comparison.labels]
+    shown = shown.assign(level_label=[wrapped.get(v, v) for v in shown["level_label"]])
+    values = frame["per_1000"].astype(float)
+    room = max(text_width(f"{v:,.1f}", 11) for v in values) + 8
+    domain = [0.0, float(values.max()) * panel / max(panel - room, 1.0)]
+    order = sorted(dict.fromkeys(frame["org_code" if coded else "org_name"]))
+    story: list[Any] = []
+    for start in range(0, len(order), CAPABILITY_PAGE):
+        names = set(order[start : start + CAPABILITY_PAGE])
+        part = shown[shown["org_name"].isin(names)].reset_index(drop=True)
+        if start:
+            story += _page_break()
+            story.append(
+                _para(
+                    f"Continued: organisations {start + 1}-{start + len(names)} of "
+                    f"{len(order)}, by {'code' if coded else 'name'}.",
+                    styles,
+                    "small",
+                )
+            )
+        spec = capability_charts.compare_chart(part, labels).to_dict(validate=False)
+        spec["spec"] = {**spec["spec"], "width": panel}
+        column = dict(spec["facet"]["column"])
+        column["header"] = {**(column.get("header") or {}), "labelExpr": "split(datum.value, '|')"}
+        spec["facet"] = {**spec["facet"], "column": column}
+        for layer in spec["spec"].get("layer", []):
+            x = layer.get("encoding", {}).get("x")
+            if isinstance(x, dict):
+                x["scale"] = {**x.get("scale", {}), "domain": domain}
+        story.append(_chart(spec, fit=False))
+        if coded:
+            story.append(_name_key(frame[frame["org_code"].isin(names)], styles))
+    return story
+
+
 def _funnel_section(
     db: Database,
     viewer: Viewer,
@@ -834,7 +932,7 @@ def facts_peer(facts: PackFacts) -> str | None:
 # --- reportlab plumbing -----------------------------------------------------------------
 
 
-def _fonts() -> tuple[str, str]:
+def pdf_fonts() -> tuple[str, str]:
     """DejaVu Sans (regular, bold) when installed, for its Unicode glyphs; else Helvetica."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -853,7 +951,7 @@ def _fonts() -> tuple[str, str]:
 def _styles() -> dict:
     from reportlab.lib.styles import ParagraphStyle
 
-    font, bold = _fonts()
+    font, bold = pdf_fonts()
     blue = _colour(NHS_BLUE_HEX)
     return {
         "title": ParagraphStyle("title", fontName=bold, fontSize=28, leading=34, textColor=blue),
@@ -947,4 +1045,4 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-__all__ = ["PackFacts", "board_pack_pdf", "pack_facts", "render_png"]
+__all__ = ["PackFacts", "board_pack_pdf", "pack_facts", "pdf_fonts", "render_png"]

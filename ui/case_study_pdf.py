@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 from impact_data.access import Viewer
 from impact_data.learning import case_studies
 from impact_data.store.db import Database
 from impact_data.views.wording import uk_date
-from ui.board_pack import FONT_DIRS, NHS_BLUE_HEX, render_png
+from ui.board_pack import NHS_BLUE_HEX, pdf_fonts, render_png
 from ui.charts import spc as spc_charts
 from ui.safe import html_text
 
-__all__ = ["case_study_pdf", "chart_png"]
-
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
+__all__ = ["case_study_pdf", "chart_png", "pdf_on_click"]
 
 
 def chart_png(db: Database, viewer: Viewer, case_study_id: int) -> bytes | None:
@@ -113,6 +111,13 @@ def case_study_pdf(
     return buffer.getvalue()
 
 
+def pdf_on_click(db: Database, viewer: Viewer, case_study_id: int) -> Callable[[], bytes]:
+    """The PDF as a download button's data: built when the button is clicked, from the case
+    study as it is then (never a copy made when the page opened), so opening a case study
+    does not pay for rendering its chart and an edit is always in the next download."""
+    return lambda: case_study_pdf(db, viewer, case_study_id)
+
+
 def _image(png: bytes, max_height: float, max_width: float):
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Image
@@ -122,26 +127,11 @@ def _image(png: bytes, max_height: float, max_width: float):
     return Image(io.BytesIO(png), width=width * scale, height=height * scale)
 
 
-def _fonts() -> tuple[str, str]:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if FONT in pdfmetrics.getRegisteredFontNames():
-        return FONT, FONT_BOLD
-    for folder in FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.exists():
-            pdfmetrics.registerFont(TTFont(FONT, str(regular)))
-            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold if bold.exists() else regular)))
-            return FONT, FONT_BOLD
-    return "Helvetica", "Helvetica-Bold"
-
-
 def _styles() -> dict:
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
 
-    font, bold = _fonts()
+    font, bold = pdf_fonts()
     blue = colors.HexColor(NHS_BLUE_HEX)
     return {
         "title": ParagraphStyle("title", fontName=bold, fontSize=20, leading=24, textColor=blue),

@@ -4,6 +4,7 @@ a chart, and CSV and Excel downloads of exactly the table on screen."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Literal
 
@@ -22,6 +23,7 @@ __all__ = [
     "DATA_BEHIND",
     "XLSX_MIME",
     "chart_spec",
+    "chart_text",
     "chart_with_text",
     "data_behind",
     "download_stem",
@@ -132,11 +134,17 @@ def _chart_spec(
     chart = _builder(data, **options)
     # Not validated against the Vega-Lite schema here: the builders' tests validate every
     # spec they make, and validation is most of the cost of a chart on a page's first run.
-    # As st.altair_chart does: without the default theme's fixed 300 x 300 view.
-    if alt.theme.active == "default":
-        with alt.theme.enable("none"):
-            return chart.to_dict(validate=False)
-    return chart.to_dict(validate=False)
+    # As st.altair_chart does: without the default theme's fixed 300 x 300 view, and with no
+    # limit on the rows of data (Altair's own 5,000 stops a national-scale chart); both are
+    # Altair settings global to every thread, so changed under a lock.
+    with _ALTAIR_SETTINGS, alt.data_transformers.disable_max_rows():
+        if alt.theme.active == "default":
+            with alt.theme.enable("none"):
+                return chart.to_dict(validate=False)
+        return chart.to_dict(validate=False)
+
+
+_ALTAIR_SETTINGS = threading.Lock()
 
 
 def show_change_notes() -> None:
@@ -144,3 +152,18 @@ def show_change_notes() -> None:
     saying which figures are not comparable across it (drawn at the top of every dashboard)."""
     for note in query(change_notes):
         st.info(md(note.text), icon=":material/history:")
+
+
+def chart_text(describe: Callable[..., str], data: pd.DataFrame, *args, **options) -> str:
+    """`describe(data, *args, **options)`, a chart's text alternative, worked out once per data
+    (values and attrs) and arguments, as `chart_spec` builds a chart once: a warm rerun then
+    costs a look-up, not the wording of every organisation again."""
+    name = f"{describe.__module__}.{describe.__qualname__}"
+    return _chart_text(name, describe, data, repr(data.attrs), args, options)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _chart_text(
+    name: str, _describe: Callable[..., str], data: pd.DataFrame, attrs: str, args, options
+) -> str:
+    return _describe(data, *args, **options)

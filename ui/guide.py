@@ -201,8 +201,8 @@ which combines its items. 0.7 or more is read as strong agreement, 0.5 to 0.7 mo
         """
 NHS IMPACT's fourth component, **building improvement capability and capacity**, asks how many
 people can lead and support improvement. Organisations upload how many people are trained to
-each **capability level** as at a date (by default Awareness, Foundation, Practitioner, Coach
-and Expert; an admin can rename the levels in Settings to the words your system uses).
+each **capability level** as at a date (here {capability_levels}, level 1 first; an admin can
+rename the levels in Settings to the words your system uses).
 
 - **People trained** per level is the organisation's figure as at its newest date on or before
   the date you look at: each date's rows are added up over teams and staff groups.

@@ -143,8 +143,14 @@ def warm_caches() -> None:
     query(queries.organisations)
     query(culture_views.organisation_names)
     query(readiness_views.all_org_codes)
-    query(readiness_views.filter_options)
-    query(pdsa_views.project_summary)  # the PDSA registry: every measure's SPC icons
+    # Both pages cut their figures at the reporting period's end (the default period's here).
+    from datetime import date
+
+    from impact_data.measures.period import default_period
+
+    until = query(default_period, today=date.today()).end
+    query(readiness_views.filter_options, until=until)
+    query(pdsa_views.project_summary, until=until)  # the PDSA registry: every measure's SPC icons
     versions = query(culture_views.version_numbers)
     if versions:
         query(culture_views.measure_summary, versions[0])

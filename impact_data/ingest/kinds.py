@@ -8,7 +8,8 @@ Templates, header matching, validation and the Upload page all read these specs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from impact_data.stats import spc
 
@@ -939,6 +940,32 @@ _register(
 # an admin renames them (a setting: impact_data.store.settings.capability_level_labels).
 CAPABILITY_LEVELS = ("Awareness", "Foundation", "Practitioner", "Coach", "Expert")
 
+
+def level_description(labels: Sequence[str]) -> str:
+    """The capability level column's description, naming the levels `labels` (level 1 first)."""
+    return f"Capability level: its name ({', '.join(labels)}) or its number 1-{len(labels)}."
+
+
+def with_level_labels(table: TableSpec, labels: Sequence[str]) -> TableSpec:
+    """`table` with its capability level field naming `labels`, the levels' current labels (an
+    admin may have renamed them): header matching, validation and templates use these."""
+    if not any(f.type == "capability_level" for f in table.fields):
+        return table
+    names = tuple(labels)
+    fields = tuple(
+        replace(
+            f,
+            choices=names,
+            description=level_description(names),
+            example=names[1] if len(names) > 1 else names[0],
+        )
+        if f.type == "capability_level"
+        else f
+        for f in table.fields
+    )
+    return replace(table, fields=fields)
+
+
 _register(
     UploadKind(
         "capability",
@@ -968,11 +995,7 @@ _register(
                             "course",
                         ),
                         choices=CAPABILITY_LEVELS,
-                        description="Capability level: its name (e.g. "
-                        + ", ".join(CAPABILITY_LEVELS)
-                        + ") or its number 1-"
-                        + str(len(CAPABILITY_LEVELS))
-                        + ".",
+                        description=level_description(CAPABILITY_LEVELS),
                         example="Foundation",
                     ),
                     Field(

@@ -23,6 +23,7 @@ from impact_data.ingest.kinds import (
     UploadKind,
     get_kind,
     normalise_header,
+    with_level_labels,
 )
 from impact_data.ingest.problems import Problem, row_content
 from impact_data.ingest.read import RawSheet, UnreadableFile, read_file
@@ -314,20 +315,7 @@ def with_current_levels(db: Database, table: TableSpec) -> TableSpec:
     may have renamed them): names in a file are matched against those."""
     if not any(f.type == "capability_level" for f in table.fields):
         return table
-    labels = tuple(capability_level_labels(db))
-    fields = tuple(
-        replace(
-            f,
-            choices=labels,
-            description="Capability level: its name ("
-            + ", ".join(labels)
-            + f") or its number 1-{len(labels)}.",
-        )
-        if f.type == "capability_level"
-        else f
-        for f in table.fields
-    )
-    return replace(table, fields=fields)
+    return with_level_labels(table, capability_level_labels(db))
 
 
 def assign_sheets(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
+from dataclasses import replace
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -16,7 +18,14 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from impact_data.ingest.kinds import IMPACT_COMPONENTS, Field, TableSpec, UploadKind, get_kind
+from impact_data.ingest.kinds import (
+    IMPACT_COMPONENTS,
+    Field,
+    TableSpec,
+    UploadKind,
+    get_kind,
+    with_level_labels,
+)
 
 __all__ = [
     "DATE_MAX",
@@ -196,9 +205,14 @@ def template_headers(kind_name: str) -> dict[str, list[str]]:
     return {t.label: [f.name for f in t.fields] + list(item_columns(t)) for t in kind.tables}
 
 
-def build_template(kind_name: str) -> bytes:
-    """An .xlsx template for an upload kind: Instructions sheet plus one blank data sheet per table."""
+def build_template(kind_name: str, level_labels: Sequence[str] | None = None) -> bytes:
+    """An .xlsx template for an upload kind: Instructions sheet plus one blank data sheet per
+    table. `level_labels`: the improvement capability levels' current labels, level 1 first
+    (`impact_data.store.settings.capability_level_labels`), named in the instructions and
+    drop-downs; the default labels when None."""
     kind = get_kind(kind_name)
+    if level_labels is not None:
+        kind = replace(kind, tables=tuple(with_level_labels(t, level_labels) for t in kind.tables))
     wb = Workbook()
     _write_instructions(wb.active, kind)
     for table in kind.tables:
@@ -223,10 +237,7 @@ def allowed_values(f: Field, own_list: bool = False) -> str:
         return "1-5 or Strongly disagree ... Strongly agree"
     if f.type == "capability_level":
         names = "; ".join(f"{n} = {name}" for n, name in enumerate(f.choices, start=1))
-        return (
-            f"1-{len(f.choices)} or the level's name ({names}; or the names your admin set "
-            "on the Settings page)"
-        )
+        return f"1-{len(f.choices)} or the level's name ({names}), as set on the Settings page"
     if f.type == "code" and own_list:
         return "A short unique code, e.g. the ODS code"
     if f.type == "code":

@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -53,6 +54,7 @@ __all__ = [
     "edit_measure",
     "entry_csv",
     "entry_problem_text",
+    "upload_notes_text",
 ]
 
 CYCLE_FIELDS = (
@@ -116,11 +118,13 @@ def entry_problem_text(problem: Problem) -> str:
 
 def entry_csv(fields: Sequence[str], row: dict[str, Any], title: str) -> bytes:
     """A one-row CSV of an entry, under a title line saying who entered it and when (which
-    also keeps two identical entries from looking like the same file)."""
+    also keeps two identical entries from looking like the same file). Its headers are the
+    form's labels (`FIELD_LABELS`, which the upload reads as the same columns), so the upload
+    checks name the form's fields ("“End date” is before “Start date”"), not internal names."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([title])
-    writer.writerow(list(fields))
+    writer.writerow([FIELD_LABELS.get(name, name) for name in fields])
     writer.writerow([_cell(row.get(name)) for name in fields])
     return buffer.getvalue().encode("utf-8")
 
@@ -268,6 +272,37 @@ def _checked_row(
 def _note_upload(conn, upload_id: int, note: str) -> None:
     notes = conn.execute(select(Upload.notes).where(Upload.id == upload_id)).scalar()
     conn.execute(update(Upload).where(Upload.id == upload_id).values(notes=[*(notes or []), note]))
+
+
+# The note `_record` writes: "Changed cycle 2 of 'Fewer falls' (Northmoor Hospitals): end date
+# ... : on the PDSA page by Jane Smith, 7 December 2026." (read back by `upload_notes_text`).
+_EDIT_NOTE = re.compile(
+    r"^(?P<verb>Changed|Deleted) (?P<what>cycle|the value) .*: on the PDSA page by .+, "
+    r"(?P<day>\d{1,2} [A-Z][a-z]+ \d{4})\.$",
+    re.DOTALL,
+)
+
+
+def upload_notes_text(notes: Sequence[str] | None) -> str:
+    """An upload's notes in plain words for its history: the corrections made on the PDSA page
+    counted per kind and day ("2 cycles edited on 7 December 2026; 1 value deleted on 8
+    December 2026"), any other note (how the file was read) as written. Empty for none."""
+    counts: dict[tuple[str, str, str], int] = {}
+    others: list[str] = []
+    for note in notes or []:
+        match = _EDIT_NOTE.match(str(note))
+        if match is None:
+            others.append(" ".join(str(note).split()))
+            continue
+        what = "cycle" if match["what"] == "cycle" else "value"
+        verb = "edited" if match["verb"] == "Changed" else "deleted"
+        key = (what, verb, match["day"])
+        counts[key] = counts.get(key, 0) + 1
+    edits = [
+        f"{n} {what if n == 1 else what + 's'} {verb} on {day}"
+        for (what, verb, day), n in counts.items()
+    ]
+    return "; ".join([*others, *edits])
 
 
 def _record(

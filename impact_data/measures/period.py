@@ -52,6 +52,7 @@ __all__ = [
     "period_for",
     "period_index",
     "source_dates",
+    "up_to",
 ]
 
 KEY_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -103,6 +104,17 @@ class ReportingPeriod:
     def contains(self, day: dt.date) -> bool:
         """True for a day in the last 90 days of the period."""
         return self.window_start <= day <= self.end
+
+
+def up_to(frame: pd.DataFrame, column: str, until: dt.date | None) -> pd.DataFrame:
+    """THE reporting period's cut-off: the rows of `frame` dated on or before `until` (the
+    period's last day), all of them when `until` is None. `column` holds a date, or a month's
+    first day (a readiness round: the month of the check). A figure "for November 2025" uses
+    only what had happened by 30 November 2025, however much newer data there is."""
+    if until is None or frame.empty:
+        return frame
+    dates = pd.to_datetime(frame[column].astype(object), errors="coerce")
+    return frame[(dates <= pd.Timestamp(until)).to_numpy()].copy()
 
 
 def _day(day: dt.date) -> str:

@@ -77,7 +77,8 @@ def organisations(db: Database, viewer: Viewer) -> pd.DataFrame:
 
 @requires_access
 def uploads(db: Database, viewer: Viewer) -> pd.DataFrame:
-    """Upload history, newest first."""
+    """Upload history, newest first; `notes` is each upload's list of notes (how the file
+    was read, and corrections made on the PDSA page since)."""
     q = select(
         Upload.id.label("upload_id"),
         Upload.kind,
@@ -88,6 +89,7 @@ def uploads(db: Database, viewer: Viewer) -> pd.DataFrame:
         Upload.org_codes,
         Upload.replaces_upload_id,
         Upload.sha256,
+        Upload.notes,
     ).order_by(Upload.id.desc())
     frame = read_frame(db, q)
     orgs = viewer.detail_orgs()

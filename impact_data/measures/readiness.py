@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sqlalchemy import and_, case, delete, false, func, or_, select
+from scipy.special import stdtrit
+from sqlalchemy import delete, func, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.ingest.kinds import IMPACT_COMPONENTS
+from impact_data.measures.period import up_to
 from impact_data.stats import agreement as agreement_stats
 from impact_data.stats.agreement import null_variance
 from impact_data.stats.disclosure import publishable_groups, suppress, suppress_with_siblings
@@ -35,7 +36,7 @@ from impact_data.store.models import (
     ReadinessAnswer,
     ReadinessResponse,
 )
-from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
+from impact_data.store.sql import ORG, month_start, only_orgs, read_frame
 from impact_data.users import audit
 
 # Thresholds for the readiness profile, on the scale's 0-1 position ((mean - min) / (max - min)):
@@ -198,36 +199,30 @@ def _round(db: Database, column):
 def _item_stats(
     db: Database, viewer: Viewer, by_team: bool, org_codes, programmes, limit: bool = True
 ) -> pd.DataFrame:
-    """Per group, round and item: n, mean and mean square of answers (aggregated in SQL)."""
-    r, a = ReadinessResponse, ReadinessAnswer
-    keys = [
-        ORG.c.org_code,
-        r.programme,
-        _round(db, r.assessment_date).label("round"),
-        r.instrument_code,
-        a.item_code,
-    ]
-    if by_team:
-        keys.insert(1, r.team)
-    q = (
-        select(
-            *keys,
-            func.count().label("n"),
-            func.avg(a.value * 1.0).label("mean"),
-            func.avg(a.value * a.value * 1.0).label("mean_sq"),
-        )
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(ORG, ORG.c.id == r.org_id)
-        .group_by(*keys)
+    """Per group, round and item: n, mean and mean square of answers (group sums of the
+    answers read once, `_readiness_rows`)."""
+    responses, answers = _readiness_rows(db)
+    keys = _group_keys(by_team)
+    chosen = _chosen_responses(responses, viewer, by_team, org_codes, programmes, limit)
+    group = _group_ids(responses, chosen, keys)
+    rows = answers[group[answers["response"].to_numpy()] >= 0]
+    gid = group[rows["response"].to_numpy()]
+    value = rows["value"].to_numpy(dtype=np.int64)
+    item = rows["item_code"].cat.codes.to_numpy()
+    parts = pd.DataFrame({"gid": gid, "item": item, "value": value})
+    parts["value_sq"] = value * value
+    sums = parts.groupby(["gid", "item"], sort=False).agg(
+        n=("value", "size"), total=("value", "sum"), total_sq=("value_sq", "sum")
     )
-    if by_team and limit:
-        q = limit_detail(q, viewer)
-    if org_codes is not None:
-        q = q.where(ORG.c.org_code.in_(list(org_codes)))
-    if programmes is not None:
-        q = q.where(r.programme.in_(list(programmes)))
-    return _frame_with_rounds(db, q)
+    sums = sums.reset_index()
+    n = sums["n"].to_numpy()
+    out = _group_rows(responses, chosen, group, keys, sums["gid"].to_numpy())
+    out["item_code"] = _item_names(rows, sums["item"].to_numpy())
+    out["n"] = n.astype(np.int64)
+    # Whole-number sums divided once (the exact mean of whole-number answers).
+    out["mean"] = sums["total"].to_numpy(dtype=float) / n
+    out["mean_sq"] = sums["total_sq"].to_numpy(dtype=float) / n
+    return _text_keys(out)
 
 
 def _person_stats(
@@ -235,61 +230,178 @@ def _person_stats(
 ) -> pd.DataFrame:
     """Per group, round and subscale: respondents, mean and mean square of their subscale
     scores, and how many agree (a subscale score at "high" readiness or above)."""
-    r, a, i = ReadinessResponse, ReadinessAnswer, InstrumentItem
-    round_of = _round(db, r.assessment_date)
+    responses, answers = _readiness_rows(db)
+    keys = _group_keys(by_team)
+    chosen = _chosen_responses(responses, viewer, by_team, org_codes, programmes, limit)
+    group = _group_ids(responses, chosen, keys)
+    rows = answers[group[answers["response"].to_numpy()] >= 0]
+    # Each answer's subscale (items not in their instrument count in no subscale) and the
+    # instrument's "high" readiness line.
+    items = instruments(db, viewer)
+    subscale_of = pd.Series(
+        items["subscale"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([items["code"], items["item_code"]]),
+    )
+    # Looked up per distinct (instrument, item) pair, then spread over the answers.
+    instrument = pd.Categorical(responses["instrument_code"])
+    pairs = pd.MultiIndex.from_product([instrument.categories, rows["item_code"].cat.categories])
+    table = subscale_of.index.get_indexer(pairs).reshape(
+        len(instrument.categories), len(rows["item_code"].cat.categories)
+    )
+    at = table[
+        instrument.codes[rows["response"].to_numpy()], rows["item_code"].cat.codes.to_numpy()
+    ]
+    rows = rows[at >= 0]
+    subscale = subscale_of.to_numpy()[at[at >= 0]]
     per_person = (
-        select(
-            r.upload_id,
-            r.row_no,
-            r.org_id,
-            r.team,
-            r.programme,
-            round_of.label("round"),
-            r.instrument_code,
-            i.subscale,
-            func.avg(a.value * 1.0).label("score"),
+        pd.DataFrame(
+            {
+                "response": rows["response"].to_numpy(),
+                "subscale": subscale,
+                "value": rows["value"].to_numpy(dtype=np.int64),
+            }
         )
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(i, and_(i.instrument_code == r.instrument_code, i.item_code == a.item_code))
-        .group_by(
-            r.upload_id,
-            r.row_no,
-            r.org_id,
-            r.team,
-            r.programme,
-            round_of,
-            r.instrument_code,
-            i.subscale,
-        )
-        .subquery()
+        .groupby(["response", "subscale"], sort=False)["value"]
+        .agg(["sum", "size"])
+        .reset_index()
     )
-    p = per_person
-    keys = [ORG.c.org_code, p.c.programme, p.c.round, p.c.instrument_code, p.c.subscale]
-    if by_team:
-        keys.insert(1, p.c.team)
-    agree_from = Instrument.scale_min + LEVEL_HIGH * (Instrument.scale_max - Instrument.scale_min)
-    q = (
-        select(
-            *keys,
-            func.count().label("n"),
-            func.avg(p.c.score).label("mean"),
-            func.avg(p.c.score * p.c.score).label("mean_sq"),
+    # A person's subscale score: the mean of their answers (whole-number sum divided once).
+    score = per_person["sum"].to_numpy(dtype=float) / per_person["size"].to_numpy()
+    person = per_person["response"].to_numpy()
+    scale = items.drop_duplicates("code").set_index("code")
+    low = responses["instrument_code"].map(scale["scale_min"]).to_numpy(dtype=float)[person]
+    high = responses["instrument_code"].map(scale["scale_max"]).to_numpy(dtype=float)[person]
+    agree_from = low + LEVEL_HIGH * (high - low)
+    frame = pd.DataFrame(
+        {
+            "gid": group[person],
+            "subscale": per_person["subscale"].to_numpy(),
+            "score": score,
+            "score_sq": score * score,
             # A small tolerance: a mean of whole numbers is compared after float division.
-            func.sum(case((p.c.score >= agree_from - 1e-9, 1), else_=0)).label("agreeing"),
-        )
-        .select_from(p)
-        .join(ORG, ORG.c.id == p.c.org_id)
-        .join(Instrument, Instrument.code == p.c.instrument_code)
-        .group_by(*keys)
+            "agree": (score >= agree_from - 1e-9).astype(np.int64),
+        }
     )
-    if by_team and limit:
-        q = limit_detail(q, viewer)
+    sums = (
+        frame.groupby(["gid", "subscale"], sort=False)
+        .agg(
+            n=("score", "size"),
+            total=("score", "sum"),
+            total_sq=("score_sq", "sum"),
+            agreeing=("agree", "sum"),
+        )
+        .reset_index()
+    )
+    n = sums["n"].to_numpy()
+    out = _group_rows(responses, chosen, group, keys, sums["gid"].to_numpy())
+    out["subscale"] = sums["subscale"].to_numpy()
+    out["n"] = n.astype(np.int64)
+    out["mean"] = sums["total"].to_numpy(dtype=float) / n
+    out["mean_sq"] = sums["total_sq"].to_numpy(dtype=float) / n
+    out["agreeing"] = sums["agreeing"].to_numpy(dtype=np.int64)
+    return _text_keys(out)
+
+
+def _item_names(rows: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+    """The item codes (text) of category `codes` of the answers' `item_code`."""
+    return rows["item_code"].cat.categories.to_numpy(dtype=object)[codes]
+
+
+def _group_keys(by_team: bool) -> list[str]:
+    return ["org_code", *(["team"] if by_team else []), "programme", "round", "instrument_code"]
+
+
+def _readiness_rows(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every readiness response (org_code, team, programme, round, instrument_code; row i is
+    response i) and every answer (response, item_code, value), read once per data version and
+    shared: scores, agreement and item answers are group sums of these, for any selection."""
+    key = (db.url, db.data_version(), "readiness rows")
+    with _SCORES_LOCK:
+        cached = _SCORES_CACHE.get(key)
+    if cached is not None:
+        return cached
+    r, a = ReadinessResponse, ReadinessAnswer
+    response_columns = ["upload_id", "row_no", "org_code", "team", "programme", "round"]
+    response_columns.append("instrument_code")
+    answer_columns = ["upload_id", "row_no", "item_code", "value"]
+    read_responses = select(
+        r.upload_id,
+        r.row_no,
+        ORG.c.org_code,
+        r.team,
+        r.programme,
+        _round(db, r.assessment_date).label("round"),
+        r.instrument_code,
+    ).join(ORG, ORG.c.id == r.org_id)
+    read_answers = select(a.upload_id, a.row_no, a.item_code, a.value)
+    with db.connect() as conn:
+        # Many thousands of plain rows: straight from the driver's cursor (building a
+        # SQLAlchemy Row for each costs more than the read itself).
+        frames = []
+        for query, columns in ((read_responses, response_columns), (read_answers, answer_columns)):
+            sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            rows = conn.exec_driver_sql(sql).cursor.fetchall()
+            frames.append(pd.DataFrame.from_records(rows, columns=columns))
+    responses, answers = frames
+    # A round is a month: its date from the database's text or date, once per distinct month.
+    months = {m: pd.Timestamp(m).date() for m in responses["round"].unique()}
+    responses["round"] = responses["round"].map(months).astype(object)
+    responses = _text_keys(responses)
+    where = pd.MultiIndex.from_arrays([responses["upload_id"], responses["row_no"]]).get_indexer(
+        pd.MultiIndex.from_arrays([answers["upload_id"], answers["row_no"]])
+    )
+    answers = pd.DataFrame(
+        {
+            "response": where.astype(np.int64),
+            # Item codes as a category (a dozen distinct codes over many thousand answers):
+            # groups form on its integer codes, and only results turn back into text.
+            "item_code": pd.Categorical(answers["item_code"]),
+            "value": answers["value"].to_numpy(dtype=np.int64),
+        }
+    )[where >= 0].reset_index(drop=True)
+    responses = responses.drop(columns=["upload_id", "row_no"]).reset_index(drop=True)
+    cached = (responses, answers)
+    with _SCORES_LOCK:
+        _SCORES_CACHE[key] = cached
+        while len(_SCORES_CACHE) > SCORES_CACHE_ENTRIES:
+            _SCORES_CACHE.popitem(last=False)
+    return cached
+
+
+def _chosen_responses(
+    responses: pd.DataFrame, viewer: Viewer, by_team: bool, org_codes, programmes, limit: bool
+) -> np.ndarray:
+    """Which responses a score table counts (as the database's `WHERE` would: a programme
+    filter matches named programmes only; team rows only of the viewer's detail orgs)."""
+    keep = np.ones(len(responses), dtype=bool)
+    detail = viewer.detail_orgs() if (by_team and limit) else None
+    if detail is not None:
+        keep &= responses["org_code"].isin(sorted(detail)).to_numpy()
     if org_codes is not None:
-        q = q.where(ORG.c.org_code.in_(list(org_codes)))
+        keep &= responses["org_code"].isin(list(org_codes)).to_numpy()
     if programmes is not None:
-        q = q.where(p.c.programme.in_(list(programmes)))
-    return _frame_with_rounds(db, q)
+        named = [p for p in programmes if p is not None]
+        keep &= (responses["programme"].notna() & responses["programme"].isin(named)).to_numpy()
+    return keep
+
+
+def _group_ids(responses: pd.DataFrame, chosen: np.ndarray, keys: list[str]) -> np.ndarray:
+    """Each response's group number over `keys` (missing keys form their own group, as in SQL
+    GROUP BY), -1 for responses not chosen."""
+    group = np.full(len(responses), -1, dtype=np.int64)
+    if chosen.any():
+        part = responses.loc[chosen, keys]
+        group[chosen] = part.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    return group
+
+
+def _group_rows(
+    responses: pd.DataFrame, chosen: np.ndarray, group: np.ndarray, keys: list[str], gids
+) -> pd.DataFrame:
+    """The key columns of groups `gids` (from the first response of each group)."""
+    positions = np.flatnonzero(chosen)
+    first = pd.Series(positions).groupby(group[positions]).first()
+    return responses.loc[first.reindex(gids).to_numpy(), keys].reset_index(drop=True)
 
 
 def _frame_with_rounds(db: Database, query) -> pd.DataFrame:
@@ -438,7 +550,9 @@ def _compute_scores(
     people["mean"] = people["mean"].astype(float)
     people["sd"] = np.sqrt(_sample_variance(people))
     n = people["n"].astype(float)
-    tcrit = pd.Series(stats.t.ppf(0.975, np.maximum(n - 1, 1)), index=people.index)
+    # Student's t quantile: `scipy.stats.t.ppf` is this very function (`special.stdtrit`);
+    # importing it alone keeps scipy.stats (most of a second) off the first page's path.
+    tcrit = pd.Series(stdtrit(np.maximum(n - 1, 1), 0.975), index=people.index)
     half = tcrit * people["sd"] / np.sqrt(n)
     people["ci_low"] = (people["mean"] - half).where(n > 1)
     people["ci_high"] = (people["mean"] + half).where(n > 1)
@@ -521,9 +635,11 @@ def readiness_pooled(
     instrument_code: str = "oric",
     subscales: Iterable[str] | None = None,
     org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Readiness per organisation (`latest`: each team's latest round; else per round),
-    pooled over the team rows of `readiness_scores` that are published on their own.
+    pooled over the team rows of `readiness_scores` that are published on their own; with
+    `until` (a reporting period's end), only rounds up to it (`period.up_to`).
 
     This is the organisation figure of the Overview, Compare and the board pack. Only teams
     shown after the one disclosure rule are pooled (`stats.disclosure`, rule 3), so a pooled
@@ -543,6 +659,7 @@ def readiness_pooled(
         teams = teams[teams["org_code"].isin(set(org_codes))]
     if subscales is not None:
         teams = teams[teams["subscale"].isin(list(subscales))]
+    teams = up_to(teams, "round", until)
     if teams.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     teams = teams.copy()
@@ -675,47 +792,64 @@ def change_over_rounds(
     *,
     org_codes: Iterable[str] | None = None,
     alpha: float = 0.05,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Teams assessed more than once: first and latest round per subscale, the change in mean
-    and agreement, and whether the change in mean is beyond noise (Welch's t-test)."""
+    and agreement, and whether the change in mean is beyond noise (Welch's t-test). With
+    `until` (a reporting period's end) only rounds up to it (`period.up_to`)."""
+    from scipy import stats  # only here: scipy.stats costs most of a second to import
+
     scores = readiness_scores(db, viewer, by_team=True, org_codes=org_codes)
+    scores = up_to(scores, "round", until)  # the reporting period's cut-off, when given
     keys = ["org_code", "team", "programme", "instrument_code", "subscale"]
-    rows = []
     if scores.empty:
         return pd.DataFrame()
     visible = scores[~scores["suppressed"].astype(bool)]
-    for key, part in visible.groupby(keys, dropna=False):
-        part = part.sort_values("round")
-        if len(part) < 2:
-            continue
-        first, last = part.iloc[0], part.iloc[-1]
-        t, p = stats.ttest_ind_from_stats(
-            last["mean"],
-            last["sd"],
-            last["n"],
-            first["mean"],
-            first["sd"],
-            first["n"],
-            equal_var=False,
+    # Each team's first and latest round per subscale, all teams at once (groups in key order,
+    # a blank key last, as a loop over `groupby(keys)` would meet them).
+    group = visible.groupby(keys, dropna=False).ngroup()
+    ordered = visible.assign(_group=group.to_numpy()).sort_values(["_group", "round"])
+    sizes = ordered.groupby("_group")["round"].transform("size")
+    ordered = ordered[sizes.to_numpy() >= 2]
+    if ordered.empty:
+        return pd.DataFrame()
+    first = ordered.groupby("_group").head(1).reset_index(drop=True)
+    last = ordered.groupby("_group").tail(1).reset_index(drop=True)
+    _, p = stats.ttest_ind_from_stats(
+        last["mean"].to_numpy(dtype=float),
+        last["sd"].to_numpy(dtype=float),
+        last["n"].to_numpy(dtype=float),
+        first["mean"].to_numpy(dtype=float),
+        first["sd"].to_numpy(dtype=float),
+        first["n"].to_numpy(dtype=float),
+        equal_var=False,
+    )
+    p = np.asarray(p, dtype=float)
+    differ = last["mean"].to_numpy(dtype=float) != first["mean"].to_numpy(dtype=float)
+    p = np.where(np.isnan(p), np.where(differ, 0.0, 1.0), p)
+    real = p < alpha
+    out = first[keys].astype(object)
+    out = out.where(out.notna(), np.nan)  # a blank key reads as a group key does: NaN
+    out["from_round"] = first["round"].to_numpy()
+    out["to_round"] = last["round"].to_numpy()
+    out["from_mean"] = first["mean"].to_numpy()
+    out["to_mean"] = last["mean"].to_numpy()
+    out["change"] = last["mean"].to_numpy() - first["mean"].to_numpy()
+    out["from_rwg"] = first["rwg"].to_numpy()
+    out["to_rwg"] = last["rwg"].to_numpy()
+    out["p_value"] = p
+    out["beyond_noise"] = real.astype(bool)
+    out["sentence"] = [
+        _round_sentence(subscale, f, la, bool(r))
+        for subscale, f, la, r in zip(
+            first["subscale"],
+            first[["mean", "round"]].to_dict("records"),
+            last[["mean", "round"]].to_dict("records"),
+            real,
+            strict=True,
         )
-        p = float(p) if not math.isnan(p) else (0.0 if last["mean"] != first["mean"] else 1.0)
-        real = p < alpha
-        rows.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "from_round": first["round"],
-                "to_round": last["round"],
-                "from_mean": first["mean"],
-                "to_mean": last["mean"],
-                "change": last["mean"] - first["mean"],
-                "from_rwg": first["rwg"],
-                "to_rwg": last["rwg"],
-                "p_value": p,
-                "beyond_noise": bool(real),
-                "sentence": _round_sentence(key[4], first, last, real),
-            }
-        )
-    return pd.DataFrame(rows)
+    ]
+    return out
 
 
 def _round_sentence(subscale: str, first, last, real: bool) -> str:
@@ -819,44 +953,62 @@ def item_pool(
 
 
 def _item_units(db: Database, viewer: Viewer, org_codes, teams, programmes, rounds, instrument):
-    """Answer counts per team check (organisation, team, programme, round), item and value."""
-    r, a = ReadinessResponse, ReadinessAnswer
-    round_of = _round(db, r.assessment_date)
-    keys = [ORG.c.org_code, r.team, r.programme, round_of, r.instrument_code, a.item_code, a.value]
-    q = (
-        select(*keys[:3], round_of.label("round"), *keys[4:], func.count().label("count"))
-        .select_from(a)
-        .join(r, and_(r.upload_id == a.upload_id, r.row_no == a.row_no))
-        .join(ORG, ORG.c.id == r.org_id)
-        .group_by(*keys)
-    )
+    """Answer counts per team check (organisation, team, programme, round), item and value
+    (group counts of the answers read once, `_readiness_rows`)."""
+    responses, answers = _readiness_rows(db)
+    keep = np.ones(len(responses), dtype=bool)
+    org = responses["org_code"]
+    team = responses["team"]
     if org_codes is not None:
-        q = q.where(ORG.c.org_code.in_(list(org_codes)))
+        keep &= org.isin(list(org_codes)).to_numpy()
     if teams is not None:
-        options = []
-        for team in teams:
-            org, name = team if isinstance(team, tuple) else (None, team)
-            where = r.team.is_(None) if name is None else r.team == name
-            options.append(and_(ORG.c.org_code == org, where) if org is not None else where)
-        q = limit_detail(q.where(or_(*options) if options else false()), viewer)
+        wanted = np.zeros(len(responses), dtype=bool)
+        for chosen in teams:
+            code, name = chosen if isinstance(chosen, tuple) else (None, chosen)
+            match = team.isna() if name is None else (team == name)
+            if code is not None:
+                match &= org == code
+            wanted |= match.to_numpy(dtype=bool)
+        keep &= wanted
+        detail = viewer.detail_orgs()
+        if detail is not None:
+            keep &= org.isin(sorted(detail)).to_numpy()
     if programmes is not None:
         programmes = list(programmes)
         named = [p for p in programmes if p is not None]
-        options = [r.programme.in_(named)] if named else []
+        match = responses["programme"].notna() & responses["programme"].isin(named)
         if any(p is None for p in programmes):
-            options.append(r.programme.is_(None))
-        q = q.where(or_(*options) if options else false())
+            match |= responses["programme"].isna()
+        keep &= match.to_numpy(dtype=bool)
     if rounds is not None:
-        months = []
+        months = set()
         for month in rounds:
             day = pd.Timestamp(month)
-            start = dt.date(day.year, day.month, 1)
-            end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
-            months.append(and_(r.assessment_date >= start, r.assessment_date < end))
-        q = q.where(or_(*months) if months else false())
+            months.add(dt.date(day.year, day.month, 1))
+        keep &= responses["round"].isin(months).to_numpy()
     if instrument is not None:
-        q = q.where(r.instrument_code == instrument)
-    return _frame_with_rounds(db, q)
+        keep &= (responses["instrument_code"] == instrument).to_numpy()
+    keys = ["org_code", "team", "programme", "round", "instrument_code"]
+    group = _group_ids(responses, keep, keys)
+    rows = answers[group[answers["response"].to_numpy()] >= 0]
+    counts = (
+        pd.DataFrame(
+            {
+                "gid": group[rows["response"].to_numpy()],
+                "item": rows["item_code"].cat.codes.to_numpy(),
+                "value": rows["value"].to_numpy(),
+            }
+        )
+        .groupby(["gid", "item", "value"], sort=False)
+        .size()
+        .reset_index(name="count")
+    )
+    out = _group_rows(responses, keep, group, keys, counts["gid"].to_numpy())
+    out["item_code"] = _item_names(rows, counts["item"].to_numpy())
+    for column in ("value", "count"):
+        out[column] = counts[column].to_numpy()
+    out["count"] = out["count"].astype(np.int64)
+    return _text_keys(out)
 
 
 def _unit_labels(frame: pd.DataFrame) -> pd.Series:
@@ -972,9 +1124,14 @@ def set_level_labels(db: Database, viewer: Viewer, labels: Sequence[str]) -> Non
 
 @requires_access
 def impact_self_assessments(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """NHS IMPACT self-assessed levels as stored, per organisation, date and component."""
+    """NHS IMPACT self-assessed levels as stored, per organisation, date and component (with
+    `until`, a reporting period's end, only those assessed on or before it)."""
     s = ImpactSelfAssessment
     q = (
         select(
@@ -989,6 +1146,8 @@ def impact_self_assessments(
         .join(ORG, ORG.c.id == s.org_id)
         .order_by(ORG.c.org_code, s.assessment_date, s.component)
     )
+    if until is not None:
+        q = q.where(s.assessment_date <= until)
     frame = read_frame(db, only_orgs(q, org_codes))
     frame["component_name"] = frame["component"].map(IMPACT_COMPONENTS)
     return frame
@@ -1013,7 +1172,11 @@ MATURITY_COLUMNS = [
 
 @requires_access
 def impact_maturity(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """THE NHS IMPACT maturity figure: each organisation's latest self-assessed level per
     component, against the system median, with the component's previous level.
@@ -1021,8 +1184,9 @@ def impact_maturity(
     Columns: org_code, org_name, component, component_name, assessment_date, level,
     level_label, system_median, difference, evidence, next_step, previous_level (Int64),
     previous_date. Overview, Readiness, Compare, board pack and export read it from here.
+    With `until` (a reporting period's end): the latest on or before it, as known then.
     """
-    frame = impact_self_assessments(db, viewer)
+    frame = impact_self_assessments(db, viewer, until=until)
     if frame.empty:
         return pd.DataFrame(columns=MATURITY_COLUMNS)
     frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
@@ -1049,23 +1213,31 @@ def impact_maturity(
 
 @requires_access
 def impact_maturity_summary(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per organisation, from `impact_maturity`: the mean of its latest level per component,
     components rated, levels of components 1-5 (None where never rated) and the newest date."""
     columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
-    maturity = impact_maturity(db, viewer, org_codes=org_codes)
+    maturity = impact_maturity(db, viewer, org_codes=org_codes, until=until)
     return _levels_per(maturity, ["org_code"], columns)
 
 
 @requires_access
 def impact_maturity_by_date(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Maturity over time: per organisation and self-assessment date, the mean level of the
     components rated that day, how many, and the levels of components 1-5."""
     columns = ["org_code", "assessment_date", "mean_level", "components", "levels"]
-    frame = impact_self_assessments(db, viewer, org_codes=org_codes)
+    frame = impact_self_assessments(db, viewer, org_codes=org_codes, until=until)
     if not frame.empty:
         frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
     return _levels_per(frame, ["org_code", "assessment_date"], columns)
@@ -1095,10 +1267,14 @@ def _levels_per(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.Da
 
 @requires_access
 def impact_history(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Every self-assessment over time, with level labels."""
-    frame = impact_self_assessments(db, viewer, org_codes=org_codes)
+    """Every self-assessment over time (up to `until` when given), with level labels."""
+    frame = impact_self_assessments(db, viewer, org_codes=org_codes, until=until)
     labels = level_labels(db)
     frame["level_label"] = frame["level"].map(lambda lv: labels[int(lv) - 1])
     return frame

@@ -114,10 +114,16 @@ __all__ = [
     "xmr",
     "xmr_summary",
     "xmr_summaries",
+    "xmr_charts",
+    "p_charts",
+    "p_chart_summaries",
     "flagged_points",
     "variation_of",
     "assurance",
     "variation_icon_label",
+    "chart_variation_label",
+    "SPECIAL_CAUSE_SHORT",
+    "SPECIAL_CAUSE_WORDS",
     "assurance_icon_label",
     "anhoej_critical_values",
     "run_chart",
@@ -613,6 +619,329 @@ def xmr_summaries(
     ).set_axis(names)
 
 
+# --- Many charts at once: the same figures as one chart per series, vectorised.
+
+
+def _series_layout(series: Any, n: int) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+    """Group codes of points given series by series (each series' points together, in chart
+    order), checked; returns (codes per point, first position of each series, names)."""
+    labels = pd.Series(list(series) if not isinstance(series, pd.Series) else series.to_numpy())
+    if len(labels) != n:
+        raise ValueError(f"values and series differ in length ({n} and {len(labels)})")
+    codes, names = pd.factorize(labels, sort=False)
+    if n and (codes < 0).any():
+        raise ValueError("series must not be missing")
+    if n > 1 and (np.diff(codes) < 0).any():
+        raise ValueError("each series' points must be together, in chart order")
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.zeros(0, int)
+    return codes, starts, pd.Index(names)
+
+
+def _grouped_x(dates: Any, codes: np.ndarray) -> pd.Series:
+    """`_x_axis` of each series at once: dates checked (increasing within each series, no
+    repeats), or positions 0..n-1 within each series when there are none."""
+    n = len(codes)
+    if dates is None:
+        first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if n else np.zeros(0, int)
+        size = np.diff(np.r_[first, n])
+        return pd.Series(np.arange(n) - np.repeat(first, size))
+    if isinstance(dates, (str, bytes)) or not pd.api.types.is_list_like(dates):
+        raise ValueError("dates must be a list, array or Series of dates")
+    try:
+        x = pd.Series(pd.to_datetime(pd.Series(list(dates)))).reset_index(drop=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"dates must be dates: {error}") from None
+    if len(x) != n:
+        raise ValueError(f"dates and values differ in length ({len(x)} and {n})")
+    if x.isna().any():
+        raise ValueError("dates must not be missing")
+    same = codes[1:] == codes[:-1]
+    if n > 1 and not (x.diff().iloc[1:].to_numpy()[same] > pd.Timedelta(0)).all():
+        raise ValueError("dates must be in increasing order within each series, with no repeats")
+    return x
+
+
+def _grouped_windows(codes: np.ndarray, width: int) -> np.ndarray:
+    """For each window of ``width`` consecutive points (by start), whether it lies in one
+    series (series are contiguous, so its first and last point name the same one)."""
+    if len(codes) < width:
+        return np.zeros(0, dtype=bool)
+    return codes[: len(codes) - width + 1] == codes[width - 1 :]
+
+
+def _grouped_special_cause(
+    values: np.ndarray,
+    codes: np.ndarray,
+    centre: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    near_lower: np.ndarray,
+    near_upper: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`special_cause` of every series at once (observed points, each series together): the
+    same rules and priorities, windows never spanning two series."""
+    n = len(values)
+    side = np.sign(values - centre).astype(np.int8)
+    outside = points_outside_limits(values, lower, upper)
+    near_limit = (outside == 0) & ((values < near_lower) | (values > near_upper))
+    # Trend: 6 steps in one direction, inside one series.
+    steps = np.sign(np.diff(values)).astype(np.int8)
+    in_one = _grouped_windows(codes, RUN_LENGTH)
+    rising = _covered_by_windows(
+        _windows_all_equal(steps, RUN_LENGTH - 1, 1)[: len(in_one)] & in_one, RUN_LENGTH, n
+    )
+    falling = _covered_by_windows(
+        _windows_all_equal(steps, RUN_LENGTH - 1, -1)[: len(in_one)] & in_one, RUN_LENGTH, n
+    )
+    trend = rising.astype(np.int8) - falling.astype(np.int8)
+    both = np.flatnonzero(rising & falling)
+    trend[both] = steps[both]
+    # Two in three near the same limit.
+    if n >= 3:
+        near_count = np.lib.stride_tricks.sliding_window_view(near_limit.astype(int), 3).sum(1)
+        side_sum = np.lib.stride_tricks.sliding_window_view(side.astype(int), 3).sum(axis=1)
+        qualifying = (near_count >= 2) & (np.abs(side_sum) == 3) & _grouped_windows(codes, 3)
+        flagged = _covered_by_windows(qualifying, 3, n) & near_limit
+        two = np.where(flagged, side, 0).astype(np.int8)
+    else:
+        two = np.zeros(n, dtype=np.int8)
+    # Shift: 7 points on one side, inside one series.
+    above = _covered_by_windows(_windows_all_equal(side, RUN_LENGTH, 1) & in_one, RUN_LENGTH, n)
+    below = _covered_by_windows(_windows_all_equal(side, RUN_LENGTH, -1) & in_one, RUN_LENGTH, n)
+    shift = (above.astype(np.int8) - below.astype(np.int8)).astype(np.int8)
+    by_rule = {"outside_limits": outside, "trend": trend, "two_in_three": two, "shift": shift}
+    direction = np.zeros(n, dtype=np.int8)
+    rule = np.full(n, "", dtype=object)
+    for name in reversed(RULES):
+        flagged = by_rule[name] != 0
+        direction[flagged] = by_rule[name][flagged]
+        rule[flagged] = name
+    return direction, rule
+
+
+def xmr_charts(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    series: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+    screen_outliers: bool = True,
+) -> pd.DataFrame:
+    """Many XmR charts at once, with ``xmr``'s default options (one segment each, limits from
+    every observed point): one row per point, a ``series`` column then the columns of
+    ``xmr``, each the very value ``xmr(one_series_values, dates=its_dates, ...)`` gives.
+
+    ``values`` are the points of all series one after another, each series' points together
+    and in chart order; ``series`` names the series of each point. The mean and mean moving
+    range of each series go through the same NumPy calls as ``xmr`` (so they agree to the last
+    bit); the special cause rules run over every series at once, never across two.
+    """
+    y = _as_float_array(values, "values")
+    _check_improvement(improvement)
+    n = len(y)
+    codes, _, names = _series_layout(series, n)
+    x = _grouped_x(dates, codes)
+    observed = ~np.isnan(y)
+    rows = np.flatnonzero(observed)
+    obs_codes = codes[rows]
+    oy = y[rows]
+    k = len(names)
+    n_obs = np.bincount(obs_codes, minlength=k)
+    ends = np.cumsum(n_obs)
+    starts = ends - n_obs
+    centre = np.full(k, np.nan)
+    mean_mr = np.full(k, np.nan)
+    moving_range = np.full(n, np.nan)
+    moving_range_used = np.zeros(n, dtype=bool)
+    for i in range(k):
+        seg_y = oy[starts[i] : ends[i]]
+        seg_rows = rows[starts[i] : ends[i]]
+        moving_ranges = np.abs(np.diff(seg_y))
+        mean_mr[i], used = mean_moving_range(moving_ranges, screen_outliers)
+        centre[i] = float(seg_y.mean()) if len(seg_y) else math.nan
+        moving_range[seg_rows[1:]] = moving_ranges
+        moving_range_used[seg_rows[1:][used]] = True
+    limits = {
+        "mean_moving_range": mean_mr,
+        "mean": centre,
+        "lpl": centre - LIMIT_FACTOR * mean_mr,
+        "upl": centre + LIMIT_FACTOR * mean_mr,
+        "near_lpl": centre - NEAR_LIMIT_FACTOR * mean_mr,
+        "near_upl": centre + NEAR_LIMIT_FACTOR * mean_mr,
+    }
+    per_point = {name: value[codes] for name, value in limits.items()}
+    direction, observed_rule = _grouped_special_cause(
+        oy,
+        obs_codes,
+        centre[obs_codes],
+        limits["lpl"][obs_codes],
+        limits["upl"][obs_codes],
+        limits["near_lpl"][obs_codes],
+        limits["near_upl"][obs_codes],
+    )
+    point_type = np.full(n, None, dtype=object)
+    rule = np.full(n, "", dtype=object)
+    point_type[rows] = point_types(direction, improvement)
+    rule[rows] = observed_rule
+    result = pd.DataFrame(
+        {
+            "series": _objects(names.to_numpy(dtype=object)[codes]),
+            "x": x,
+            "value": y,
+            "segment": np.zeros(n, dtype=int),
+            "baseline": observed,
+            "moving_range": moving_range,
+            "moving_range_used": moving_range_used,
+            **per_point,
+            "trial_limits": (n_obs < TRIAL_LIMITS_BELOW_POINTS)[codes],
+            "point_type": _objects(point_type),
+            "rule": rule,
+        }
+    )
+    result.attrs.update(
+        {"chart": "xmr", "improvement": improvement, "screen_outliers": bool(screen_outliers)}
+    )
+    return result
+
+
+def p_charts(
+    numerators: Sequence[float] | np.ndarray | pd.Series,
+    denominators: Sequence[float] | np.ndarray | pd.Series,
+    series: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    dates: Sequence[Any] | pd.Series | pd.DatetimeIndex | None = None,
+    improvement: str = "increase",
+    laney: bool | str = False,
+) -> pd.DataFrame:
+    """Many p-charts at once: one row per point, a ``series`` column then the columns of
+    ``p_chart``, each the very value ``p_chart`` gives on that series alone.
+
+    Points are given series by series (each series' points together, in chart order).
+    ``laney`` is False (p-charts), True (Laney p' charts) or "prefer": each series drawn as
+    p' where ``prefer_laney(sigma_z, its number of points)`` says so, as views choose. The
+    ``chart`` column says which ("p" or "p'"); ``sigma_z`` is each series' own.
+    """
+    num = _as_float_array(numerators, "numerators")
+    den = _as_float_array(denominators, "denominators")
+    _check_improvement(improvement)
+    if laney not in (False, True, "prefer"):
+        raise ValueError(f"laney must be False, True or 'prefer', got {laney!r}")
+    if len(num) != len(den):
+        raise ValueError(
+            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
+        )
+    observed = ~np.isnan(num) & ~np.isnan(den) & (den != 0)
+    if (den[~np.isnan(den)] < 0).any():
+        raise ValueError("denominators must not be negative")
+    if (num[observed] < 0).any() or (num[observed] > den[observed]).any():
+        raise ValueError("numerators must be between 0 and their denominator")
+    if ((den == 0) & (num > 0)).any():
+        raise ValueError("a numerator above 0 has a denominator of 0")
+    n = len(num)
+    codes, starts, names = _series_layout(series, n)
+    x = _grouped_x(dates, codes)
+    k = len(names)
+    ends = np.r_[starts[1:], n].astype(int) if k else np.zeros(0, int)
+    p = np.full(n, np.nan)
+    p[observed] = num[observed] / den[observed]
+    # Each series' centre, with the very sums `p_chart` takes.
+    centre = np.full(k, np.nan)
+    for i in range(k):
+        seg = slice(starts[i], ends[i])
+        seen = observed[seg]
+        if seen.any():
+            centre[i] = num[seg][seen].sum() / den[seg][seen].sum()
+    point_centre = centre[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = np.where(observed, np.sqrt(point_centre * (1 - point_centre) / den), np.nan)
+        z_all = (p - point_centre) / sigma
+    usable = observed & (sigma > 0)
+    sigma_z = np.full(k, np.nan)
+    for i in range(k):
+        seg = slice(starts[i], ends[i])
+        use = usable[seg]
+        if use.sum() >= 2:
+            sigma_z[i] = float(np.abs(np.diff(z_all[seg][use])).mean() / MOVING_RANGE_D2)
+    sizes = ends - starts
+    if laney == "prefer":
+        as_laney = np.array([prefer_laney(s, int(m)) for s, m in zip(sigma_z, sizes, strict=True)])
+    else:
+        as_laney = np.full(k, bool(laney))
+    as_laney = as_laney.astype(bool) & ~np.isnan(sigma_z)
+    spread = np.where(as_laney[codes], sigma * sigma_z[codes], sigma)
+    lcl = np.clip(point_centre - 3 * spread, 0, 1)
+    ucl = np.clip(point_centre + 3 * spread, 0, 1)
+    near_lcl = np.clip(point_centre - 2 * spread, 0, 1)
+    near_ucl = np.clip(point_centre + 2 * spread, 0, 1)
+    direction, observed_rule = _grouped_special_cause(
+        p[observed],
+        codes[observed],
+        point_centre[observed],
+        lcl[observed],
+        ucl[observed],
+        near_lcl[observed],
+        near_ucl[observed],
+    )
+    point_type = np.full(n, None, dtype=object)
+    rule = np.full(n, "", dtype=object)
+    point_type[observed] = point_types(direction, improvement)
+    rule[observed] = observed_rule
+    kinds = np.where(as_laney | ((laney is True) & np.isnan(sigma_z)), "p'", "p").astype(object)
+    result = pd.DataFrame(
+        {
+            "series": _objects(names.to_numpy(dtype=object)[codes]),
+            "x": x,
+            "numerator": num,
+            "denominator": den,
+            "p": p,
+            "centre": point_centre,
+            "sigma": sigma,
+            "sigma_z": sigma_z[codes],
+            "lcl": lcl,
+            "ucl": ucl,
+            "near_lcl": near_lcl,
+            "near_ucl": near_ucl,
+            "point_type": _objects(point_type),
+            "rule": rule,
+            "chart": kinds[codes],
+        }
+    )
+    result.attrs.update({"improvement": improvement})
+    return result
+
+
+def p_chart_summaries(
+    result: pd.DataFrame, target: float | None = None, *, by: str = "series"
+) -> pd.DataFrame:
+    """``p_chart_summary`` of every series of a ``p_charts`` result (named in column ``by``),
+    one row per series that has an observed point (indexed by series name), with the same
+    keys and the latest observed point's ``point_type``."""
+    improvement = _result_improvement(result)
+    latest = result[result["p"].notna()].drop_duplicates(by, keep="last")
+    counts = result["p"].notna().groupby(result[by], sort=False).sum()
+    verdicts = [variation_of(kind, improvement) for kind in latest["point_type"]]
+    return pd.DataFrame(
+        {
+            "variation": _objects(v for v, _ in verdicts),
+            "variation_direction": _objects(d for _, d in verdicts),
+            "assurance": _objects(
+                assurance(low, high, target, improvement)
+                for low, high in zip(latest["lcl"], latest["ucl"], strict=True)
+            ),
+            "n_points": counts.reindex(latest[by]).astype(int).to_numpy(),
+            "latest_x": latest["x"].to_numpy(),
+            "latest_value": latest["p"].astype(float).to_numpy(),
+            "centre": latest["centre"].astype(float).to_numpy(),
+            "lcl": latest["lcl"].astype(float).to_numpy(),
+            "ucl": latest["ucl"].astype(float).to_numpy(),
+            "target": target,
+            "improvement": improvement,
+            "chart": latest["chart"].to_numpy(),
+            "point_type": _objects(latest["point_type"]),
+        }
+    ).set_axis(pd.Index(latest[by].to_numpy(), name=by))
+
+
 def _objects(items: Any) -> pd.Series:
     """Items as an object column, so None stays None (not NaN in a str column)."""
     items = list(items)
@@ -662,6 +991,52 @@ def variation_icon_label(summary: dict[str, Any]) -> str:
     if variation in ("improvement", "concern", "neutral"):
         return f"Special cause variation: {variation} ({direction})"
     raise ValueError(f"unknown variation {variation!r}")
+
+
+# A special cause point type in words (one source for every heading and caption).
+SPECIAL_CAUSE_WORDS = {
+    "special_cause_concern": "special cause concern",
+    "special_cause_improvement": "special cause improvement",
+    "special_cause_neutral_high": "special cause variation, high",
+    "special_cause_neutral_low": "special cause variation, low",
+}
+
+
+def chart_variation_label(
+    summary: dict[str, Any], flags: dict[str, Any], *, short: bool = False
+) -> str:
+    """THE verdict in words for a chart's heading: `variation_icon_label` of its summary, and,
+    when the latest point is common cause but earlier points are flagged (`flagged_points` of
+    the same chart, the flags that colour the points), what those points show: "Common cause
+    variation at the latest point; special cause concern in 8 points before it" (`short`, for
+    a small panel's heading: "Common cause at the latest point; earlier: 8 concern"). So a
+    heading never says "common cause" alone over coloured points."""
+    label = variation_icon_label(summary)
+    earlier = int(flags["n_special"]) if summary["variation"] == "common_cause" else 0
+    if not earlier:
+        return label
+    kinds = [(t, int(flags["counts"][t])) for t in SPECIAL_CAUSE_WORDS if flags["counts"][t]]
+    if short:
+        counts = ", ".join(f"{n} {SPECIAL_CAUSE_SHORT[t]}" for t, n in kinds)
+        return f"Common cause at the latest point; earlier: {counts}"
+    if len(kinds) == 1:
+        what = f"{SPECIAL_CAUSE_WORDS[kinds[0][0]]} in {_n_points(earlier)}"
+    else:
+        what = " and ".join(f"{SPECIAL_CAUSE_WORDS[t]} in {_n_points(n)}" for t, n in kinds)
+    return f"Common cause variation at the latest point; {what} before it"
+
+
+# The same, in a small panel's heading (after "special cause" has been said by the legend).
+SPECIAL_CAUSE_SHORT = {
+    "special_cause_concern": "concern",
+    "special_cause_improvement": "improvement",
+    "special_cause_neutral_high": "high",
+    "special_cause_neutral_low": "low",
+}
+
+
+def _n_points(n: int) -> str:
+    return "1 point" if n == 1 else f"{n} points"
 
 
 def assurance_icon_label(summary: dict[str, Any]) -> str:

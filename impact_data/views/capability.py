@@ -8,8 +8,9 @@ module only shapes and words it. Compare lists organisations by name: no ranks, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -254,7 +255,23 @@ class CapabilityComparison:
     def table(self) -> pd.DataFrame:
         """One row per organisation (by name: no rank), one column per level per 1,000 staff,
         with the date the figures are as at and the staff number."""
-        level_cols = [f"{label} per {PER_STAFF:,} staff" for label in self.labels]
+        return self._by_organisation(
+            [f"{label} per {PER_STAFF:,} staff" for label in self.labels],
+            lambda rec, hidden, known: _rate_text(rec.per_1000, hidden, known),
+        )
+
+    def people_table(self) -> pd.DataFrame:
+        """One row per organisation (by name: no rank), one column per level with the people
+        trained ("suppressed" below the threshold), with the date and the staff number."""
+        return self._by_organisation(
+            [f"{label}: people trained" for label in self.labels],
+            lambda rec, hidden, _known: _people_text(rec.people, hidden),
+        )
+
+    def _by_organisation(
+        self, level_cols: list[str], cell: Callable[[Any, bool, bool], str]
+    ) -> pd.DataFrame:
+        """Organisation, As at, Staff, then `cell(level row, hidden, staff known)` per level."""
         columns = ["Organisation", "As at", "Staff", *level_cols]
         if self.empty:
             return pd.DataFrame(columns=columns)
@@ -271,20 +288,18 @@ class CapabilityComparison:
                 row[col] = NO_DATA
             for rec in group.itertuples(index=False):
                 if rec.level <= len(self.labels):
-                    row[level_cols[rec.level - 1]] = _rate_text(
-                        rec.per_1000, bool(getattr(rec, SUPPRESSED)), known
-                    )
+                    hidden = bool(getattr(rec, SUPPRESSED))
+                    row[level_cols[rec.level - 1]] = cell(rec, hidden, known)
             rows.append(row)
         return pd.DataFrame(rows, columns=columns)
 
     def chart_frame(self) -> pd.DataFrame:
         """Shown figures per 1,000 staff for the chart (hidden or unknown ones left out)."""
+        columns = ["org_code", "org_name", "level", "level_label", "per_1000", "people"]
         if self.empty:
-            return pd.DataFrame(columns=["org_name", "level", "level_label", "per_1000", "people"])
+            return pd.DataFrame(columns=columns)
         shown = self.long[~self.long[SUPPRESSED].astype(bool) & self.long["per_1000"].notna()]
-        return shown[["org_name", "level", "level_label", "per_1000", "people"]].reset_index(
-            drop=True
-        )
+        return shown[columns].reset_index(drop=True)
 
     def summary(self) -> str:
         """The text alternative of the side-by-side chart, organisations in name order."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import textwrap
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -62,6 +63,7 @@ OVERALL = "Overall"
 ALPHA = 0.05
 # Fewest points for an SPC icon (DOMAIN.md: under about 12 points say "not enough data").
 MIN_TREND_POINTS = 12
+PANEL_LINE_CHARS = 44  # a trend panel's heading line, at most (its width is 230 px)
 NSS_SCORE_SD_SETTING = "nss_score_sd"
 DEFAULT_NSS_SCORE_SD = 2.0  # unverified: person-level SD of a 0-10 People Promise score
 NATIONAL_SCORE_TYPES = ("element", "sub_score", "theme", "theme_sub_score")
@@ -998,9 +1000,12 @@ def _trends_from(
     series: pd.DataFrame, measure: Measure, peer_group: str | None, peers: pd.DataFrame
 ) -> pd.DataFrame:
     frame = _only_peer_group(_with_orgs(series, peers), peer_group)
+    charts = _culture_trend_charts(frame, measure)
     parts = [
-        _org_trend(group.sort_values("period_date").reset_index(drop=True), measure)
-        for _, group in frame.groupby("org_code", sort=False)
+        _org_trend(
+            group.sort_values("period_date").reset_index(drop=True), measure, charts.get(code)
+        )
+        for code, group in frame.groupby("org_code", sort=False)
     ]
     if not parts:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in TREND_COLUMNS})
@@ -1020,7 +1025,34 @@ def _trends_from(
     return out
 
 
-def _org_trend(group: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+def _culture_trend_charts(frame: pd.DataFrame, measure: Measure) -> dict[str, pd.DataFrame]:
+    """The culture measure's chart of every organisation with enough points to chart, all
+    drawn in one pass (`culture.monthly_charts`), each the very `culture.monthly_chart` of
+    its shown points; {} for other measures."""
+    if measure.family != "culture" or frame.empty:
+        return {}
+    shown = frame[~frame["suppressed"].astype(bool) & frame["value"].notna()]
+    points = shown.groupby("org_code", sort=False)["value"].transform("size")
+    enough = shown[points.to_numpy() >= MIN_TREND_POINTS]
+    if enough.empty:
+        return {}
+    rows = enough.rename(columns={"value": "score", "n": "responses"})
+    drawn = culture.monthly_charts(rows)
+    out = {}
+    for code, chart in drawn.groupby("org_code", sort=False):
+        first = chart.iloc[0]
+        attrs = {"chart": first["chart"], "improvement": "increase", "sigma_z": first["sigma_z"]}
+        chart = chart.drop(columns=["org_code", "chart"]).reset_index(drop=True)
+        chart.attrs = {**attrs, **rows.attrs}
+        out[code] = chart
+    return out
+
+
+def _org_trend(
+    group: pd.DataFrame, measure: Measure, culture_chart: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One organisation's trend with its chart columns and icon (`culture_chart`: its culture
+    chart when already drawn, by `_culture_trend_charts`)."""
     group = group.copy()
     shown = ~group["suppressed"].astype(bool) & group["value"].notna()
     points = int(shown.sum())
@@ -1032,9 +1064,11 @@ def _org_trend(group: pd.DataFrame, measure: Measure) -> pd.DataFrame:
         improvement = "increase"
         if measure.family == "culture":
             # The culture measure's own chart, as on the Culture page and the Overview.
-            chart = culture.monthly_chart(
-                visible.rename(columns={"value": "score", "n": "responses"})
-            )
+            chart = culture_chart
+            if chart is None:
+                chart = culture.monthly_chart(
+                    visible.rename(columns={"value": "score", "n": "responses"})
+                )
             summary = spc.p_chart_summary(chart)
             scale = 100.0
             limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
@@ -1055,9 +1089,13 @@ def _org_trend(group: pd.DataFrame, measure: Measure) -> pd.DataFrame:
         group.loc[shown, "point_type"] = chart["point_type"].to_numpy(dtype=object)
         latest_type = chart["point_type"].iloc[-1]
         variation = summary["variation"]
-        label = spc.variation_icon_label(summary)
+        # The heading's words and the points' colours from the same flags (`spc.flagged_points`).
+        flags = spc.flagged_points(chart)
+        label = spc.chart_variation_label(summary, flags)
+        heading = spc.chart_variation_label(summary, flags, short=True)
         if summary.get("trial_limits"):
             label += " (trial limits)"
+            heading += " (trial limits)"
         glyph = VARIATION_GLYPHS.get(latest_type, "")
     else:
         variation = NOT_ENOUGH_DATA if points else "no_data"
@@ -1066,14 +1104,18 @@ def _org_trend(group: pd.DataFrame, measure: Measure) -> pd.DataFrame:
             if points
             else "No data that can be shown"
         )
+        heading = label
         glyph = ""
     group["variation"] = variation
     group["variation_label"] = label
     group["glyph"] = glyph
     group["points"] = points
     name = group["org_name"].iloc[0]
-    # "|" splits the panel heading into two lines: the name, then the icon in words.
-    group["panel"] = f"{name}|{glyph} {label}" if glyph else f"{name}|{label}"
+    # "|" splits the panel heading into lines: the name, then the icon in words (short, and
+    # wrapped at its "; " and to the panel's width, so nothing is cut short).
+    words = f"{glyph} {heading}" if glyph else heading
+    lines = [line for part in words.split("; ") for line in textwrap.wrap(part, PANEL_LINE_CHARS)]
+    group["panel"] = "|".join([name, *lines])
     return group
 
 
@@ -1116,19 +1158,23 @@ def trend_summary(trend_frame: pd.DataFrame) -> pd.DataFrame:
         "variation_label",
         "glyph",
     ]
+    # Each organisation's first row and its latest shown row, found in one pass each.
+    firsts = trend_frame.drop_duplicates("org_code", keep="first")
+    firsts = firsts[firsts["org_code"].notna()]
+    shown = trend_frame[~trend_frame["suppressed"].astype(bool) & trend_frame["value"].notna()]
+    latest = shown.drop_duplicates("org_code", keep="last").set_index("org_code")
     rows = []
-    for code, group in trend_frame.groupby("org_code", sort=False):
-        shown = group[~group["suppressed"].astype(bool) & group["value"].notna()]
-        latest = shown.iloc[-1] if not shown.empty else None
-        first = group.iloc[0]
+    for first in firsts.to_dict("records"):
+        code = first["org_code"]
+        has_latest = code in latest.index
         rows.append(
             {
                 "org_code": code,
                 "org_name": first["org_name"],
                 "org_type_label": first["org_type_label"],
                 "points": int(first["points"]),
-                "latest_period": None if latest is None else latest["period_label"],
-                "latest_value": np.nan if latest is None else float(latest["value"]),
+                "latest_period": latest.at[code, "period_label"] if has_latest else None,
+                "latest_value": float(latest.at[code, "value"]) if has_latest else np.nan,
                 "variation": first["variation"],
                 "variation_label": first["variation_label"],
                 "glyph": first["glyph"],
@@ -1137,6 +1183,10 @@ def trend_summary(trend_frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=columns)
     out.attrs.update(trend_frame.attrs)
     return out.sort_values("org_name").reset_index(drop=True)
+
+
+# How `spc.chart_variation_label` starts when earlier points are flagged.
+EARLIER_FLAGS = "Common cause variation at the latest point;"
 
 
 def trends_text(trend_frame: pd.DataFrame) -> str:
@@ -1160,14 +1210,19 @@ def trends_text(trend_frame: pd.DataFrame) -> str:
             f"{plural(len(short), 'organisation')} with too few points for SPC: no icon, "
             "which does not mean stable."
         )
+    earlier = summary["variation_label"].astype(str).str.startswith(EARLIER_FLAGS)
     for variation, words in (
         ("improvement", "special cause improvement"),
         ("concern", "special cause concern"),
         ("common_cause", "common cause variation only"),
     ):
-        names = summary.loc[summary["variation"] == variation, "org_name"].tolist()
+        names = summary.loc[(summary["variation"] == variation) & ~earlier, "org_name"].tolist()
         if names:
             text.append(f"{words.capitalize()}: {', '.join(names)}.")
+    for name, label in zip(
+        summary.loc[earlier, "org_name"], summary.loc[earlier, "variation_label"], strict=True
+    ):
+        text.append(f"{name}: {label[0].lower()}{label[1:]}.")
     return " ".join(text)
 
 
@@ -1502,7 +1557,7 @@ def visit_matrix(
     """
     peers = organisation_peers(db, viewer)
     log = visits_log(db, viewer)
-    reach = _reach_from(peers, log)
+    reach = visit_reach_from(peers, log)
     visitor_labels = dict(zip(reach["org_code"], reach["visitor_label"], strict=True))
     host_labels = dict(zip(reach["org_code"], reach["host_label"], strict=True))
     columns = [
@@ -1581,14 +1636,25 @@ def visit_matrix_table(matrix: pd.DataFrame) -> pd.DataFrame:
     return grid.reset_index()
 
 
-def _reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+def visit_reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
+    """`visit_reach` from the organisations (`organisation_peers`) and the log (`visits_log`)."""
+    # Every organisation's visits made and hosted from one grouping of the log each way (a
+    # filter of the log per organisation would cost a pass over it for each of them). The
+    # visits an organisation is involved in: those it made, then those it hosted, in log order.
+    made_n = log.groupby("from_org").size().to_dict()
+    hosted_n = log.groupby("to_org").size().to_dict()
+    visited = log.groupby("from_org")["to_org"].nunique().to_dict()
+    visited_by = log.groupby("to_org")["from_org"].nunique().to_dict()
+    involved = pd.concat(
+        [log.assign(_org=log["from_org"]), log.assign(_org=log["to_org"])], ignore_index=True
+    ).groupby("_org", sort=False)
+    partners = involved["lived_experience_partners"].agg(_total).to_dict()
+    themes = involved["theme"].agg(_themes).to_dict()
     rows = []
     for org in peers.itertuples():
-        made = log[log["from_org"] == org.org_code]
-        hosted = log[log["to_org"] == org.org_code]
-        involved = pd.concat([made, hosted])
-        never_visited = hosted.empty
-        never_visiting = made.empty
+        code = org.org_code
+        never_visited = hosted_n.get(code, 0) == 0
+        never_visiting = made_n.get(code, 0) == 0
         flags = []
         if never_visiting:
             flags.append("never visited another organisation")
@@ -1599,12 +1665,12 @@ def _reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
                 "org_code": org.org_code,
                 "org_name": org.org_name,
                 "org_type_label": org.org_type_label,
-                "visits_made": len(made),
-                "visits_hosted": len(hosted),
-                "organisations_visited": made["to_org"].nunique(),
-                "visited_by": hosted["from_org"].nunique(),
-                "lived_experience_partners": _total(involved["lived_experience_partners"]),
-                "themes": _themes(involved["theme"]),
+                "visits_made": made_n.get(code, 0),
+                "visits_hosted": hosted_n.get(code, 0),
+                "organisations_visited": visited.get(code, 0),
+                "visited_by": visited_by.get(code, 0),
+                "lived_experience_partners": partners.get(code, 0),
+                "themes": themes.get(code, ""),
                 "never_visited": never_visited,
                 "never_visiting": never_visiting,
                 "stands_out": "; ".join(flags),
@@ -1636,7 +1702,7 @@ def _reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
 def visit_reach(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Per organisation: visits made and hosted, how many organisations each way, lived
     experience partners involved, themes, and whether it never visited or was never visited."""
-    return _reach_from(organisation_peers(db, viewer), visits_log(db, viewer))
+    return visit_reach_from(organisation_peers(db, viewer), visits_log(db, viewer))
 
 
 def visits_text(reach: pd.DataFrame, log: pd.DataFrame) -> str:
@@ -1891,6 +1957,7 @@ __all__ = [
     "visit_matrix",
     "visit_matrix_table",
     "visit_reach",
+    "visit_reach_from",
     "visit_systems",
     "visits_log",
     "visits_table",

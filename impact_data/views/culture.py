@@ -781,7 +781,11 @@ def pulse_reading(chart: pd.DataFrame, org_name: str, dimension: str) -> dict[st
             "months": 0,
             "sentence": f"{org_name}: no monthly pulse results can be shown.",
         }
-    summary = spc.p_chart_summary(chart)
+    return _reading(spc.p_chart_summary(chart), months, org_name, dimension)
+
+
+def _reading(summary: dict[str, Any], months: int, org_name: str, dimension: str) -> dict:
+    """`pulse_reading` of a chart from its `p_chart_summary` and its number of months."""
     latest = f"{pd.Timestamp(summary['latest_x']):%b %Y}"
     what = "the measure" if dimension == OVERALL else dimension
     head = (
@@ -837,6 +841,26 @@ def pulse_charts(
     are too, so the latest point is the reporting period's. Each chart's attrs carry the
     measure, org name and its reading (`pulse_reading`).
     """
+    chosen, rows = _pulse_rows(db, viewer, version, org_codes, dimension, until)
+    names = organisation_names(db, viewer)
+    rows_of = dict(tuple(rows.groupby("org_code", sort=False))) if not rows.empty else {}
+    charts = {}
+    for code in sorted(rows_of, key=lambda c: names.get(c, c)):
+        chart = _one_pulse_chart(rows_of[code], chosen, code, names.get(code, code), dimension)
+        if chart is not None:
+            charts[code] = chart
+    return charts
+
+
+def _pulse_rows(
+    db: Database,
+    viewer: Viewer,
+    version: int | None,
+    org_codes: Iterable[str] | None,
+    dimension: str,
+    until: dt.date | None,
+) -> tuple[MeasureVersion, pd.DataFrame]:
+    """The monthly rows `pulse_charts` draws, and the measure version they are of."""
     chosen = resolve_version(db, version)
     # Every organisation's scores (one cached computation, whichever are chosen; an
     # organisation's own scores do not depend on the others), then the chosen ones.
@@ -846,21 +870,79 @@ def pulse_charts(
         rows = rows[rows["org_code"].isin(set(org_codes))]
     if until is not None:
         rows = rows[pd.to_datetime(rows["period"]) <= pd.Timestamp(until)]
+    return chosen, rows
+
+
+def _one_pulse_chart(
+    rows: pd.DataFrame, chosen: MeasureVersion, code: str, name: str, dimension: str
+) -> pd.DataFrame | None:
+    chart = culture.monthly_chart(rows)
+    if chart.empty:
+        return None
+    chart.attrs.update(
+        measure=chosen.label,
+        dimension=dimension,
+        org_code=code,
+        org_name=name,
+        reading=pulse_reading(chart, name, dimension),
+    )
+    return chart
+
+
+@requires_access
+def pulse_chart(
+    db: Database,
+    viewer: Viewer,
+    org_code: str,
+    *,
+    version: int | None = None,
+    dimension: str = OVERALL,
+    until: dt.date | None = None,
+) -> pd.DataFrame | None:
+    """One organisation's monthly p-chart: `pulse_charts(...)[org_code]` (None when it has
+    none), drawn on its own so a page shows one chart without drawing all of them."""
+    chosen, rows = _pulse_rows(db, viewer, version, [org_code], dimension, until)
+    name = organisation_names(db, viewer).get(org_code, org_code)
+    return _one_pulse_chart(rows, chosen, org_code, name, dimension)
+
+
+@requires_access
+def pulse_overview(
+    db: Database,
+    viewer: Viewer,
+    *,
+    version: int | None = None,
+    org_codes: Iterable[str] | None = None,
+    dimension: str = OVERALL,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
+    """`pulse_summary_table(pulse_charts(...))`: one row per organisation's p-chart, in the
+    same order, from every chart drawn in one pass (`culture.monthly_charts`,
+    `spc.p_chart_summaries`) rather than one at a time."""
+    chosen, rows = _pulse_rows(db, viewer, version, org_codes, dimension, until)
+    charts = culture.monthly_charts(rows) if not rows.empty else pd.DataFrame()
+    if charts.empty:
+        return pulse_summary_table({})
     names = organisation_names(db, viewer)
-    charts = {}
-    for code in sorted(set(rows["org_code"]), key=lambda c: names.get(c, c)):
-        chart = culture.monthly_chart(rows[rows["org_code"] == code])
-        if chart.empty:
-            continue
-        chart.attrs.update(
-            measure=chosen.label,
-            dimension=dimension,
-            org_code=code,
-            org_name=names.get(code, code),
-            reading=pulse_reading(chart, names.get(code, code), dimension),
+    summaries = spc.p_chart_summaries(charts, by="org_code")
+    out = []
+    for code in sorted(summaries.index, key=lambda c: names.get(c, c)):
+        summary = summaries.loc[code].to_dict()
+        name = names.get(code, code)
+        reading = _reading(summary, int(summary["n_points"]), name, dimension)
+        out.append(
+            {
+                "org_code": code,
+                "org_name": name,
+                "months": reading["months"],
+                "latest_month": pd.Timestamp(summary["latest_x"]).strftime("%b %Y"),
+                "latest_pct": 100 * float(summary["latest_value"]),
+                "centre_pct": 100 * float(summary["centre"]),
+                "variation": reading["label"],
+                "sentence": reading["sentence"],
+            }
         )
-        charts[code] = chart
-    return charts
+    return pd.DataFrame(out, columns=pulse_summary_table({}).columns)
 
 
 def pulse_summary_table(charts: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -1129,6 +1211,8 @@ __all__ = [
     "period_label",
     "periods",
     "pulse_charts",
+    "pulse_chart",
+    "pulse_overview",
     "pulse_reading",
     "pulse_summary_table",
     "question_detail",

@@ -35,6 +35,7 @@ from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures import period as period_measure
 from impact_data.measures import queries
 from impact_data.measures import readiness as readiness_measure
+from impact_data.measures.period import up_to
 from impact_data.measures.queries import newest_data_date, organisation_count
 from impact_data.stats import spc
 from impact_data.stats.disclosure import SUPPRESSED
@@ -115,9 +116,10 @@ def _yearly_scores(
 ) -> dict[str, pd.DataFrame]:
     """The culture measure per survey year: uploaded staff survey results, and the national
     files' figures for organisations with none uploaded."""
-    codes = None if org_codes is None else list(org_codes)
-    scores = culture_measure.culture_scores(db, viewer, org_codes=codes)
-    national = culture_measure.culture_scores(db, viewer, org_codes=codes, source="national")
+    # Every organisation's scores (one cached computation, shared with the Culture page and
+    # Compare: an organisation's own scores do not depend on the others), then the ones asked.
+    scores = _only_orgs(culture_measure.culture_scores(db, viewer), org_codes)
+    national = _only_orgs(culture_measure.culture_scores(db, viewer, source="national"), org_codes)
     if not national["overall"].empty:
         have = set(scores["overall"]["org_code"])
         for part in ("overall", "questions"):
@@ -127,6 +129,21 @@ def _yearly_scores(
                 scores[part] = pd.concat([scores[part], extra], ignore_index=True)
                 scores[part].attrs.update(attrs)
     return scores
+
+
+def _only_orgs(
+    scores: dict[str, pd.DataFrame], org_codes: Iterable[str] | None
+) -> dict[str, pd.DataFrame]:
+    """`culture_scores` frames of the organisations asked for (all when None), attrs kept."""
+    if org_codes is None:
+        return scores
+    codes = set(org_codes)
+    out = {}
+    for name, frame in scores.items():
+        part = frame[frame["org_code"].isin(codes)].reset_index(drop=True)
+        part.attrs.update(frame.attrs)
+        out[name] = part
+    return out
 
 
 @requires_access
@@ -237,8 +254,7 @@ def culture_by_month(
     period's end) the months stop at that date's month, so the chart's latest point is the
     period's.
     """
-    codes = None if org_codes is None else list(org_codes)
-    scores = culture_measure.culture_scores(db, viewer, source="pulse", org_codes=codes)
+    scores = _only_orgs(culture_measure.culture_scores(db, viewer, source="pulse"), org_codes)
     overall = scores["overall"]
     if until is not None and not overall.empty:
         attrs = dict(overall.attrs)
@@ -269,49 +285,49 @@ def culture_by_month(
     frame["answers"] = frame["answers"].where(~frame[SUPPRESSED]).astype(float)
     frame["positive_pct"] = frame["score"].astype(float)
     frame["positive"] = frame["positive_pct"] / 100 * frame["answers"]
-    charts = [
-        _culture_p_chart(group, overall.attrs)
-        for _, group in frame.sort_values(["org_code", "month"]).groupby("org_code", sort=True)
-    ]
-    out = pd.concat(charts, ignore_index=True)[columns]
+    out = culture_month_charts(frame.sort_values(["org_code", "month"]).reset_index(drop=True))
+    out = out[columns]
     out.attrs.update(overall.attrs)
     return out
 
 
-def _culture_p_chart(group: pd.DataFrame, attrs: dict) -> pd.DataFrame:
-    """One organisation's months with p-chart columns; limits only with enough months."""
-    group = group.reset_index(drop=True).copy()
-    enough = int((~group[SUPPRESSED]).sum()) >= MIN_SPC_POINTS
-    group["spc"] = enough
+def culture_month_charts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every organisation's months (sorted by organisation and month) with the p-chart
+    columns of its `culture.monthly_chart`, all organisations in one pass
+    (`culture.monthly_charts`); limits only for organisations with enough months."""
+    shown = ~frame[SUPPRESSED]
+    enough = shown.groupby(frame["org_code"]).transform("sum").to_numpy() >= MIN_SPC_POINTS
+    frame["spc"] = enough
     for col in ("centre", "lcl", "ucl"):
-        group[col] = np.nan
-    group["point_type"] = None
-    group["rule"] = ""
-    group["chart"] = None
-    if not enough:
-        return group
-    chart = culture_measure.monthly_chart(group)
-    group["chart"] = chart.attrs["chart"]
-    shown = (~group[SUPPRESSED]).to_numpy()
+        frame[col] = np.nan
+    frame["point_type"] = _none_column(len(frame))
+    frame["rule"] = ""
+    frame["chart"] = _none_column(len(frame))
+    if not enough.any():
+        return frame
+    charts = culture_measure.monthly_charts(frame[enough])
+    kinds = charts.drop_duplicates("org_code").set_index("org_code")["chart"]
+    frame.loc[enough, "chart"] = frame.loc[enough, "org_code"].map(kinds).to_numpy(dtype=object)
+    charted = (enough & shown & frame["score"].notna()).to_numpy()
     for col in ("centre", "lcl", "ucl"):
-        group.loc[shown, col] = 100.0 * chart[col].to_numpy(dtype=float)
-    group.loc[shown, "point_type"] = chart["point_type"].to_numpy(dtype=object)
-    group.loc[shown, "rule"] = chart["rule"].to_numpy(dtype=object)
-    return group
+        frame.loc[charted, col] = 100.0 * charts[col].to_numpy(dtype=float)
+    frame.loc[charted, "point_type"] = charts["point_type"].to_numpy(dtype=object)
+    frame.loc[charted, "rule"] = charts["rule"].to_numpy(dtype=object)
+    return frame
+
+
+def _none_column(n: int) -> np.ndarray:
+    column = np.empty(n, dtype=object)
+    column[:] = None
+    return column
 
 
 def culture_month_summary(chart: pd.DataFrame, target_pct: float | None = None) -> dict[str, Any]:
     """Variation icon of one organisation's monthly culture chart (from `culture_by_month`),
     and its assurance icon against `target_pct` (% favourable) when there is a target."""
     n = 0 if chart.empty else int((~chart[SUPPRESSED].astype(bool)).sum())
-    if n == 0:
-        return _no_icon("no_data", 0, "No monthly pulse survey: annual trend only")
-    if not bool(chart["spc"].iloc[0]):
-        return _no_icon(
-            "too_few_points",
-            n,
-            f"Too few months for SPC ({n} of {MIN_SPC_POINTS}): annual trend only",
-        )
+    if n == 0 or not bool(chart["spc"].iloc[0]):
+        return _culture_month_no_icon(n)
     # The very p-chart the chart shows, summarised at its latest reportable month.
     months = chart.rename(
         columns={"month": "period", "positive_pct": "score", "respondents": "responses"}
@@ -320,6 +336,45 @@ def culture_month_summary(chart: pd.DataFrame, target_pct: float | None = None) 
     summary = spc.p_chart_summary(culture_measure.monthly_chart(months), target=target)
     latest_type = chart.loc[~chart[SUPPRESSED].astype(bool), "point_type"].iloc[-1]
     return _icon(summary, latest_type, n)
+
+
+def _culture_month_no_icon(n: int) -> dict[str, Any]:
+    """Why an organisation's monthly culture has no icon: no months, or too few."""
+    if n == 0:
+        return _no_icon("no_data", 0, "No monthly pulse survey: annual trend only")
+    return _no_icon(
+        "too_few_points", n, f"Too few months for SPC ({n} of {MIN_SPC_POINTS}): annual trend only"
+    )
+
+
+def culture_month_summaries(
+    months: pd.DataFrame, target_pct: float | None = None
+) -> dict[str, dict[str, Any]]:
+    """`culture_month_summary` of every organisation in `culture_by_month`'s frame, keyed by
+    org_code: the same icons, from all their p-charts drawn in one pass
+    (`culture.monthly_charts`, `spc.p_chart_summaries`)."""
+    if months.empty:
+        return {}
+    hidden = months[SUPPRESSED].astype(bool)
+    n_shown = (~hidden).groupby(months["org_code"], sort=False).sum().astype(int)
+    charted = months.groupby("org_code", sort=False)["spc"].first().astype(bool) & (n_shown > 0)
+    out = {code: _culture_month_no_icon(int(n)) for code, n in n_shown.items()}
+    if not charted.any():
+        return out
+    rows = months.loc[
+        months["org_code"].isin(charted.index[charted]),
+        ["org_code", "month", "positive_pct", "respondents", SUPPRESSED],
+    ].rename(columns={"month": "period", "positive_pct": "score", "respondents": "responses"})
+    target = None if target_pct is None else target_pct / 100
+    summaries = spc.p_chart_summaries(
+        culture_measure.monthly_charts(rows), target=target, by="org_code"
+    )
+    shown = months[~hidden]
+    latest_types = shown.drop_duplicates("org_code", keep="last").set_index("org_code")
+    for code, summary in zip(summaries.index, summaries.to_dict("records"), strict=True):
+        point_type = latest_types.at[code, "point_type"]
+        out[code] = _icon(summary, point_type, int(n_shown[code]))
+    return out
 
 
 # --- Readiness
@@ -355,7 +410,9 @@ def _readiness_wide(pooled: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return result[columns].sort_values(by).reset_index(drop=True)
 
 
-def _oric_pooled(db: Database, viewer: Viewer, org_codes, *, latest: bool) -> pd.DataFrame:
+def _oric_pooled(
+    db: Database, viewer: Viewer, org_codes, *, latest: bool, until: dt.date | None = None
+) -> pd.DataFrame:
     return readiness_measure.readiness_pooled(
         db,
         viewer,
@@ -363,29 +420,40 @@ def _oric_pooled(db: Database, viewer: Viewer, org_codes, *, latest: bool) -> pd
         instrument_code=READINESS_INSTRUMENT,
         subscales=list(READINESS_SUBSCALES),
         org_codes=org_codes,
+        until=until,
     )
 
 
 @requires_access
 def readiness_latest(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per organisation: ORIC commitment and efficacy from each team's latest round, pooled
     over the teams published on the Readiness page (`readiness.readiness_pooled`).
 
     Columns: org_code, commitment, efficacy (means 1-5), n (respondents), teams (team checks
     pooled), latest_check (newest of their rounds, a month), suppressed (no team publishable).
+    With `until` (the reporting period's end) only rounds up to it.
     """
-    return _readiness_wide(_oric_pooled(db, viewer, org_codes, latest=True), ["org_code"])
+    pooled = _oric_pooled(db, viewer, org_codes, latest=True, until=until)
+    return _readiness_wide(pooled, ["org_code"])
 
 
 @requires_access
 def readiness_by_round(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Per organisation and round (month, in `assessment_date`): ORIC commitment and efficacy
-    pooled over the published teams (`readiness.readiness_pooled`)."""
-    pooled = _oric_pooled(db, viewer, org_codes, latest=False)
+    """Per organisation and round (month, in `assessment_date`, up to `until` when given):
+    ORIC commitment and efficacy pooled over the published teams (`readiness.readiness_pooled`)."""
+    pooled = _oric_pooled(db, viewer, org_codes, latest=False, until=until)
     frame = _readiness_wide(pooled.rename(columns={"round": "assessment_date"}), BY_ROUND)
     return frame.drop(columns=["latest_check"])
 
@@ -394,7 +462,9 @@ BY_ROUND = ["org_code", "assessment_date"]
 
 
 @requires_access
-def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
+def readiness_by_team(
+    db: Database, viewer: Viewer, org_code: str, *, until: dt.date | None = None
+) -> pd.DataFrame:
     """One organisation's teams at their latest round: commitment, efficacy, n, exactly as the
     Readiness page shows them (`readiness.readiness_scores`, the one disclosure rule).
 
@@ -407,6 +477,7 @@ def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFra
     if not viewer.can_see_detail(org_code):
         return empty
     scores = readiness_measure.readiness_scores(db, viewer, by_team=True, org_codes=[org_code])
+    scores = up_to(scores, "round", until)  # the reporting period's cut-off, when given
     scores = scores[
         (scores["instrument_code"] == READINESS_INSTRUMENT)
         & scores["subscale"].isin(list(READINESS_SUBSCALES))
@@ -443,29 +514,39 @@ def readiness_by_team(db: Database, viewer: Viewer, org_code: str) -> pd.DataFra
 
 @requires_access
 def maturity_by_date(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Per organisation and self-assessment date: mean level, components rated, levels 1-5
-    (`readiness.impact_maturity_by_date`, the maturity trend)."""
-    return readiness_measure.impact_maturity_by_date(db, viewer, org_codes=org_codes)
+    """Per organisation and self-assessment date (up to `until` when given): mean level,
+    components rated, levels 1-5 (`readiness.impact_maturity_by_date`, the maturity trend)."""
+    return readiness_measure.impact_maturity_by_date(db, viewer, org_codes=org_codes, until=until)
 
 
 @requires_access
 def maturity_latest(
-    db: Database, viewer: Viewer, *, org_codes: Iterable[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Per organisation: the mean of its latest level per component, as the Readiness page's
-    heatmap shows them (`readiness.impact_maturity_summary`)."""
-    return readiness_measure.impact_maturity_summary(db, viewer, org_codes=org_codes)
+    """Per organisation: the mean of its latest level per component (up to `until` when
+    given), as the Readiness page's heatmap shows them (`readiness.impact_maturity_summary`)."""
+    return readiness_measure.impact_maturity_summary(db, viewer, org_codes=org_codes, until=until)
 
 
 @requires_access
-def maturity_components(db: Database, viewer: Viewer, org_code: str) -> pd.DataFrame:
+def maturity_components(
+    db: Database, viewer: Viewer, org_code: str, *, until: dt.date | None = None
+) -> pd.DataFrame:
     """One organisation's latest self-assessed level per component and its previous level
     (`readiness.impact_maturity`)."""
     columns = ["component", "component_name", "assessment_date", "level", "previous_level"]
     columns += ["previous_date", "evidence", "next_step"]
-    frame = readiness_measure.impact_maturity(db, viewer, org_codes=[org_code])
+    frame = readiness_measure.impact_maturity(db, viewer, org_codes=[org_code], until=until)
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return frame[columns].sort_values("component").reset_index(drop=True)
@@ -493,54 +574,111 @@ def pdsa_cycles_by_month(
     as_of = as_of or dt.date.today()
     counts = pdsa_measure.pdsa_cycles_per_month(db, viewer, org_codes=org_codes, as_of=as_of)
     firsts = pdsa_measure.pdsa_first_projects(db, viewer, org_codes=org_codes)
-    columns = ["org_code", "month", "cycles", "mean", "lpl", "upl", "trial_limits"]
-    columns += ["point_type", "rule", "spc"]
+    return pdsa_month_charts(counts, firsts, as_of=as_of, months=months)
+
+
+PDSA_MONTH_COLUMNS = ["org_code", "month", "cycles", "mean", "lpl", "upl", "trial_limits"]
+PDSA_MONTH_COLUMNS += ["point_type", "rule", "spc"]
+
+
+def pdsa_month_charts(
+    counts: pd.DataFrame, firsts: pd.DataFrame, *, as_of: dt.date, months: int = PDSA_TREND_MONTHS
+) -> pd.DataFrame:
+    """`pdsa_cycles_by_month`'s frame from the monthly counts (`pdsa.pdsa_cycles_per_month`)
+    and each organisation's first project (`pdsa.pdsa_first_projects`): every organisation's
+    months and XmR chart in one pass (`spc.xmr_charts`), organisations in `firsts`' order."""
+    columns = PDSA_MONTH_COLUMNS
     end = pd.Timestamp(as_of).to_period("M").to_timestamp()
     window_start = end - pd.DateOffset(months=months - 1)
-    frames = []
-    for row in firsts.itertuples():
-        first = pd.Timestamp(row.first_project).to_period("M").to_timestamp()
-        org_counts = counts[counts["org_code"] == row.org_code]
-        if not org_counts.empty:
-            first = min(first, org_counts["month"].min())
-        start = max(first, window_start)
-        if start > end:
-            continue
-        index = pd.date_range(start, end, freq="MS")
-        series = org_counts.set_index("month")["cycles"].reindex(index, fill_value=0)
-        frames.append(_pdsa_xmr(row.org_code, index, series.astype(float).to_numpy()))
-    if not frames:
+    if firsts.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.concat(frames, ignore_index=True)[columns]
+    # Every organisation's months at once: from its first project or cycle (at most `months`
+    # back) to the month of `as_of`, in the order of `firsts`.
+    first = pd.to_datetime(firsts["first_project"]).dt.to_period("M").dt.to_timestamp()
+    earliest = firsts["org_code"].map(counts.groupby("org_code")["month"].min())
+    first = first.where(~(earliest < first).to_numpy(), earliest)
+    start = first.where(first > window_start, window_start)
+    keep = (start <= end).to_numpy()
+    codes = firsts["org_code"].to_numpy(dtype=object)[keep]
+    if not len(codes):
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    start_month = _month_number(start[keep])
+    lengths = _month_number(pd.Series([end]))[0] - start_month + 1
+    offset = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    month_numbers = np.repeat(start_month, lengths) + offset
+    frame = pd.DataFrame(
+        {
+            "org_code": np.repeat(codes, lengths),
+            "month": month_numbers.astype("datetime64[M]").astype("datetime64[ns]"),
+        }
+    )
+    cycles = counts.set_index(["org_code", "month"])["cycles"]
+    index = pd.MultiIndex.from_arrays([frame["org_code"], frame["month"]])
+    frame["cycles"] = cycles.reindex(index, fill_value=0).astype(float).to_numpy()
+    enough = np.repeat(lengths >= MIN_SPC_POINTS, lengths)
+    frame["spc"] = enough
+    for col in ("mean", "lpl", "upl"):
+        frame[col] = np.nan
+    frame["trial_limits"] = True
+    frame["point_type"] = _none_column(len(frame))
+    frame["rule"] = ""
+    if enough.any():
+        charted = frame[enough]
+        chart = spc.xmr_charts(
+            charted["cycles"], charted["org_code"], dates=charted["month"], improvement="increase"
+        )
+        for col in ("mean", "lpl", "upl", "trial_limits", "point_type", "rule"):
+            frame.loc[enough, col] = chart[col].to_numpy()
+    return frame[columns]
 
 
-def _pdsa_xmr(org_code: str, months: pd.DatetimeIndex, cycles: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({"org_code": org_code, "month": months, "cycles": cycles})
-    frame["spc"] = len(frame) >= MIN_SPC_POINTS
-    if not frame["spc"].iloc[0]:
-        for col in ("mean", "lpl", "upl"):
-            frame[col] = np.nan
-        frame["trial_limits"] = True
-        frame["point_type"] = None
-        frame["rule"] = ""
-        return frame
-    chart = spc.xmr(cycles, dates=months, improvement="increase")
-    for col in ("mean", "lpl", "upl", "trial_limits", "point_type", "rule"):
-        frame[col] = chart[col].to_numpy()
-    frame.attrs = {}
-    return frame
+def _month_number(days: pd.Series) -> np.ndarray:
+    """Months since January 1970 of each date (numpy's datetime64[M] count)."""
+    return pd.to_datetime(days).to_numpy(dtype="datetime64[M]").astype(np.int64)
 
 
 def pdsa_month_summary(chart: pd.DataFrame) -> dict[str, Any]:
     """Variation icon of one organisation's monthly PDSA cycles (from `pdsa_cycles_by_month`)."""
     n = len(chart)
-    if n == 0:
-        return _no_icon("no_data", 0, "No PDSA cycles")
-    if not bool(chart["spc"].iloc[0]):
-        return _no_icon("too_few_points", n, f"Too few months for SPC ({n} of {MIN_SPC_POINTS})")
+    if n == 0 or not bool(chart["spc"].iloc[0]):
+        return _pdsa_month_no_icon(n)
     result = spc.xmr(chart["cycles"], dates=chart["month"], improvement="increase")
     summary = spc.xmr_summary(result)
     return _icon(summary, chart["point_type"].iloc[-1], n, trial_limits=summary["trial_limits"])
+
+
+def _pdsa_month_no_icon(n: int) -> dict[str, Any]:
+    """Why an organisation's monthly PDSA cycles have no icon: no months, or too few."""
+    if n == 0:
+        return _no_icon("no_data", 0, "No PDSA cycles")
+    return _no_icon("too_few_points", n, f"Too few months for SPC ({n} of {MIN_SPC_POINTS})")
+
+
+def pdsa_month_summaries(charts: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """`pdsa_month_summary` of every organisation in `pdsa_cycles_by_month`'s frame, keyed by
+    org_code: the same icons, all charts judged at once (`spc.xmr_summaries`)."""
+    if charts.empty:
+        return {}
+    sizes = charts.groupby("org_code", sort=False).size()
+    out = {code: _pdsa_month_no_icon(int(n)) for code, n in sizes.items()}
+    charted = charts[charts["spc"].astype(bool)]
+    if charted.empty:
+        return out
+    codes = pd.unique(charted["org_code"])
+    summaries = spc.xmr_summaries(
+        charted["cycles"],
+        charted["org_code"],
+        improvement=pd.Series("increase", index=pd.Index(codes, dtype=object)),
+    )
+    latest = charted.drop_duplicates("org_code", keep="last").set_index("org_code")
+    for code, summary in zip(summaries.index, summaries.to_dict("records"), strict=True):
+        out[code] = _icon(
+            summary,
+            latest.at[code, "point_type"],
+            int(sizes[code]),
+            trial_limits=bool(summary["trial_limits"]),
+        )
+    return out
 
 
 @requires_access
@@ -647,16 +785,25 @@ def system_overview(
 
     culture = culture_by_year(db, viewer, org_codes=codes, until=as_of)
     months = culture_by_month(db, viewer, org_codes=codes, until=as_of)
-    readiness = readiness_latest(db, viewer, org_codes=codes)
-    rounds = readiness_by_round(db, viewer, org_codes=codes)
-    maturity = maturity_by_date(db, viewer, org_codes=codes)
-    maturity_now = maturity_latest(db, viewer, org_codes=codes)
+    readiness = readiness_latest(db, viewer, org_codes=codes, until=as_of)
+    rounds = readiness_by_round(db, viewer, org_codes=codes, until=as_of)
+    maturity = maturity_by_date(db, viewer, org_codes=codes, until=as_of)
+    maturity_now = maturity_latest(db, viewer, org_codes=codes, until=as_of)
     activity = pdsa_measure.pdsa_activity(db, viewer, as_of=as_of, days=RECENT_DAYS)
     activity = activity.set_index("org_code")
     pdsa_months = pdsa_cycles_by_month(db, viewer, as_of=as_of, org_codes=codes)
     lived = pdsa_measure.lived_experience_by_year(db, viewer, org_codes=codes)
     target = culture_target(db)
 
+    # Each frame split by organisation once (a row filter per organisation would cost a pass
+    # over every frame for each of them); the icons of all monthly charts in one pass each.
+    culture_of = _by_org(culture)
+    months_of = _by_org(months)
+    readiness_of, rounds_of = _by_org(readiness), _by_org(rounds)
+    maturity_of, maturity_now_of = _by_org(maturity), _by_org(maturity_now)
+    pdsa_months_of, lived_of = _by_org(pdsa_months), _by_org(lived)
+    pulse_icons = culture_month_summaries(months, target)
+    pdsa_icons = pdsa_month_summaries(pdsa_months)
     rows = []
     for org in orgs.itertuples():
         code = org.org_code
@@ -666,22 +813,13 @@ def system_overview(
             "org_type": org.org_type,
             "system": None if pd.isna(org.system) else org.system,
         }
-        row.update(_culture_row(culture[culture["org_code"] == code]))
-        row.update(_pulse_row(months[months["org_code"] == code], target))
-        row.update(
-            _readiness_row(
-                readiness[readiness["org_code"] == code], rounds[rounds["org_code"] == code]
-            )
-        )
-        row.update(
-            _maturity_row(
-                maturity[maturity["org_code"] == code],
-                maturity_now[maturity_now["org_code"] == code],
-            )
-        )
+        row.update(_culture_row(culture_of(code)))
+        row.update(_pulse_row(months_of(code), target, pulse_icons.get(code)))
+        row.update(_readiness_row(readiness_of(code), rounds_of(code)))
+        row.update(_maturity_row(maturity_of(code), maturity_now_of(code)))
         row.update(_pdsa_row(activity.loc[code] if code in activity.index else None))
-        row.update(_pdsa_trend_row(pdsa_months[pdsa_months["org_code"] == code]))
-        row.update(_lived_experience_row(lived[lived["org_code"] == code]))
+        row.update(_pdsa_trend_row(pdsa_months_of(code), pdsa_icons.get(code)))
+        row.update(_lived_experience_row(lived_of(code)))
         rows.append(row)
     frame = pd.DataFrame(rows)
     for col in ("culture_year", "culture_responses", "readiness_n", "pulse_months"):
@@ -703,6 +841,14 @@ def system_overview(
     frame["readiness_suppressed"] = frame["readiness_suppressed"].astype(bool)
     frame["pulse_month"] = pd.to_datetime(frame["pulse_month"])
     return frame[OVERVIEW_COLUMNS].reset_index(drop=True)
+
+
+def _by_org(frame: pd.DataFrame):
+    """A function giving `frame[frame["org_code"] == code]` for any code (the same rows, in
+    the same order; an empty frame for a code with none), from one split of the frame."""
+    groups = dict(tuple(frame.groupby("org_code", sort=False))) if not frame.empty else {}
+    empty = frame.iloc[0:0]
+    return lambda code: groups.get(code, empty)
 
 
 def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
@@ -729,8 +875,11 @@ def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _pulse_row(months: pd.DataFrame, target_pct: float | None = None) -> dict[str, Any]:
-    summary = culture_month_summary(months, target_pct)
+def _pulse_row(
+    months: pd.DataFrame, target_pct: float | None = None, summary: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    if summary is None:
+        summary = culture_month_summary(months, target_pct)
     row = {
         "pulse_month": None,
         "pulse_positive_pct": np.nan,
@@ -831,8 +980,9 @@ def _pdsa_row(activity: pd.Series | None) -> dict[str, Any]:
     }
 
 
-def _pdsa_trend_row(months: pd.DataFrame) -> dict[str, Any]:
-    summary = pdsa_month_summary(months)
+def _pdsa_trend_row(months: pd.DataFrame, summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    if summary is None:
+        summary = pdsa_month_summary(months)
     return {
         "pdsa_trend": [float(v) for v in months["cycles"]],
         "pdsa_variation": summary["variation"],
@@ -1003,10 +1153,10 @@ def org_detail(
         culture_questions=culture_questions_by_year(db, viewer, org_code),
         culture_by_month=months,
         culture_month_summary=culture_month_summary(months, culture_target(db)),
-        readiness_by_round=readiness_by_round(db, viewer, org_codes=codes),
-        readiness_by_team=readiness_by_team(db, viewer, org_code),
-        maturity_components=maturity_components(db, viewer, org_code),
-        maturity_by_date=maturity_by_date(db, viewer, org_codes=codes),
+        readiness_by_round=readiness_by_round(db, viewer, org_codes=codes, until=as_of),
+        readiness_by_team=readiness_by_team(db, viewer, org_code, until=as_of),
+        maturity_components=maturity_components(db, viewer, org_code, until=as_of),
+        maturity_by_date=maturity_by_date(db, viewer, org_codes=codes, until=as_of),
         pdsa_by_month=pdsa_months,
         pdsa_month_summary=pdsa_month_summary(pdsa_months),
         pdsa_projects=pdsa_project_list(db, viewer, org_code, as_of=as_of),
@@ -1209,6 +1359,8 @@ __all__ = [
     "culture_by_month",
     "culture_by_year",
     "culture_month_summary",
+    "culture_month_charts",
+    "culture_month_summaries",
     "culture_questions_by_year",
     "ASSURANCE_GLYPHS",
     "filter_options",
@@ -1222,6 +1374,9 @@ __all__ = [
     "overview_table",
     "pdsa_cycles_by_month",
     "pdsa_month_summary",
+    "pdsa_month_charts",
+    "pdsa_month_summaries",
+    "PDSA_MONTH_COLUMNS",
     "pdsa_project_list",
     "readiness_by_round",
     "readable",

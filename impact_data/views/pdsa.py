@@ -37,7 +37,7 @@ from impact_data.measures.pdsa_editing import (
 )
 from impact_data.stats import spc
 from impact_data.store.db import Database
-from impact_data.views.wording import is_missing
+from impact_data.views.wording import is_missing, plural, uk_date
 
 CHARTS = ("xmr", "run", "p", "p'", "u", "c")
 CHART_NAMES = {
@@ -217,10 +217,14 @@ def project_summary(
     org_codes: Iterable[str] | None = None,
     statuses: Iterable[str] | None = None,
     teams: Iterable[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """The project registry: one row per project with its cycles, cadence, decisions and the
-    variation and assurance icons of its measure (XmR chart with default settings)."""
+    variation and assurance icons of its measure (XmR chart with default settings). With
+    `until` (the reporting period's end): the projects started by then, from their cycles and
+    values up to it (`period.up_to`)."""
     projects = pdsa_measure.pdsa_projects(db, viewer, org_codes=org_codes)
+    projects = period_measure.up_to(projects, "start_date", until).reset_index(drop=True)
     if org_codes is None:
         # Every visible project: fetch cycles and measures without a list of thousands of ids.
         cycles = pdsa_measure.pdsa_cycles(db, viewer)
@@ -229,6 +233,13 @@ def project_summary(
         ids = projects["project_id"].tolist()
         cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=ids)
         measures = pdsa_measure.pdsa_measure_points(db, viewer, project_ids=ids)
+    cycles = period_measure.up_to(cycles, "start_date", until)
+    measures = period_measure.up_to(measures, "date", until)
+    if until is not None:
+        # The projects' own cycle counts and last cycle, of the cycles up to `until`.
+        counted = cycles.groupby("project_id")["start_date"].agg(["size", "max"])
+        projects["cycles"] = projects["project_id"].map(counted["size"]).fillna(0).astype(int)
+        projects["last_cycle"] = projects["project_id"].map(counted["max"])
     return filter_registry(registry_of(projects, cycles, measures), statuses=statuses, teams=teams)
 
 
@@ -460,8 +471,10 @@ def cycle_timeline(
     started, decision in words and a short label. A running cycle (no end date) is drawn to
     the newest thing the project recorded (its latest measure value, or the latest cycle date)
     and no later than the reporting date `as_of`: never simply to today. Its label says
-    "Running, no end date yet"."""
+    "Running, no end date yet". With `as_of`, only what was recorded by then counts: cycles
+    started and values dated after it are left out (`period.up_to`)."""
     cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = period_measure.up_to(cycles, "start_date", as_of)
     columns = [
         "project_id",
         "cycle_no",
@@ -487,6 +500,7 @@ def cycle_timeline(
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     frame["running"] = frame["end_date"].isna()
     points = pdsa_measure.pdsa_measure_points(db, viewer, project_ids=[project_id])
+    points = period_measure.up_to(points, "date", as_of)  # what was recorded by `as_of`
     recorded = [*pd.to_datetime(points["date"]), *frame["start_date"], *frame["end_date"]]
     newest = max(pd.Timestamp(d) for d in recorded if not pd.isna(d))
     if as_of is not None:
@@ -508,6 +522,32 @@ def cycle_timeline(
 
 
 @requires_access
+def after_period(db: Database, viewer: Viewer, project_id: str, until: dt.date) -> dict[str, int]:
+    """How many of a project's cycles (by start) and measure values are dated after `until`
+    (the reporting period's end): left out of its figures for that period."""
+    cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
+    points = pdsa_measure.pdsa_measure_points(db, viewer, project_ids=[project_id])
+    return {
+        "cycles": len(cycles) - len(period_measure.up_to(cycles, "start_date", until)),
+        "values": len(points) - len(period_measure.up_to(points, "date", until)),
+    }
+
+
+def after_period_note(later: dict[str, int], until: dt.date) -> str:
+    """ "1 cycle and 2 values dated after 30 November 2025 are not in these figures: they
+    count from the reporting period they fall in." Empty when nothing is later."""
+    parts = [plural(later[k], word) for k, word in (("cycles", "cycle"), ("values", "value"))]
+    parts = [p for p, k in zip(parts, ("cycles", "values"), strict=True) if later[k]]
+    if not parts:
+        return ""
+    return (
+        f"{' and '.join(parts)} dated after {uk_date(until)} (the reporting period's end) "
+        f"{'is' if sum(later.values()) == 1 else 'are'} not in these figures: they count from "
+        "the reporting period they fall in."
+    )
+
+
+@requires_access
 def measure_values(db: Database, viewer: Viewer, project_id: str) -> pd.DataFrame:
     """A project's stored measure values (date, value, numerator, denominator, exposure,
     note), in date order: the rows a person may correct or delete one at a time."""
@@ -519,10 +559,13 @@ def measure_values(db: Database, viewer: Viewer, project_id: str) -> pd.DataFram
 
 
 @requires_access
-def cadence(db: Database, viewer: Viewer, project_id: str) -> dict[str, Any]:
+def cadence(
+    db: Database, viewer: Viewer, project_id: str, *, until: dt.date | None = None
+) -> dict[str, Any]:
     """A project's cycle count, days between cycle starts (median, shortest, longest) and
-    adopt/adapt/abandon/running counts."""
+    adopt/adapt/abandon/running counts (of the cycles started by `until`, when given)."""
     cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = period_measure.up_to(cycles, "start_date", until)
     gaps = cadence_days(cycles["start_date"])
     return {
         "cycles": len(cycles),
@@ -541,9 +584,13 @@ def next_cycle_no(db: Database, viewer: Viewer, project_id: str) -> int:
 
 
 @requires_access
-def cycle_annotations(db: Database, viewer: Viewer, project_id: str) -> pd.DataFrame:
-    """Marks for a measure chart, one per cycle start: x (date), label, description."""
+def cycle_annotations(
+    db: Database, viewer: Viewer, project_id: str, *, until: dt.date | None = None
+) -> pd.DataFrame:
+    """Marks for a measure chart, one per cycle start (up to `until` when given): x (date),
+    label, description."""
     cycles = pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
+    cycles = period_measure.up_to(cycles, "start_date", until)
     if cycles.empty:
         return pd.DataFrame(columns=["x", "cycle_no", "decision", "label", "description"])
     cycles = cycles.sort_values("cycle_no")
@@ -590,18 +637,20 @@ def measure_chart_data(
     rebase_at: Sequence[Any] | None = None,
     fix_after_n_points: int | None = None,
     screen_outliers: bool = True,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """A project's measure as an XmR, run, p, p', u or c chart, one row per point, with the
-    cycles started since the previous point (`cycles_started`). Bad settings (a rebase date
-    out of range, a baseline too short, a chart the data do not allow) raise ValueError with
-    a message for the user."""
+    cycles started since the previous point (`cycles_started`); with `until` (the reporting
+    period's end) the points and cycles up to it. Bad settings (a rebase date out of range, a
+    baseline too short, a chart the data do not allow) raise ValueError with a message for
+    the user."""
     if chart not in CHARTS:
         raise ValueError(f"chart must be one of {', '.join(CHARTS)}")
     detail = project_detail(db, viewer, project_id)
     if detail is None:
         raise ValueError(f"there is no project {project_id} that you can see")
     measures = pdsa_measure.pdsa_measures(db, viewer, project_ids=[project_id]).sort_values("date")
-    measures = measures.reset_index(drop=True)
+    measures = period_measure.up_to(measures, "date", until).reset_index(drop=True)
     improvement = improvement_of(detail["improvement_direction"])
     target = target_of(detail["target"])
     if chart == "xmr":
@@ -649,7 +698,10 @@ def measure_chart_data(
             data["target"] = target
     data["note"] = measures["note"].astype(object).where(measures["note"].notna(), None).values
     data["cycles_started"] = _cycles_started(
-        data["x"], pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id])
+        data["x"],
+        period_measure.up_to(
+            pdsa_measure.pdsa_cycles(db, viewer, project_ids=[project_id]), "start_date", until
+        ),
     )
     data.attrs.update(
         {
@@ -799,15 +851,8 @@ def measure_reading(data: pd.DataFrame) -> dict[str, Any]:
             f"These are trial limits: they come from {_points(limit_points)}, "
             f"fewer than the {spc.TRIAL_LIMITS_BELOW_POINTS} needed for firm limits."
         )
-    label = spc.variation_icon_label(summary)
-    earlier = flags["n_special"] if summary["variation"] == "common_cause" else 0
-    if earlier:
-        # The latest point is grey, others are coloured: the words say both.
-        kinds = [t for t in FLAG_WORDS if flags["counts"][t]]
-        what = FLAG_WORDS[kinds[0]] if len(kinds) == 1 else "special cause variation"
-        label = (
-            f"Common cause variation at the latest point; {what} in {_points(earlier)} before it"
-        )
+    # The latest point is grey, others coloured: the words say both (the one verdict function).
+    label = spc.chart_variation_label(summary, flags)
     return {
         "variation": summary["variation"],
         "assurance": summary["assurance"],
@@ -1270,6 +1315,8 @@ __all__ = [
     "edit_measure",
     "entry_csv",
     "cadence_days",
+    "after_period",
+    "after_period_note",
     "cycle_annotations",
     "cycle_timeline",
     "cycles_per_month",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from impact_data.access import Viewer, requires_access
 from impact_data.measures import queries, readiness
+from impact_data.measures.period import up_to
 from impact_data.measures.readiness import InstrumentItemSpec
 from impact_data.stats.disclosure import SUPPRESSED
 from impact_data.store.db import Database
@@ -103,10 +104,11 @@ def organisation_names(db: Database, viewer: Viewer) -> dict[str, str]:
 
 
 @requires_access
-def filter_options(db: Database, viewer: Viewer) -> dict:
+def filter_options(db: Database, viewer: Viewer, *, until: dt.date | None = None) -> dict:
     """What the filters can offer: organisations, teams (org, team), programmes, rounds and
-    instruments that have readiness answers. Teams are limited to the viewer's detail orgs."""
-    rows = readiness.readiness_checks(db, viewer)
+    instruments that have readiness answers (up to `until`, the reporting period's end, when
+    given). Teams are limited to the viewer's detail orgs."""
+    rows = up_to(readiness.readiness_checks(db, viewer), "round", until)
     names = organisation_names(db, viewer)
     instruments = readiness.instruments(db, viewer).drop_duplicates("code")
     inst_names = dict(zip(instruments["code"], instruments["name"], strict=True))
@@ -171,12 +173,12 @@ def _decorate(scores: pd.DataFrame, db: Database, viewer: Viewer) -> pd.DataFram
     names = organisation_names(db, viewer)
     scale = readiness.instruments(db, viewer).drop_duplicates("code").set_index("code")
     out["org_name"] = out["org_code"].map(lambda c: names.get(c, c))
-    out["programme_label"] = out["programme"].map(programme_label)
-    out["round_label"] = out["round"].map(round_label)
+    out["programme_label"] = _labels(out["programme"], programme_label)
+    out["round_label"] = _labels(out["round"], round_label)
     out["scale_min"] = out["instrument_code"].map(scale["scale_min"]).astype("Int64")
     out["scale_max"] = out["instrument_code"].map(scale["scale_max"]).astype("Int64")
     if "team" in out.columns:
-        out["team_label"] = out["team"].map(team_label)
+        out["team_label"] = _labels(out["team"], team_label)
         out["group"] = [
             f"{t} ({o}), {r}"
             for t, o, r in zip(out["team_label"], out["org_code"], out["round_label"], strict=True)
@@ -188,10 +190,29 @@ def _decorate(scores: pd.DataFrame, db: Database, viewer: Viewer) -> pd.DataFram
                 out["org_code"], out["programme_label"], out["round_label"], strict=True
             )
         ]
-    out["why"] = [why(row) for row in out.to_dict("records")]
+    reasons = ["suppressed", "level", "scale_min", "scale_max", "mean", "agreement", "rwg"]
+    out["why"] = [
+        why(dict(zip(reasons, values, strict=True)))
+        for values in zip(*(out[c] for c in reasons), strict=True)
+    ]
     if "suppression" not in out.columns:
         out["suppression"] = np.where(out["suppressed"].astype(bool), "small number", "")
     return out
+
+
+def _labels(values: pd.Series, label) -> pd.Series:
+    """`values.map(label)`, calling `label` once per distinct value (rounds, teams and
+    programmes repeat over thousands of rows)."""
+    distinct = list(dict.fromkeys(values.tolist()))
+    words = {}
+    for value in distinct:
+        key = None if is_missing(value) else value
+        words[key] = label(value)
+    return pd.Series(
+        [words[None if is_missing(v) else v] for v in values.tolist()],
+        index=values.index,
+        dtype=object,
+    )
 
 
 def why(row: dict) -> str:
@@ -215,10 +236,13 @@ def team_scores(
     programmes: Sequence[str | None] | None = None,
     rounds: Sequence[dt.date] | None = None,
     instrument_code: str | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Readiness per team and round (`readiness.readiness_scores`, with the one disclosure
-    rule applied there), filtered, with labels and the reason for the advice."""
+    rule applied there), filtered, with labels and the reason for the advice; with `until`
+    (the reporting period's end) only rounds up to it (`period.up_to`)."""
     scores = readiness.readiness_scores(db, viewer, by_team=True, org_codes=org_codes)
+    scores = up_to(scores, "round", until)
     scores = _filter(
         scores,
         teams=teams,
@@ -238,9 +262,12 @@ def org_scores(
     programmes: Sequence[str | None] | None = None,
     rounds: Sequence[dt.date] | None = None,
     instrument_code: str | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Readiness per organisation, programme and round (all its teams pooled), filtered."""
+    """Readiness per organisation, programme and round (all its teams pooled), filtered
+    (with `until`, only rounds up to the reporting period's end)."""
     scores = readiness.readiness_scores(db, viewer, by_team=False, org_codes=org_codes)
+    scores = up_to(scores, "round", until)
     scores = _filter(scores, programmes=programmes, rounds=rounds, instrument_code=instrument_code)
     return _decorate(scores, db, viewer)
 
@@ -293,10 +320,12 @@ def _table(
     out = pd.DataFrame(index=frame.index)
     for col, heading in columns.items():
         cells: list[object] = []
-        for value, is_hidden in zip(frame[col], suppressed, strict=True):
+        # `is_missing` of each cell, for the whole column at once (pd.isna is that test).
+        blank = frame[col].isna().to_numpy()
+        for value, is_hidden, is_blank in zip(frame[col], suppressed, blank, strict=True):
             if is_hidden and col in hidden:
                 cells.append(SUPPRESSED)
-            elif is_missing(value):
+            elif is_blank:
                 cells.append(missing.get(col, ""))
             elif isinstance(value, bool | np.bool_):
                 cells.append("yes" if value else "no")
@@ -485,9 +514,11 @@ def change_table(
     teams: Sequence[tuple[str, str | None]] | None = None,
     programmes: Sequence[str | None] | None = None,
     instrument_code: str | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Teams assessed more than once: first and latest round per subscale and whether the
-    change is beyond noise. A change touching a secondarily suppressed round is hidden."""
+    change is beyond noise. A change touching a secondarily suppressed round is hidden. With
+    `until` (the reporting period's end) the latest round is the latest up to it."""
     columns = [
         "org_code",
         "org_name",
@@ -512,11 +543,11 @@ def change_table(
         "sentence",
         "suppressed",
     ]
-    scores = team_scores(db, viewer, org_codes=org_codes)
+    scores = team_scores(db, viewer, org_codes=org_codes, until=until)
     if scores.empty:
         # readiness.change_over_rounds fails on an empty score table; nothing to compare.
         return pd.DataFrame(columns=columns)
-    change = readiness.change_over_rounds(db, viewer, org_codes=org_codes)
+    change = readiness.change_over_rounds(db, viewer, org_codes=org_codes, until=until)
     if change.empty:
         return pd.DataFrame(columns=columns)
     change = change.astype({"team": object, "programme": object})
@@ -662,16 +693,15 @@ def item_answers(
     `readiness.item_distribution` (only team checks published on their own are pooled) with
     answer words and bar positions (percent; disagreement left of 0, agreement right, the
     neutral answer centred). `item_answers_left_out` says which chosen checks were left out."""
-    frame = readiness.item_distribution(
+    return item_answers_and_left_out(
         db,
         viewer,
         org_codes=org_codes,
-        teams=None if teams is None else [tuple(t) for t in teams],
+        teams=teams,
         programmes=programmes,
         rounds=rounds,
         instrument_code=instrument_code,
-    )
-    return _answers_frame(frame)
+    )[0]
 
 
 def _answers_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -705,16 +735,15 @@ def item_answers_left_out(
     instrument_code: str | None = None,
 ) -> list[str]:
     """The chosen team checks left out of the item answers, in words ("Ward 4 (ZA1), Mar 2025")."""
-    left = readiness.item_groups_left_out(
+    return item_answers_and_left_out(
         db,
         viewer,
         org_codes=org_codes,
-        teams=None if teams is None else [tuple(t) for t in teams],
+        teams=teams,
         programmes=programmes,
         rounds=rounds,
         instrument_code=instrument_code,
-    )
-    return _left_out_words(left, viewer)
+    )[1]
 
 
 @requires_access
@@ -727,9 +756,14 @@ def item_answers_and_left_out(
     programmes: Sequence[str | None] | None = None,
     rounds: Sequence[dt.date] | None = None,
     instrument_code: str | None = None,
+    until: dt.date | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """(`item_answers`, `item_answers_left_out`) of one selection from one pass over the
-    answers (`readiness.item_pool`): what the Readiness page's item tab shows."""
+    answers (`readiness.item_pool`): what the Readiness page's item tab shows. With `until`
+    (the reporting period's end) only rounds up to it."""
+    rounds = _rounds_up_to(db, viewer, rounds, until)
+    if rounds is not None and not rounds:
+        return _answers_frame(pd.DataFrame()), []
     frame, left = readiness.item_pool(
         db,
         viewer,
@@ -740,6 +774,21 @@ def item_answers_and_left_out(
         instrument_code=instrument_code,
     )
     return _answers_frame(frame), _left_out_words(left, viewer)
+
+
+def _rounds_up_to(
+    db: Database, viewer: Viewer, rounds: Sequence[dt.date] | None, until: dt.date | None
+) -> tuple[dt.date, ...] | None:
+    """The chosen rounds (every round when None) on or before `until` (`period.up_to`); the
+    choice unchanged without `until`."""
+    if until is None:
+        return None if rounds is None else tuple(rounds)
+    if rounds is None:
+        checks = readiness.readiness_checks(db, viewer)
+        every = pd.DataFrame({"round": sorted(set(checks["round"])) if len(checks) else []})
+    else:
+        every = pd.DataFrame({"round": list(rounds)})
+    return tuple(up_to(every, "round", until)["round"])
 
 
 def _left_out_words(left: pd.DataFrame, viewer: Viewer) -> list[str]:
@@ -771,22 +820,29 @@ def _diverging_positions(frame: pd.DataFrame) -> pd.DataFrame:
     """Bar ends in percent: answers below the scale's middle stack leftwards from 0 (nearest
     the middle first), answers above stack rightwards, and the middle answer straddles 0."""
     out = frame.copy()
-    out["x_start"] = np.nan
-    out["x_end"] = np.nan
-    for _, part in out.groupby(["instrument_code", "item_code"]):
-        middle = (part["scale_min"].iloc[0] + part["scale_max"].iloc[0]) / 2
-        pct = part["share"] * 100
-        neutral = float(pct[part["value"] == middle].sum())
+    # Positions in plain arrays (a `.loc` write per answer costs milliseconds each).
+    start = np.full(len(out), np.nan)
+    end = np.full(len(out), np.nan)
+    pct_all = (out["share"] * 100).to_numpy(dtype=float)
+    value_all = out["value"].to_numpy(dtype=float)
+    lows = out["scale_min"].to_numpy()
+    highs = out["scale_max"].to_numpy()
+    for rows in out.groupby(["instrument_code", "item_code"]).indices.values():
+        middle = (lows[rows[0]] + highs[rows[0]]) / 2
+        pct, value = pct_all[rows], value_all[rows]
+        neutral = float(np.nansum(pct[value == middle]))
         right = neutral / 2
-        for idx in part.index[part["value"] > middle]:
-            out.loc[idx, ["x_start", "x_end"]] = [right, right + pct[idx]]
-            right += pct[idx]
+        for i in rows[value > middle]:
+            start[i], end[i] = right, right + pct_all[i]
+            right += pct_all[i]
         left = -neutral / 2
-        for idx in part.index[part["value"] < middle][::-1]:
-            out.loc[idx, ["x_start", "x_end"]] = [left - pct[idx], left]
-            left -= pct[idx]
-        for idx in part.index[part["value"] == middle]:
-            out.loc[idx, ["x_start", "x_end"]] = [-neutral / 2, neutral / 2]
+        for i in rows[value < middle][::-1]:
+            start[i], end[i] = left - pct_all[i], left
+            left -= pct_all[i]
+        for i in rows[value == middle]:
+            start[i], end[i] = -neutral / 2, neutral / 2
+    out["x_start"] = start
+    out["x_end"] = end
     return out
 
 
@@ -914,11 +970,16 @@ def items_summary(answers: pd.DataFrame) -> str:
 
 @requires_access
 def maturity_latest(
-    db: Database, viewer: Viewer, *, org_codes: Sequence[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Sequence[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
     """Latest level per organisation and component against the system median
-    (`readiness.impact_maturity`) with short component names and cell text."""
-    frame = readiness.impact_maturity(db, viewer, org_codes=org_codes)
+    (`readiness.impact_maturity`, up to `until` when given) with short component names and
+    cell text."""
+    frame = readiness.impact_maturity(db, viewer, org_codes=org_codes, until=until)
     frame["component_short"] = frame["component"].map(COMPONENT_SHORT)
     frame["cell_text"] = [
         f"{int(lv)} · {label}"
@@ -941,10 +1002,15 @@ def _against_median(difference: float) -> str:
 
 @requires_access
 def maturity_history(
-    db: Database, viewer: Viewer, *, org_codes: Sequence[str] | None = None
+    db: Database,
+    viewer: Viewer,
+    *,
+    org_codes: Sequence[str] | None = None,
+    until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Every self-assessment over time with level labels and short component names."""
-    frame = readiness.impact_history(db, viewer, org_codes=org_codes)
+    """Every self-assessment over time (up to `until` when given) with level labels and
+    short component names."""
+    frame = readiness.impact_history(db, viewer, org_codes=org_codes, until=until)
     frame["component_short"] = frame["component"].map(COMPONENT_SHORT)
     frame["assessment_date"] = pd.to_datetime(frame["assessment_date"])
     return frame

@@ -18,6 +18,7 @@ from impact_data.ingest.kinds import KINDS
 from impact_data.ingest.problems import format_found
 from impact_data.ingest.templates import build_template
 from impact_data.ingest.validate import InstrumentSpec, skipped_text
+from impact_data.measures.pdsa_editing import upload_notes_text
 from impact_data.views.wording import count_list, local_time, plain_label, plain_words, plural
 
 # How a kind of problem is headed in the report, in the order the report lists them.
@@ -400,12 +401,13 @@ def codes_text(codes: Sequence[str], limit: int = 12) -> str:
     return shown + (f" and {len(codes) - limit} more" if len(codes) > limit else "")
 
 
-def template_for(kind_name: str) -> bytes | None:
-    """The kind's blank template, or None for kinds loaded as published (no columns to fill)."""
+def template_for(kind_name: str, level_labels: Sequence[str] | None = None) -> bytes | None:
+    """The kind's blank template, or None for kinds loaded as published (no columns to fill).
+    `level_labels`: the capability levels' current labels, which the template names."""
     kind = KINDS[kind_name]
     if not any(t.fields for t in kind.tables):
         return None
-    return build_template(kind_name)
+    return build_template(kind_name, level_labels)
 
 
 def file_size_text(n_bytes: int) -> str:
@@ -418,7 +420,8 @@ def file_size_text(n_bytes: int) -> str:
 
 
 def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
-    """The upload history (from `queries.uploads`) for display: kind labels, orgs in words."""
+    """The upload history (from `queries.uploads`) for display: kind labels, orgs in words,
+    and the upload's notes in words (`pdsa_editing.upload_notes_text`)."""
     columns = [
         "upload",
         "kind",
@@ -428,6 +431,7 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "uploaded (UK time)",
         "by",
         "replaces",
+        "notes",
     ]
     if uploads.empty:
         return pd.DataFrame(columns=columns)
@@ -441,6 +445,11 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
             "uploaded (UK time)": uploads["uploaded_at"].map(local_time),
             "by": uploads["uploaded_by"],
             "replaces": uploads["replaces_upload_id"].astype("Int64"),
+            # How the file was read and the corrections made since, in words
+            # ("2 cycles edited on 7 December 2026").
+            "notes": (
+                uploads["notes"].map(upload_notes_text) if "notes" in uploads.columns else ""
+            ),
         }
     )
     return frame[columns]

@@ -4,16 +4,20 @@ and delete, template and raw export (both databases)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
 from impact_data.access import AccessDenied, Viewer
+from impact_data.cli import main
 from impact_data.ingest import commit_upload, delete_upload, prepare_upload
 from impact_data.ingest.kinds import CAPABILITY_LEVELS, KINDS
 from impact_data.ingest.templates import build_template, template_headers
 from impact_data.store.models import CapabilityRecord, Organisation
 from impact_data.store.settings import capability_level_labels, set_capability_level_labels
+from impact_data.views.upload_report import template_for
 from tests.files import csv_bytes, xlsx_bytes
 
 LOCAL = Viewer.local()
@@ -170,6 +174,51 @@ def test_levels_renamed_by_an_admin_are_read_by_their_new_names_and_audited(orgs
 
     log = audit_log(orgs, admin)
     assert "capability_level_labels" in " ".join(log["detail"].astype(str))
+
+
+def _workbook_text(wb) -> str:
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    prompts = [
+        f"{dv.formula1} {dv.prompt} {dv.error}"
+        for ws in wb.worksheets
+        for dv in ws.data_validations.dataValidation
+    ]
+    return " ".join(cells + prompts)
+
+
+def test_the_template_names_the_levels_as_renamed_and_uploads_filled_in(orgs, tmp_path):
+    admin = Viewer("admin@nhs.net", "admin")
+    set_capability_level_labels(orgs, admin, ["Bronze", "Silver", "Gold", "Coach", "Expert"])
+    data = template_for("capability", capability_level_labels(orgs))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    rows = {r[0]: r for r in wb["Instructions"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["level"][2:] == (
+        "Capability level: its name (Bronze, Silver, Gold, Coach, Expert) or its number 1-5.",
+        "1-5 or the level's name (1 = Bronze; 2 = Silver; 3 = Gold; 4 = Coach; 5 = Expert), "
+        "as set on the Settings page",
+        "Silver",
+    )
+    sheet = wb["Improvement capability"]
+    (level,) = [dv for dv in sheet.data_validations.dataValidation if "D2" in dv.sqref]
+    assert level.formula1 == '"1,2,3,4,5,Bronze,Silver,Gold,Coach,Expert"'
+    text = _workbook_text(wb)
+    assert "Awareness" not in text and "Foundation" not in text and "Practitioner" not in text
+    # Filled in with a renamed level, the template loads without any column mapping.
+    sheet.append(["ZA1", None, None, "Gold", 14, dt.datetime(2025, 3, 31)])
+    out = io.BytesIO()
+    wb.save(out)
+    prepared = prepare_upload(orgs, out.getvalue(), "filled.xlsx", "capability")
+    assert prepared.ok, [str(p) for p in prepared.problems]
+    commit_upload(orgs, prepared)
+    assert stored(orgs) == [("ZA1", None, None, 3, 14, dt.date(2025, 3, 31))]
+    # The command line's template reads the same database; without labels, the defaults.
+    path = tmp_path / "capability.xlsx"
+    assert (
+        main(["--database", orgs.url, "template", "--kind", "capability", "--out", str(path)]) == 0
+    )
+    assert "1 = Bronze; 2 = Silver" in _workbook_text(openpyxl.load_workbook(path))
+    default = _workbook_text(openpyxl.load_workbook(io.BytesIO(build_template("capability"))))
+    assert "1 = Awareness; 2 = Foundation" in default and "Bronze" not in default
 
 
 def test_renaming_levels_needs_an_admin_and_distinct_non_numeric_labels(orgs):

@@ -21,6 +21,28 @@ def test_guide_page_renders_every_section(tmp_path, monkeypatch):
     text = " ".join(m.value for m in at.markdown)
     assert "Investing in people and culture" in text
     assert "r_wg(J)" in text and "Spiegelhalter" in text
+    assert "(here Awareness, Foundation, Practitioner, Coach, Expert, level 1 first;" in text
+
+
+def test_the_guide_names_the_capability_levels_as_renamed(tmp_path, monkeypatch):
+    from impact_data.access import Viewer
+    from impact_data.store.db import Database
+    from impact_data.store.settings import set_capability_level_labels
+
+    url = f"sqlite:///{tmp_path / 'impact.db'}"
+    db = Database(url)
+    set_capability_level_labels(
+        db, Viewer("admin@nhs.net", "admin"), ["Bronze", "Silver", "Gold", "Coach", "Expert"]
+    )
+    db.dispose()
+    monkeypatch.setenv("IMPACT_DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    at = AppTest.from_file(str(ROOT / "pages" / "guide.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown)
+    assert "(here Bronze, Silver, Gold, Coach, Expert, level 1 first;" in text
+    assert "Awareness" not in text and "{capability_levels}" not in text
 
 
 def test_every_term_points_to_a_section_that_exists():

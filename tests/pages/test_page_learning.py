@@ -10,6 +10,7 @@ from impact_data.learning import case_studies as cs
 from tests.conftest import ROOT
 from tests.files import ORGS, csv_bytes, xlsx_bytes
 from tests.learning.test_learning import PDSA_FILE, VISITS
+from ui import case_study_pdf
 
 LOCAL = Viewer.local()
 
@@ -32,7 +33,12 @@ def run(page: str, **params) -> AppTest:
     return at
 
 
-def test_case_studies_page_lists_opens_and_starts_from_a_project(empty_db):
+def test_case_studies_page_lists_opens_and_starts_from_a_project(empty_db, monkeypatch):
+    built: list[int] = []
+    build = case_study_pdf.case_study_pdf
+    monkeypatch.setattr(
+        case_study_pdf, "case_study_pdf", lambda *a, **k: built.append(a[2]) or build(*a, **k)
+    )
     load_system(empty_db)
     at = run("case_studies.py")
     assert at.title[0].value == "Case studies"
@@ -52,6 +58,7 @@ def test_case_studies_page_lists_opens_and_starts_from_a_project(empty_db):
     opened = run("case_studies.py", case=str(story))
     assert opened.header[0].value == "Earlier discharge"
     assert any(d.label == "Download as a one-page PDF" for d in opened.get("download_button"))
+    assert built == []  # opening a case study does not build its PDF (only a click does)
 
 
 def test_library_page_searches_and_links_each_hit(empty_db):

@@ -68,6 +68,10 @@ def test_the_page_explains_each_kind_and_offers_its_template(empty_db):
     assert uploader.accept_multiple_files
     assert set(uploader.allowed_type) >= {".xlsx", ".csv", ".ods", ".xls", ".xlsm"}
     assert "Nothing has been uploaded yet." in _texts(at.info)
+    # The capability template is made with the levels' current names (views.upload_report).
+    at.radio(key="upload_kind").set_value("capability").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.download_button[0].proto.label == "Download the Improvement capability template"
 
 
 def test_good_files_commit_and_appear_in_the_history(empty_db):

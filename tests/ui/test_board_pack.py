@@ -14,6 +14,7 @@ from impact_data.access import Viewer
 from impact_data.demo import load_demo
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.store.db import Database
+from impact_data.views import capability as capability_views
 from impact_data.views import compare, overview
 from tests.nss_files import GROUP_SHEETS, benchmark_workbook
 from ui import board_pack
@@ -24,6 +25,7 @@ SECTIONS = [
     "Culture measure",
     "Readiness for change",
     "PDSA activity",
+    "Improvement capability",
     "Comparisons: funnel plots",
     "Learning visits",
 ]
@@ -77,6 +79,60 @@ def test_chosen_sections_organisations_and_commentary(sample):
     assert "ZC1" not in body and names["ZC1"] not in body
     assert PdfReader(io.BytesIO(pdf)).pages[1].images  # the readiness chart
     assert board_pack.pack_sections(sample) == SECTIONS
+
+
+def test_capability_section_has_compares_figures_with_the_same_suppression(sample, monkeypatch):
+    drawn: list[dict] = []
+    draw = board_pack.chart_png
+    monkeypatch.setattr(board_pack, "chart_png", lambda spec: drawn.append(spec) or draw(spec))
+    chosen = ["ZA1", "ZC1", "ZJ1"]
+    pdf = board_pack.board_pack_pdf(
+        sample, LOCAL, today=TODAY, sections=["Improvement capability"], organisations=chosen
+    )
+    texts = page_texts(pdf)
+    assert "1. Improvement capability" in texts[0]
+    body = " ".join(" ".join(texts[1:]).split())
+    assert "as at its newest date on or before 30 November 2025" in body
+    assert "Counts below 11 are suppressed" in body
+    # Compare's figures for the reporting period, worded as on screen, row by row.
+    period = board_pack.pack_facts(sample, LOCAL, today=TODAY).period
+    screen = capability_views.compare_capability(sample, LOCAL, as_of=period.end)
+    assert (
+        "People trained per level Organisation As at Staff Awareness: people trained "
+        "Foundation: people trained Practitioner: people trained Coach: people trained "
+        "Expert: people trained "
+        "Eastbridge Hospitals NHS Trust 30 September 2025 4,890 1,589 557 94 35 suppressed "
+        "Northmoor Hospitals NHS Foundation Trust 30 September 2025 8,000 2,434 870 146 63 13 "
+        "Riverside Vale Primary Care Network 30 September 2025 not given 102 28 suppressed "
+        "suppressed suppressed"
+    ) in body
+    assert (
+        "Eastbridge Hospitals NHS Trust 30 September 2025 4,890 324.9 113.9 19.2 7.2 suppressed "
+        "Northmoor Hospitals NHS Foundation Trust 30 September 2025 8,000 304.2 108.8 18.2 7.9 "
+        "1.6 Riverside Vale Primary Care Network 30 September 2025 not given staff number not "
+        "given staff number not given suppressed suppressed suppressed"
+    ) in body
+    # Every chosen organisation's row exactly as Compare words it; no other organisation.
+    names = compare.organisation_names(sample, LOCAL)
+    for table in (screen.people_table(), screen.table()):
+        assert len(table) == 10
+        for _, row in table.iterrows():
+            line = " ".join(str(v) for v in row)
+            assert (line in body) == (row["Organisation"] in {names[c] for c in chosen}), line
+    assert "Vale General Hospital NHS Trust" not in body  # not chosen
+    # The chart: per 1,000 staff, only the shown figures of the chosen organisations with a
+    # staff number (Eastbridge's Expert count is hidden; Riverside Vale has no staff number).
+    (spec,) = drawn
+    points = {
+        (r["org_name"], r["level_label"]): r["per_1000"]
+        for data in spec["datasets"].values()
+        for r in data
+    }
+    assert len(points) == 9
+    assert ("Eastbridge Hospitals NHS Trust", "Expert") not in points
+    assert points[("Northmoor Hospitals NHS Foundation Trust", "Expert")] == pytest.approx(1.625)
+    assert points[("Eastbridge Hospitals NHS Trust", "Awareness")] == pytest.approx(1589 / 4.89)
+    assert not any(name.startswith("Riverside") for name, _ in points)
 
 
 def test_title_page_says_date_measure_version_suppression_and_sources(sample, sample_pack):

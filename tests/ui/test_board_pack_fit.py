@@ -12,6 +12,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 
+import pandas as pd
 import pytest
 import vl_convert
 from pypdf import PdfReader
@@ -19,7 +20,11 @@ from pypdf import PdfReader
 from benchmarks.board_pack import long_name_system
 from impact_data.access import Viewer
 from impact_data.demo import load_demo
+from impact_data.ingest.uploads import load_file
+from impact_data.measures import queries
 from impact_data.store.db import Database
+from impact_data.store.settings import set_capability_level_labels
+from impact_data.views import capability as capability_views
 from ui import board_pack
 
 LOCAL = Viewer.local()
@@ -179,13 +184,62 @@ def sample(tmp_path_factory) -> Database:
     db.dispose()
 
 
+LONG_LEVELS = [
+    "Improvement awareness for everyone (half a day)",
+    "Foundations of quality improvement",
+    "Quality improvement practitioner",
+    "Improvement coach and mentor",
+    "Expert and improvement faculty",
+]
+
+
+def add_capability(db: Database, folder) -> None:
+    """Staff numbers and people trained per level for every organisation (the smallest levels
+    below the suppression threshold at some), the levels renamed to long names."""
+    set_capability_level_labels(db, Viewer("admin@nhs.net", "admin"), LONG_LEVELS)
+    orgs = queries.organisations(db, LOCAL)
+    frame = orgs[["org_code", "org_name", "org_type", "system", "region"]].copy()
+    frame["staff_count"] = [800 + 230 * i for i in range(len(frame))]
+    rows = [
+        (code, level, int(staff * share), "30/09/2025")
+        for code, staff in zip(frame["org_code"], frame["staff_count"], strict=True)
+        for level, share in enumerate((0.3, 0.1, 0.02, 0.008, 0.002), start=1)
+    ]
+    levels = pd.DataFrame(rows, columns=["org_code", "level", "people", "as_of"])
+    for kind, data in (("organisations", frame), ("capability", levels)):
+        path = folder / f"{kind}_capability.csv"
+        data.to_csv(path, index=False)
+        prepared, result = load_file(db, path, kind)
+        assert result is not None, [str(p) for p in prepared.problems]
+
+
+def assert_table_words_whole(texts: list[str], table: pd.DataFrame) -> None:
+    """Every word of every cell and heading is printed whole: none is split over two lines
+    because its column is too narrow."""
+    words = set(" ".join(texts).split())
+    for cell in [*table.columns, *table.astype(str).to_numpy().ravel()]:
+        for word in str(cell).split():
+            assert word in words, (cell, word)
+
+
 @pytest.fixture(scope="module")
 def forty(tmp_path_factory) -> Database:
     folder = tmp_path_factory.mktemp("forty")
     db = Database(f"sqlite:///{folder / 'impact.db'}")
     long_name_system(db, 40, folder)
+    add_capability(db, folder)
     yield db
     db.dispose()
+
+
+def capability_specs(specs: list[dict]) -> list[dict]:
+    return [s for s in specs if "per 1,000 staff, per level" in str(s.get("title"))]
+
+
+def capability_tables(db: Database) -> list[pd.DataFrame]:
+    period = board_pack.pack_facts(db, LOCAL, today=TODAY).period
+    comparison = capability_views.compare_capability(db, LOCAL, as_of=period.end)
+    return [comparison.people_table(), comparison.table()]
 
 
 def test_the_sample_pack_fits(sample, monkeypatch):
@@ -200,6 +254,13 @@ def test_the_sample_pack_fits(sample, monkeypatch):
     svg = vl_convert.vegalite_to_svg(funnel, config=board_pack.PRINT_CONFIG)
     labels = [t for t, _ in text_boxes(svg) if "(chosen)" in t]
     assert labels == ["Northmoor Hospitals NHS Foundation Trust (chosen)"]
+    # Improvement capability: one chart, organisations by name, and its tables' words whole.
+    (capability,) = capability_specs(specs)
+    drawn = {r["org_name"] for data in capability["datasets"].values() for r in data}
+    assert "Northmoor Heart and Lung Centre NHS Foundation Trust" in drawn
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    for table in capability_tables(sample):
+        assert_table_words_whole(texts, table)
 
 
 def test_forty_organisations_with_long_names_fit(forty, monkeypatch):
@@ -225,3 +286,22 @@ def test_forty_organisations_with_long_names_fit(forty, monkeypatch):
     everyone = [r for s in matrices for data in s["datasets"].values() for r in data]
     visited = {r[side] for r in everyone if r["visits"] > 0 for side in ("from_org", "to_org")}
     assert {r["from_org"] for r in everyone} | {r["to_org"] for r in everyone} == visited
+    # Improvement capability: 40 organisations by code over two pages of the same scale,
+    # every organisation once, the tables' words whole.
+    charts = capability_specs(specs)
+    assert len(charts) == 2
+    codes = [{r["org_name"] for data in spec["datasets"].values() for r in data} for spec in charts]
+    assert [len(c) for c in codes] == [board_pack.CAPABILITY_PAGE] * 2
+    assert len(codes[0] | codes[1]) == 40 and all(len(c) <= 8 for c in codes[0] | codes[1])
+    domains = [
+        layer["encoding"]["x"]["scale"]["domain"]
+        for spec in charts
+        for layer in spec["spec"]["layer"]
+    ]
+    assert all(d == domains[0] for d in domains)
+    # The long level names are wrapped onto lines within their panels (checked above).
+    headers = [t for spec in charts for t, _ in text_boxes(vl_convert.vegalite_to_svg(spec))]
+    assert "Foundations of quality" in headers and "improvement" in headers
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    for table in capability_tables(forty):
+        assert_table_words_whole(texts, table)

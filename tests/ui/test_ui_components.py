@@ -97,3 +97,40 @@ def test_chart_spec_is_built_once_per_data_and_options():
     relabelled.attrs["chart"] = "p'"
     chart_spec(bars, relabelled, title="Cycles")
     assert calls == ["Other title", "Cycles", "Cycles"]
+
+
+def test_chart_text_is_worded_once_per_data_and_arguments():
+    import pandas as pd
+    import streamlit as st
+
+    from ui.components import chart_text
+
+    st.cache_data.clear()
+    calls = []
+
+    def words(frame: pd.DataFrame, org: str, *, unit: str) -> str:
+        calls.append(org)
+        return f"{org}: {int(frame['cycles'].sum())} {unit}"
+
+    frame = pd.DataFrame({"org_code": ["ZA1", "ZB1"], "cycles": [3, 5]})
+    assert chart_text(words, frame, "ZA1", unit="cycles") == "ZA1: 8 cycles"
+    assert chart_text(words, frame.copy(), "ZA1", unit="cycles") == "ZA1: 8 cycles"
+    assert calls == ["ZA1"]  # equal data and arguments: the words already worked out
+    assert chart_text(words, frame, "ZB1", unit="cycles") == "ZB1: 8 cycles"
+    assert chart_text(words, frame.assign(cycles=[1, 1]), "ZA1", unit="cycles") == "ZA1: 2 cycles"
+    assert calls == ["ZA1", "ZB1", "ZA1"]
+
+
+def test_chart_spec_takes_a_national_scale_data_set():
+    import altair as alt
+    import pandas as pd
+
+    from ui.components import chart_spec
+
+    def points(frame: pd.DataFrame) -> alt.Chart:
+        return alt.Chart(frame).mark_point().encode(x="month:O", y="value:Q")
+
+    frame = pd.DataFrame({"month": range(6000), "value": [0.5] * 6000})  # over Altair's 5,000
+    spec = chart_spec(points, frame)
+    assert len(next(iter(spec["datasets"].values()))) == 6000
+    assert alt.data_transformers.options.get("max_rows", 5000) == 5000  # left as it was

@@ -1,0 +1,218 @@
+"""First request after a server start: how long the first visitor waits for a page.
+
+Starts the real server (`streamlit run app.py` on a free port, as tests/browser/conftest.py
+does) on a database, waits until it answers /_stcore/health, then opens the first page in
+headless Chromium (Playwright, /usr/bin/chromium) and times until its content is served: the
+page's title is on screen and the script has finished running. Then a second visitor (a new
+browser context) opens the same page, for comparison. Each run is a fresh server process.
+
+The database: the sample system (default; loaded once into a temporary SQLite file), the
+national-scale data set (`--orgs N`, benchmarks/national_data.py, fixed seed), or `--db URL`.
+Prints, per run, wall seconds from the server process starting to healthy, the first
+request (navigation to content), the second request, and the server process's CPU seconds
+(user + system, from /proc) spent on the first request. Issue 20's target: the first
+request after a server start <= 3 s.
+
+    python benchmarks/first_request.py [--runs 3] [--orgs 220 | --db URL] [--path /]
+                                       [--title "System overview"]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+TARGET_FIRST = 3.0
+TIMEOUT_MS = 300_000
+CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not become healthy in {timeout}s")
+
+
+def sample_db(workdir: Path) -> str:
+    from impact_data.demo import load_demo
+    from impact_data.store.db import Database
+
+    path = workdir / "sample.db"
+    db = Database(f"sqlite:///{path}")
+    load_demo(db)
+    db.dispose()
+    return f"sqlite:///{path}"
+
+
+def national_db(workdir: Path, n_orgs: int) -> str:
+    from benchmarks.national_data import load_national, write_national
+    from impact_data.store.db import Database
+
+    data_dir = workdir / f"national_{n_orgs}"
+    write_national(data_dir, n_orgs=n_orgs, n_systems=max(1, round(n_orgs * 42 / 220)))
+    path = workdir / f"national_{n_orgs}.db"
+    db = Database(f"sqlite:///{path}")
+    load_national(db, data_dir)
+    db.dispose()
+    return f"sqlite:///{path}"
+
+
+def start_server(database_url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "IMPACT_DATABASE_URL": database_url}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def open_page(browser, url: str, title: str) -> float:
+    """Seconds from navigating to `url` until the page's title is shown and its script has
+    finished (Streamlit's status widget no longer says Running)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        start = time.perf_counter()
+        page.goto(url)
+        page.get_by_role("heading", name=title, level=1).first.wait_for()
+        page.wait_for_function(
+            """() => {
+                const w = document.querySelector('[data-testid="stStatusWidget"]');
+                return !w || !(w.innerText.includes('Running') || w.innerText.includes('Stop'));
+            }""",
+            timeout=TIMEOUT_MS,
+        )
+        return time.perf_counter() - start
+    finally:
+        context.close()
+
+
+def one_run(browser, database_url: str, path: str, title: str, workdir: Path) -> dict:
+    log = workdir / "streamlit.log"
+    started = time.perf_counter()
+    process, url = start_server(database_url, log)
+    try:
+        try:
+            wait_healthy(url, process, timeout=120)
+        except Exception:
+            raise RuntimeError(log.read_text()[-3000:]) from None
+        healthy = time.perf_counter() - started
+        cpu_before = cpu_seconds(process.pid)
+        first = open_page(browser, url + path, title)
+        cpu_first = cpu_seconds(process.pid) - cpu_before
+        second = open_page(browser, url + path, title)
+        return {"healthy": healthy, "first": first, "first_cpu": cpu_first, "second": second}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--orgs", type=int, help="national-scale data set of N organisations")
+    source.add_argument("--db", help="an existing database URL (not changed)")
+    parser.add_argument("--path", default="/", help="the address opened first")
+    parser.add_argument("--title", default="System overview", help="the first page's title")
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is not installed")
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if args.db:
+            url, what = args.db, args.db
+        elif args.orgs:
+            url, what = national_db(workdir, args.orgs), f"national data, {args.orgs} orgs"
+        else:
+            url, what = sample_db(workdir), "the sample system"
+        print(f"First request after a server start, {what}, {args.path} ({args.runs} runs)")
+        print(f"{'run':>3} {'healthy s':>10} {'first s':>8} {'first CPU s':>12} {'second s':>9}")
+        rows = []
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                for i in range(1, args.runs + 1):
+                    row = one_run(browser, url, args.path, args.title, workdir)
+                    rows.append(row)
+                    print(
+                        f"{i:>3} {row['healthy']:>10.2f} {row['first']:>8.2f} "
+                        f"{row['first_cpu']:>12.2f} {row['second']:>9.2f}",
+                        flush=True,
+                    )
+            finally:
+                browser.close()
+    first = statistics.median(r["first"] for r in rows)
+    print(
+        f"median: first request {first:.2f} s (server CPU "
+        f"{statistics.median(r['first_cpu'] for r in rows):.2f} s), second "
+        f"{statistics.median(r['second'] for r in rows):.2f} s; target first <= "
+        f"{TARGET_FIRST:g} s: {'met' if first <= TARGET_FIRST else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
