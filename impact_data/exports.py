@@ -13,7 +13,7 @@ from impact_data.access import AccessDenied, Viewer
 from impact_data.ingest.convert import FORMULA_PREFIXES, protect_formula_text
 from impact_data.ingest.kinds import get_kind
 from impact_data.measures import capability, culture, pdsa, queries, readiness
-from impact_data.measures.period import ReportingPeriod, default_period
+from impact_data.measures.period import ReportingPeriod, default_period, up_to
 from impact_data.store.db import Database
 
 __all__ = [
@@ -141,21 +141,32 @@ def export_tables(
             "Pulse by month": queries.pulse_summary(db, viewer),
             "Culture measure by month": culture_measure_table(db, viewer, "pulse"),
         }
+    if kind in ("readiness", "impact_self_assessment", "capability", "pdsa"):
+        period = period or default_period(db)
     if kind == "readiness":
         # The Readiness page's tables and the Overview's pooled figure, from the same
-        # functions, so the export and the screens give the same figure and hide the same groups.
+        # functions, so the export and the screens give the same figure and hide the same groups;
+        # like them, only rounds up to the reporting period's end.
+        until = period.end
         return {
-            "Readiness by team": readiness.readiness_scores(db, viewer, by_team=True),
-            "Readiness by organisation": readiness.readiness_scores(db, viewer, by_team=False),
-            "Readiness latest (pooled)": readiness.readiness_pooled(db, viewer, latest=True),
+            "Readiness by team": up_to(
+                readiness.readiness_scores(db, viewer, by_team=True), "round", until
+            ).reset_index(drop=True),
+            "Readiness by organisation": up_to(
+                readiness.readiness_scores(db, viewer, by_team=False), "round", until
+            ).reset_index(drop=True),
+            "Readiness latest (pooled)": readiness.readiness_pooled(
+                db, viewer, latest=True, until=until
+            ),
         }
     if kind == "impact_self_assessment":
         return {
-            "NHS IMPACT self-assessment": readiness.impact_self_assessments(db, viewer),
-            "NHS IMPACT latest levels": readiness.impact_maturity(db, viewer),
+            "NHS IMPACT self-assessment": readiness.impact_self_assessments(
+                db, viewer, until=period.end
+            ),
+            "NHS IMPACT latest levels": readiness.impact_maturity(db, viewer, until=period.end),
         }
     if kind == "pdsa":
-        period = period or default_period(db)
         as_of = as_of or period.end
         return {
             "Projects": pdsa.pdsa_projects(db, viewer),
@@ -169,8 +180,10 @@ def export_tables(
     if kind == "capability":
         # The Overview's and Compare's figures, from the same functions (same hidden counts).
         return {
-            "Capability by level": capability.capability_by_level(db, viewer),
-            "Capability over time": capability.capability_over_time(db, viewer),
+            "Capability by level": capability.capability_by_level(db, viewer, as_of=period.end),
+            "Capability over time": up_to(
+                capability.capability_over_time(db, viewer), "as_of", period.end
+            ).reset_index(drop=True),
         }
     return {"Visits": queries.visits(db, viewer)}
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from impact_data.access import Viewer
+from impact_data.exports import export_tables
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures.period import parse_period, up_to
 from impact_data.views import overview
@@ -65,7 +66,14 @@ def figures(db, until: dt.date | None) -> dict[str, pd.DataFrame]:
     cadence = {k: str(v) for k, v in cadence.items()}
     system = overview.system_overview(db, LOCAL, as_of=until or dt.date(2030, 1, 1))
     columns = [c for c in system.columns if c.startswith(("readiness_", "maturity_"))]
-    return {
+    # The exports (Upload page and `python -m impact_data export --period`) follow the period.
+    period = PERIOD if until is not None else parse_period("2030-12")
+    exports = {
+        f"export {sheet}": frame
+        for kind in ("readiness", "impact_self_assessment")
+        for sheet, frame in export_tables(db, kind, LOCAL, period=period).items()
+    }
+    return exports | {
         "rounds offered": pd.DataFrame(
             {"round": readiness_views.filter_options(db, LOCAL, until=until)["rounds"]}
         ),
