@@ -30,6 +30,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("STREAMLIT_GLOBAL_DEVELOPMENT_MODE", "false")
+# Cold is cold: no results kept on disk by an earlier run (ui.disk_cache) and no background
+# warm-up of the other pages after the first one (ui.state.warm_in_background).
+os.environ.setdefault("IMPACT_CACHE_DIR", "off")
+os.environ.setdefault("IMPACT_WARM_ON_START", "off")
 
 from benchmarks.ingest_pulse import DEFAULT_PG, empty_db  # noqa: E402
 from benchmarks.national_data import MANIFEST, load_national, write_national  # noqa: E402
@@ -54,6 +58,9 @@ def _clear_caches() -> None:
     clear_scores_cache()  # the data layer's own cache of culture scores: cold is cold
     if hasattr(readiness, "clear_scores_cache"):  # and of readiness scores (issue 20)
         readiness.clear_scores_cache()
+    from impact_data.measures import period
+
+    period.clear_dates_cache()  # and of the dates of data per source
 
 
 CLOCK = {"clock": time.perf_counter}  # --cpu: this process's CPU time (steadier on a busy machine)

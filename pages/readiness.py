@@ -20,6 +20,8 @@ leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navig
 
 BY_TEAM = "Teams"
 BY_ORG = "Organisations (all teams of a programme pooled)"
+TAB_KEY = "readiness_tab"  # the open tab's label, in session state
+ADVICE_KEY = "readiness_advice_open"  # whether the advice in words is open
 
 
 st.title("Readiness")
@@ -83,7 +85,11 @@ with st.container(border=True):
         list(options["instruments"]),
         format_func=lambda c: options["instruments"].get(c, c),
         key="readiness_instrument",
-        placeholder="No readiness checks yet",
+        placeholder=(
+            "No readiness checks in this period"
+            if options["first_later_round"]
+            else "No readiness checks yet"
+        ),
     )
     grouping = c6.radio("Show readiness for", [BY_TEAM, BY_ORG], horizontal=True)
 
@@ -119,16 +125,21 @@ def chart_page(frame: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def score_views(scores: pd.DataFrame, by_team: bool) -> dict[str, object]:
-    """Everything drawn from one set of scores (chart frame, text, tables, advice), built
-    once per set of scores rather than on every rerun."""
+    """Everything drawn from one set of scores (chart frame, text, tables), built once per set
+    of scores rather than on every rerun."""
     return {
         "frame": views.chart_frame(scores),
         "summary": views.scores_summary(scores, by_team=by_team),
         "heatmap_summary": views.heatmap_summary(scores),
         "table": views.score_table(scores),
         "download": views.score_table(scores, text=False),
-        "advice": views.advice_text(md_columns(scores, "group", "subscale")),
     }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def advice_words(scores: pd.DataFrame) -> str:
+    """The advice for every group in words: written only when its expander is opened."""
+    return views.advice_text(md_columns(scores, "group", "subscale"))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -174,22 +185,150 @@ team_filter = tuple(teams) or None
 programme_filter = tuple(programmes) or None
 round_filter = tuple(rounds) or None
 
+# Lazy tabs: the open one is remembered (session state, key below) and only it is built; a
+# click on another reruns the page to build that one.
 scores_tab, change_tab, items_tab, impact_tab = st.tabs(
-    ["Readiness and alignment", "Change over rounds", "Item answers", "NHS IMPACT self-assessment"]
+    ["Readiness and alignment", "Change over rounds", "Item answers", "NHS IMPACT self-assessment"],
+    key=TAB_KEY,
+    on_change="rerun",
 )
+# Every readiness check loaded is after the reporting period: say so instead of "none yet".
+later = options["first_later_round"]
+later_note = None if later is None else views.later_checks_note(later, reporting.label)
 
 with scores_tab:
-    if instrument is None:
-        st.info(
-            "No readiness checks have been uploaded yet. Upload a readiness file (one row per "
-            "person: organisation, date, and an answer per item, e.g. ORIC's c1-c5 and e1-e7) "
-            "on the Upload page, where a blank template is available."
+    if scores_tab.open:  # only the open tab is built (the others wait for a click)
+        if later_note:
+            st.info(later_note)
+        elif instrument is None:
+            st.info(
+                "No readiness checks have been uploaded yet. Upload a readiness file (one row per "
+                "person: organisation, date, and an answer per item, e.g. ORIC's c1-c5 and e1-e7) "
+                "on the Upload page, where a blank template is available."
+            )
+        else:
+            by_team = grouping == BY_TEAM
+            if by_team:
+                scores = query(
+                    views.team_scores,
+                    org_codes=org_filter,
+                    teams=team_filter,
+                    programmes=programme_filter,
+                    rounds=round_filter,
+                    instrument_code=instrument,
+                    until=until,
+                )
+            else:
+                scores = query(
+                    views.org_scores,
+                    org_codes=org_filter,
+                    programmes=programme_filter,
+                    rounds=round_filter,
+                    instrument_code=instrument,
+                    until=until,
+                )
+                if team_filter:
+                    st.caption("The team filter does not apply to organisation totals.")
+            if scores.empty:
+                st.info("No readiness scores match these filters. Clear a filter to see more.")
+            else:
+                shown = score_views(scores, by_team)
+                frame, summary = shown["frame"], shown["summary"]
+                st.subheader("Readiness by subscale, with 95% intervals")
+                frame = chart_page(frame)
+                chart_with_text(
+                    chart_spec(
+                        charts.scores_chart,
+                        frame,
+                        title=f"Subscale means and 95% intervals, by {grouping.lower()}",
+                    ),
+                    summary,
+                )
+                st.subheader("Level and alignment at a glance")
+                chart_with_text(
+                    chart_spec(
+                        charts.readiness_heatmap,
+                        frame,
+                        title="Readiness level (colour and words) and alignment, by group and subscale",
+                    ),
+                    shown["heatmap_summary"],
+                )
+                st.markdown(views.level_rule())
+                st.subheader("Scores, alignment and advice")
+                st.dataframe(
+                    shown["table"],
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "Advice": st.column_config.TextColumn(width="large"),
+                        "Why": st.column_config.TextColumn(width="large"),
+                    },
+                )
+                st.caption(
+                    f"**suppressed**: fewer than {threshold} respondents (or hidden so that a "
+                    "suppressed team cannot be worked out from its organisation's total); not "
+                    "shown so that no one can be identified. **not measurable**: one response "
+                    "cannot give an interval or an agreement."
+                )
+                downloads(shown["download"], "Readiness scores", "scores")
+                advice_box = st.expander(
+                    "The advice for each group, in words", key=ADVICE_KEY, on_change="rerun"
+                )
+                with advice_box:
+                    if advice_box.open:  # thousands of groups: written when opened
+                        st.markdown(advice_words(scores))
+
+with change_tab:
+    if change_tab.open:  # only the open tab is built (the others wait for a click)
+        st.subheader("Change over rounds: teams reassessed after readiness work")
+        change = query(
+            views.change_table,
+            org_codes=org_filter,
+            teams=team_filter,
+            programmes=programme_filter,
+            instrument_code=instrument,
+            until=until,
         )
-    else:
-        by_team = grouping == BY_TEAM
-        if by_team:
-            scores = query(
-                views.team_scores,
+        st.caption(
+            "Each team's first and latest round are compared (the round filter does not apply). "
+            "A change is beyond noise when Welch's t-test gives p < 0.05."
+        )
+        if later_note:
+            st.info(later_note)
+        elif change.empty:
+            st.info(
+                "No team in these filters has been assessed more than once yet. Reassess a team "
+                "after readiness work to see whether its readiness changed."
+            )
+        else:
+            shown_change = change_views(change)
+            long = shown_change["long"]
+            if not long.empty:
+                chart_with_text(
+                    chart_spec(
+                        charts.change_chart,
+                        long,
+                        title="Mean score at the first and latest round, per team and subscale",
+                    ),
+                    shown_change["summary"],
+                )
+            else:
+                st.caption(md(shown_change["summary"]))
+            st.markdown(shown_change["sentences"])
+            st.dataframe(shown_change["table"], hide_index=True, width="stretch")
+            downloads(shown_change["download"], "Readiness change", "change")
+
+with items_tab:
+    if items_tab.open:  # only the open tab is built (the others wait for a click)
+        st.subheader("How people answered each item")
+        if later_note:
+            st.info(later_note)
+        elif instrument is None:
+            st.info("No readiness checks have been uploaded yet, so there are no answers to show.")
+        else:
+            # The answers and the checks left out of them, from one pass (readiness.item_pool).
+            answers, left_out = query(
+                views.item_answers_and_left_out,
                 org_codes=org_filter,
                 teams=team_filter,
                 programmes=programme_filter,
@@ -197,140 +336,32 @@ with scores_tab:
                 instrument_code=instrument,
                 until=until,
             )
-        else:
-            scores = query(
-                views.org_scores,
-                org_codes=org_filter,
-                programmes=programme_filter,
-                rounds=round_filter,
-                instrument_code=instrument,
-                until=until,
-            )
-            if team_filter:
-                st.caption("The team filter does not apply to organisation totals.")
-        if scores.empty:
-            st.info("No readiness scores match these filters. Clear a filter to see more.")
-        else:
-            shown = score_views(scores, by_team)
-            frame, summary = shown["frame"], shown["summary"]
-            st.subheader("Readiness by subscale, with 95% intervals")
-            frame = chart_page(frame)
-            chart_with_text(
-                chart_spec(
-                    charts.scores_chart,
-                    frame,
-                    title=f"Subscale means and 95% intervals, by {grouping.lower()}",
-                ),
-                summary,
-            )
-            st.subheader("Level and alignment at a glance")
-            chart_with_text(
-                chart_spec(
-                    charts.readiness_heatmap,
-                    frame,
-                    title="Readiness level (colour and words) and alignment, by group and subscale",
-                ),
-                shown["heatmap_summary"],
-            )
-            st.markdown(views.level_rule())
-            st.subheader("Scores, alignment and advice")
-            st.dataframe(
-                shown["table"],
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "Advice": st.column_config.TextColumn(width="large"),
-                    "Why": st.column_config.TextColumn(width="large"),
-                },
-            )
-            st.caption(
-                f"**suppressed**: fewer than {threshold} respondents (or hidden so that a "
-                "suppressed team cannot be worked out from its organisation's total); not "
-                "shown so that no one can be identified. **not measurable**: one response "
-                "cannot give an interval or an agreement."
-            )
-            downloads(shown["download"], "Readiness scores", "scores")
-            with st.expander("The advice for each group, in words"):
-                st.markdown(shown["advice"])
-
-with change_tab:
-    st.subheader("Change over rounds: teams reassessed after readiness work")
-    change = query(
-        views.change_table,
-        org_codes=org_filter,
-        teams=team_filter,
-        programmes=programme_filter,
-        instrument_code=instrument,
-        until=until,
-    )
-    st.caption(
-        "Each team's first and latest round are compared (the round filter does not apply). "
-        "A change is beyond noise when Welch's t-test gives p < 0.05."
-    )
-    if change.empty:
-        st.info(
-            "No team in these filters has been assessed more than once yet. Reassess a team "
-            "after readiness work to see whether its readiness changed."
-        )
-    else:
-        shown_change = change_views(change)
-        long = shown_change["long"]
-        if not long.empty:
-            chart_with_text(
-                chart_spec(
-                    charts.change_chart,
-                    long,
-                    title="Mean score at the first and latest round, per team and subscale",
-                ),
-                shown_change["summary"],
-            )
-        else:
-            st.caption(md(shown_change["summary"]))
-        st.markdown(shown_change["sentences"])
-        st.dataframe(shown_change["table"], hide_index=True, width="stretch")
-        downloads(shown_change["download"], "Readiness change", "change")
-
-with items_tab:
-    st.subheader("How people answered each item")
-    if instrument is None:
-        st.info("No readiness checks have been uploaded yet, so there are no answers to show.")
-    else:
-        # The answers and the checks left out of them, from one pass (readiness.item_pool).
-        answers, left_out = query(
-            views.item_answers_and_left_out,
-            org_codes=org_filter,
-            teams=team_filter,
-            programmes=programme_filter,
-            rounds=round_filter,
-            instrument_code=instrument,
-            until=until,
-        )
-        if answers.empty:
-            st.info("No item answers match these filters. Clear a filter to see more.")
-        else:
-            shown_items = item_views(answers)
-            scale = shown_items["scale"]
-            chart_with_text(
-                chart_spec(
-                    charts.item_answers_chart,
-                    answers,
-                    totals=shown_items["totals"],
-                    scale_min=scale[0],
-                    scale_max=scale[1],
-                    title=f"Answers to each {options['instruments'][instrument]} item",
-                ),
-                shown_items["summary"],
-            )
-            st.dataframe(shown_items["table"], hide_index=True, width="stretch")
-            st.caption(
-                f"Only team checks shown on their own (at least {threshold} people, and not "
-                "hidden to protect a smaller team) are pooled, so no two selections can be "
-                "differenced to reveal a small team. Round filter: when a team was checked "
-                "twice, choose one round so that people are not counted twice."
-            )
-            if left_out:
-                st.caption(md(views.left_out_note(left_out)))
-            downloads(shown_items["download"], "Item answers", "items")
+            if answers.empty:
+                st.info("No item answers match these filters. Clear a filter to see more.")
+            else:
+                shown_items = item_views(answers)
+                scale = shown_items["scale"]
+                chart_with_text(
+                    chart_spec(
+                        charts.item_answers_chart,
+                        answers,
+                        totals=shown_items["totals"],
+                        scale_min=scale[0],
+                        scale_max=scale[1],
+                        title=f"Answers to each {options['instruments'][instrument]} item",
+                    ),
+                    shown_items["summary"],
+                )
+                st.dataframe(shown_items["table"], hide_index=True, width="stretch")
+                st.caption(
+                    f"Only team checks shown on their own (at least {threshold} people, and not "
+                    "hidden to protect a smaller team) are pooled, so no two selections can be "
+                    "differenced to reveal a small team. Round filter: when a team was checked "
+                    "twice, choose one round so that people are not counted twice."
+                )
+                if left_out:
+                    st.caption(md(views.left_out_note(left_out)))
+                downloads(shown_items["download"], "Item answers", "items")
 
 
 @st.fragment
@@ -370,47 +401,48 @@ def impact_organisation(maturity: pd.DataFrame, labels: list[str]) -> None:
 
 
 with impact_tab:
-    st.subheader("NHS IMPACT self-assessment")
-    labels = query(views.level_labels)
-    st.caption(
-        "Each organisation rates itself on the five NHS IMPACT components, level 1 to 5: a "
-        "maturity matrix for reflection and planning, not a league table. Level labels ("
-        + ", ".join(f"{i} {md(label)}" for i, label in enumerate(labels, 1))
-        + ") are set on the Settings page. Team, programme and round filters do not apply."
-    )
-    maturity = query(views.maturity_latest, org_codes=org_filter, until=until)
-    if maturity.empty:
-        st.info(
-            "No NHS IMPACT self-assessments for these organisations yet. Upload them on the "
-            "Upload page (kind: NHS IMPACT self-assessment, one row per component and date)."
+    if impact_tab.open:  # only the open tab is built (the others wait for a click)
+        st.subheader("NHS IMPACT self-assessment")
+        labels = query(views.level_labels)
+        st.caption(
+            "Each organisation rates itself on the five NHS IMPACT components, level 1 to 5: a "
+            "maturity matrix for reflection and planning, not a league table. Level labels ("
+            + ", ".join(f"{i} {md(label)}" for i, label in enumerate(labels, 1))
+            + ") are set on the Settings page. Team, programme and round filters do not apply."
         )
-    else:
-        history = query(views.maturity_history, org_codes=org_filter, until=until)
-        shown_maturity = maturity_views(maturity, history)
-        chart_with_text(
-            chart_spec(
-                charts.maturity_heatmap,
-                maturity,
-                labels=labels,
-                title="Latest self-assessed level, components by organisation",
-            ),
-            shown_maturity["summary"],
-        )
-        downloads(shown_maturity["download"], "NHS IMPACT latest levels", "maturity")
+        maturity = query(views.maturity_latest, org_codes=org_filter, until=until)
+        if maturity.empty:
+            st.info(
+                "No NHS IMPACT self-assessments for these organisations yet. Upload them on the "
+                "Upload page (kind: NHS IMPACT self-assessment, one row per component and date)."
+            )
+        else:
+            history = query(views.maturity_history, org_codes=org_filter, until=until)
+            shown_maturity = maturity_views(maturity, history)
+            chart_with_text(
+                chart_spec(
+                    charts.maturity_heatmap,
+                    maturity,
+                    labels=labels,
+                    title="Latest self-assessed level, components by organisation",
+                ),
+                shown_maturity["summary"],
+            )
+            downloads(shown_maturity["download"], "NHS IMPACT latest levels", "maturity")
 
-        st.markdown("#### One organisation against the system")
-        impact_organisation(maturity, labels)
+            st.markdown("#### One organisation against the system")
+            impact_organisation(maturity, labels)
 
-        st.markdown("#### Levels over time")
-        chart_with_text(
-            chart_spec(
-                charts.maturity_history_chart,
-                history,
-                labels=labels,
-                title="Self-assessed level of each component over time",
-            ),
-            shown_maturity["history_summary"],
-        )
-        with st.expander("Every self-assessment, with evidence and next steps"):
-            st.dataframe(shown_maturity["history_table"], hide_index=True, width="stretch")
-        downloads(shown_maturity["history_download"], "NHS IMPACT self-assessments", "history")
+            st.markdown("#### Levels over time")
+            chart_with_text(
+                chart_spec(
+                    charts.maturity_history_chart,
+                    history,
+                    labels=labels,
+                    title="Self-assessed level of each component over time",
+                ),
+                shown_maturity["history_summary"],
+            )
+            with st.expander("Every self-assessment, with evidence and next steps"):
+                st.dataframe(shown_maturity["history_table"], hide_index=True, width="stretch")
+            downloads(shown_maturity["history_download"], "NHS IMPACT self-assessments", "history")

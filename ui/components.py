@@ -3,6 +3,7 @@ a chart, and CSV and Excel downloads of exactly the table on screen."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
 from impact_data.store.settings import suppression_rule
@@ -122,7 +124,11 @@ def chart_with_text(
 
 def chart_spec(builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, **options) -> dict:
     """The Vega-Lite spec of `builder(data, **options)`, built once per data (values and attrs)
-    and options: building an Altair spec costs more than the rest of a warm rerun."""
+    and options: building an Altair spec costs more than the rest of a warm rerun.
+
+    As st.altair_chart does, each data set of the chart travels in the spec's "datasets" as
+    Arrow bytes under a name made from its content (`chart_data` reads one back), not as JSON
+    rows written out in Python, which was most of the cost of a national-scale chart."""
     name = f"{builder.__module__}.{builder.__qualname__}"
     return _chart_spec(name, builder, data, repr(data.attrs), options)
 
@@ -137,11 +143,36 @@ def _chart_spec(
     # As st.altair_chart does: without the default theme's fixed 300 x 300 view, and with no
     # limit on the rows of data (Altair's own 5,000 stops a national-scale chart); both are
     # Altair settings global to every thread, so changed under a lock.
-    with _ALTAIR_SETTINGS, alt.data_transformers.disable_max_rows():
+    datasets: dict[str, bytes] = {}
+    alt.data_transformers.register("impact_arrow", _arrow_dataset)
+    with _ALTAIR_SETTINGS, alt.data_transformers.enable("impact_arrow", datasets=datasets):
         if alt.theme.active == "default":
             with alt.theme.enable("none"):
-                return chart.to_dict(validate=False)
-        return chart.to_dict(validate=False)
+                spec = chart.to_dict(validate=False)
+        else:
+            spec = chart.to_dict(validate=False)
+    if datasets:
+        spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec
+
+
+def _arrow_dataset(data: pd.DataFrame | dict, datasets: dict[str, bytes]) -> dict[str, str]:
+    """Altair data transformer: keep `data` as Arrow bytes in `datasets`, named by content."""
+    if not isinstance(data, pd.DataFrame):
+        return alt.to_values(data)  # a spec's own inline values (not a frame): left as they are
+    payload = dataframe_util.convert_anything_to_arrow_bytes(data)
+    name = f"data-{hashlib.sha256(payload).hexdigest()[:32]}"
+    datasets[name] = payload
+    return {"name": name}
+
+
+def chart_data(spec: dict, name: str | None = None) -> pd.DataFrame:
+    """A data set of a `chart_spec` spec as a frame (the first one when `name` is None)."""
+    datasets = spec.get("datasets", {})
+    payload = datasets[name] if name is not None else next(iter(datasets.values()))
+    if isinstance(payload, bytes):
+        return dataframe_util.convert_arrow_bytes_to_pandas_df(payload)
+    return pd.DataFrame(payload)
 
 
 _ALTAIR_SETTINGS = threading.Lock()

@@ -17,9 +17,12 @@ import calendar
 import datetime as dt
 import numbers
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, union_all
 
@@ -46,6 +49,7 @@ __all__ = [
     "FreshnessRule",
     "ReportingPeriod",
     "available_periods",
+    "clear_dates_cache",
     "data_freshness",
     "default_period",
     "parse_period",
@@ -207,13 +211,41 @@ def _dated_rows(db: Database, source: str):
 def _newest(db: Database, source: str, until: dt.date | None) -> pd.DataFrame:
     """org_code, newest: each organisation's newest date of a dated source (on or before
     `until` when given)."""
+    if until is None or (until + dt.timedelta(days=1)).day == 1:
+        # All data, or up to a month's end (a period's): from the source's newest day per
+        # organisation and month, read once per data version.
+        monthly = _monthly_newest(db, source)
+        if until is not None:
+            monthly = monthly[monthly["month"] <= until.replace(day=1)]
+        frame = monthly.groupby("org_code", as_index=False, sort=False)["newest"].max()
+        return frame.reset_index(drop=True)
     rows = _dated_rows(db, source).subquery()
     q = select(rows.c.org_code, func.max(rows.c.day).label("newest")).group_by(rows.c.org_code)
-    if until is not None:
-        q = q.where(rows.c.day <= until)
+    q = q.where(rows.c.day <= until)
     frame = read_frame(db, q)
     frame["newest"] = pd.to_datetime(frame["newest"]).dt.date
     return frame
+
+
+def _monthly_newest(db: Database, source: str) -> pd.DataFrame:
+    """org_code, month (first day), newest: each organisation's newest day of a source in each
+    month it has data, one grouped query per source and data version."""
+
+    def compute() -> pd.DataFrame:
+        rows = _dated_rows(db, source).subquery()
+        month = month_start(db, rows.c.day).label("month")
+        q = (
+            select(rows.c.org_code, month, func.max(rows.c.day).label("newest"))
+            .where(rows.c.day.is_not(None))
+            .group_by(rows.c.org_code, month)
+        )
+        frame = read_frame(db, q)
+        for column in ("month", "newest"):
+            days = {v: pd.Timestamp(str(v)).date() for v in frame[column].unique()}
+            frame[column] = frame[column].map(days).astype(object)
+        return frame
+
+    return _remembered(db, ("monthly", source), compute)
 
 
 def _survey_years(db: Database, until: dt.date | None) -> pd.DataFrame:
@@ -236,7 +268,12 @@ def source_dates(
 
     Columns: org_code, source, newest (a date; for the staff survey, 31 December of the newest
     survey year) and year (the staff survey's year, else empty). Dates only, no figures, so
-    every viewer may see them for every organisation."""
+    every viewer may see them for every organisation: worked out once per data version and
+    `until`, whoever asks (a copy each time)."""
+    return _remembered(db, ("source_dates", until), lambda: _source_dates(db, until)).copy()
+
+
+def _source_dates(db: Database, until: dt.date | None) -> pd.DataFrame:
     parts = []
     years = _survey_years(db, until)
     if len(years):
@@ -265,16 +302,44 @@ def source_dates(
 
 
 def _data_months(db: Database, sources: Iterable[str]) -> list[dt.date]:
-    """The months (first days) in which any of `sources` has data, oldest first."""
+    """The months (first days) in which any of `sources` has data, oldest first (each
+    source's months worked out once per data version)."""
     months: set[dt.date] = set()
-    with db.connect() as conn:
-        for source in sources:
-            rows = _dated_rows(db, source).subquery()
-            q = select(month_start(db, rows.c.day).label("month")).distinct()
-            for (value,) in conn.execute(q):
-                if value is not None:
-                    months.add(pd.Timestamp(str(value)).date().replace(day=1))
+    for source in sources:
+        months |= _remembered(db, ("months", source), lambda s=source: _source_months(db, s))
     return sorted(months)
+
+
+def _source_months(db: Database, source: str) -> frozenset[dt.date]:
+    return frozenset(_monthly_newest(db, source)["month"])
+
+
+# Dates of data per source, kept per database and data version (any write moves the version
+# on, so nothing stale is ever used): they cost a scan of every dated table and every page
+# asks for them.
+CACHE_ENTRIES = 64
+_CACHE: OrderedDict[tuple, object] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _remembered(db: Database, key: tuple, compute):
+    full = (db.url, db.data_version(), *key)
+    with _CACHE_LOCK:
+        if full in _CACHE:
+            _CACHE.move_to_end(full)
+            return _CACHE[full]
+    value = compute()
+    with _CACHE_LOCK:
+        _CACHE[full] = value
+        while len(_CACHE) > CACHE_ENTRIES:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def clear_dates_cache() -> None:
+    """Forget the remembered dates of data (they also lapse when data changes)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def _last_complete(today: dt.date) -> ReportingPeriod:
@@ -357,35 +422,38 @@ def data_freshness(
     orgs = read_frame(db, select(ORG.c.org_code, ORG.c.org_name).order_by(ORG.c.org_name))
     if org_codes is not None:
         orgs = orgs[orgs["org_code"].isin(list(org_codes))]
-    dates = source_dates(db, viewer, until=period.end).set_index(["org_code", "source"])
-    rows = []
-    for org in orgs.itertuples():
-        for source, name in SOURCES.items():
-            key = (org.org_code, source)
-            newest = dates.at[key, "newest"] if key in dates.index else None
-            year = dates.at[key, "year"] if key in dates.index else None
-            rows.append(
-                {
-                    "org_code": org.org_code,
-                    "org_name": org.org_name,
-                    "source": source,
-                    "source_name": name,
-                    "newest": newest,
-                    "year": None if year is None or pd.isna(year) else int(year),
-                    "status": _status(source, newest, year, period),
-                    "age_days": (
-                        None
-                        if newest is None or source == "staff_survey"
-                        else (period.end - newest).days
-                    ),
-                }
-            )
+    dates = source_dates(db, viewer, until=period.end)
     columns = ["org_code", "org_name", "source", "source_name", "newest", "year", "status"]
     columns.append("age_days")
-    if not rows:
+    if orgs.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    out = pd.DataFrame(rows)[columns]
-    return out.astype({"year": "Int64", "age_days": "Int64"})
+    # Every organisation x source (organisations by name, sources in SOURCES' order), with
+    # each one's newest date where it has one: one merge, not a look-up per cell.
+    grid = pd.DataFrame(
+        {
+            "org_code": np.repeat(orgs["org_code"].to_numpy(), len(SOURCES)),
+            "org_name": np.repeat(orgs["org_name"].to_numpy(), len(SOURCES)),
+            "source": np.tile(np.array(list(SOURCES), dtype=object), len(orgs)),
+        }
+    )
+    grid["source_name"] = grid["source"].map(SOURCES)
+    out = grid.merge(dates, on=["org_code", "source"], how="left", validate="many_to_one")
+    newest = [None if pd.isna(d) else d for d in out["newest"]]
+    years = [None if pd.isna(y) else int(y) for y in out["year"]]
+    out["newest"] = pd.Series(newest, index=out.index, dtype=object)
+    out["year"] = pd.array(years, dtype="Int64")
+    out["status"] = [
+        _status(source, day, year, period)
+        for source, day, year in zip(out["source"], newest, years, strict=True)
+    ]
+    out["age_days"] = pd.array(
+        [
+            None if day is None or source == "staff_survey" else (period.end - day).days
+            for source, day in zip(out["source"], newest, strict=True)
+        ],
+        dtype="Int64",
+    )
+    return out[columns].reset_index(drop=True)
 
 
 def period_index(options: Iterable[object], period: ReportingPeriod) -> int:

@@ -82,6 +82,16 @@ def round_label(value: object) -> str:
     return "" if is_missing(value) else pd.Timestamp(value).strftime("%b %Y")
 
 
+def later_checks_note(first_round: dt.date, period_label: str) -> str:
+    """The plain words when every readiness check loaded is after the reporting period
+    (`filter_options`' first_later_round), instead of empty tabs."""
+    return (
+        f"The readiness checks loaded are from after {period_label} (the earliest is from "
+        f"{pd.Timestamp(first_round):%B %Y}); choose a later reporting period in the sidebar "
+        "to see them."
+    )
+
+
 def answer_label(value: int, scale_min: int, scale_max: int) -> str:
     """The words for an answer: Likert words on a 1-5 scale, else the number with its end."""
     if (scale_min, scale_max) == (1, 5):
@@ -107,8 +117,10 @@ def organisation_names(db: Database, viewer: Viewer) -> dict[str, str]:
 def filter_options(db: Database, viewer: Viewer, *, until: dt.date | None = None) -> dict:
     """What the filters can offer: organisations, teams (org, team), programmes, rounds and
     instruments that have readiness answers (up to `until`, the reporting period's end, when
-    given). Teams are limited to the viewer's detail orgs."""
-    rows = up_to(readiness.readiness_checks(db, viewer), "round", until)
+    given). Teams are limited to the viewer's detail orgs. `first_later_round`: when every
+    check is after `until`, the month of the earliest (else None)."""
+    every = readiness.readiness_checks(db, viewer)
+    rows = up_to(every, "round", until)
     names = organisation_names(db, viewer)
     instruments = readiness.instruments(db, viewer).drop_duplicates("code")
     inst_names = dict(zip(instruments["code"], instruments["name"], strict=True))
@@ -120,6 +132,7 @@ def filter_options(db: Database, viewer: Viewer, *, until: dt.date | None = None
             "programmes": [],
             "rounds": [],
             "instruments": {},
+            "first_later_round": None if every.empty else min(every["round"]),
         }
     rows = rows.astype({"team": object, "programme": object})
     rows["team"] = rows["team"].where(rows["team"].notna(), None)
@@ -138,6 +151,7 @@ def filter_options(db: Database, viewer: Viewer, *, until: dt.date | None = None
         "programmes": sorted(set(rows["programme"]), key=programme_label),
         "rounds": sorted(set(rows["round"])),
         "instruments": {c: inst_names.get(c, c) for c in used},
+        "first_later_round": None,
     }
 
 
@@ -203,16 +217,10 @@ def _decorate(scores: pd.DataFrame, db: Database, viewer: Viewer) -> pd.DataFram
 def _labels(values: pd.Series, label) -> pd.Series:
     """`values.map(label)`, calling `label` once per distinct value (rounds, teams and
     programmes repeat over thousands of rows)."""
-    distinct = list(dict.fromkeys(values.tolist()))
-    words = {}
-    for value in distinct:
-        key = None if is_missing(value) else value
-        words[key] = label(value)
-    return pd.Series(
-        [words[None if is_missing(v) else v] for v in values.tolist()],
-        index=values.index,
-        dtype=object,
-    )
+    # Blank cells (`is_missing`, pd.isna for the whole column at once) share one key.
+    keys = [None if blank else v for v, blank in zip(values.tolist(), values.isna(), strict=True)]
+    words = {key: label(key) for key in dict.fromkeys(keys)}
+    return pd.Series([words[key] for key in keys], index=values.index, dtype=object)
 
 
 def why(row: dict) -> str:
@@ -299,10 +307,10 @@ def score_table(scores: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     """
     columns = {k: v for k, v in SCORE_COLUMNS.items() if k in scores.columns}
     missing = {"ci_low": NOT_MEASURABLE, "ci_high": NOT_MEASURABLE, "rwg": NOT_MEASURABLE}
-    return _table(scores, columns, SCORE_FORMATS, SCORE_HIDDEN, missing, text=text)
+    return table_cells(scores, columns, SCORE_FORMATS, SCORE_HIDDEN, missing, text=text)
 
 
-def _table(
+def table_cells(
     frame: pd.DataFrame,
     columns: dict[str, str],
     formats: dict[str, str],
@@ -312,35 +320,68 @@ def _table(
     text: bool,
     digits: int = 3,
 ) -> pd.DataFrame:
+    """`frame`'s `columns` under their headings (column -> heading) as the page's tables show
+    them: "suppressed" for `hidden` columns of suppressed rows, the `missing` word (else "")
+    for blanks, yes/no for truth values; with `text`, every cell as words (`formats` by column,
+    UK dates), else numbers kept as numbers (rounded to `digits`) for downloads."""
     suppressed = (
         frame["suppressed"].astype(bool)
         if "suppressed" in frame.columns
         else pd.Series(False, index=frame.index)
     )
+    hidden_rows = suppressed.to_numpy()
     out = pd.DataFrame(index=frame.index)
     for col, heading in columns.items():
-        cells: list[object] = []
+        values = frame[col]
         # `is_missing` of each cell, for the whole column at once (pd.isna is that test).
-        blank = frame[col].isna().to_numpy()
-        for value, is_hidden, is_blank in zip(frame[col], suppressed, blank, strict=True):
-            if is_hidden and col in hidden:
-                cells.append(SUPPRESSED)
-            elif is_blank:
-                cells.append(missing.get(col, ""))
-            elif isinstance(value, bool | np.bool_):
-                cells.append("yes" if value else "no")
-            elif text and col in formats:
-                cells.append(formats[col].format(value))
-            elif isinstance(value, float | np.floating):
-                cells.append(round(float(value), digits) if not text else f"{value:g}")
-            elif isinstance(value, np.integer):
-                cells.append(int(value) if not text else str(int(value)))
-            elif isinstance(value, dt.date):
-                cells.append(uk_date(value, short=True) if text else value)
-            else:
-                cells.append(value if not text else str(value))
+        blank = values.isna().to_numpy()
+        hide = hidden_rows if col in hidden else np.zeros(len(frame), dtype=bool)
+        cells = np.where(hide, SUPPRESSED, missing.get(col, "")).astype(object)
+        shown = np.flatnonzero(~hide & ~blank)
+        written = _cells(list(values.iloc[shown]), formats.get(col), text=text, digits=digits)
+        cells[shown] = pd.Series(written, dtype=object).to_numpy()
         out[heading] = pd.Series(cells, index=frame.index, dtype=object)
     return out.reset_index(drop=True)
+
+
+def _cells(values: list, pattern: str | None, *, text: bool, digits: int) -> list:
+    """`_cell` of each shown value of one column: the rule is chosen once when every value
+    has the same type (a column of numbers, words or dates), and each distinct date or word
+    is written once."""
+    kinds = {type(v) for v in values}
+    if len(kinds) != 1 or bool in kinds or np.bool_ in kinds:
+        return [_cell(v, pattern, text=text, digits=digits) for v in values]
+    if pattern is not None and text:
+        write = pattern.format
+        return [write(v) for v in values]
+    if kinds == {float}:
+        return [f"{v:g}" for v in values] if text else [round(v, digits) for v in values]
+    if kinds == {int} or kinds == {str}:
+        return [str(v) for v in values] if text else values
+    written: dict[object, object] = {}
+    try:
+        for value in values:
+            if value not in written:
+                written[value] = _cell(value, pattern, text=text, digits=digits)
+        return [written[v] for v in values]
+    except TypeError:  # a value that cannot be a dict key
+        return [_cell(v, pattern, text=text, digits=digits) for v in values]
+
+
+def _cell(value: object, pattern: str | None, *, text: bool, digits: int) -> object:
+    """One shown (not hidden, not blank) cell: yes/no for a truth value, the column's format
+    (`pattern`) on screen, else numbers rounded (to `digits`), dates as UK dates, text as is."""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if text and pattern is not None:
+        return pattern.format(value)
+    if isinstance(value, float | np.floating):
+        return round(float(value), digits) if not text else f"{value:g}"
+    if isinstance(value, np.integer):
+        return int(value) if not text else str(int(value))
+    if isinstance(value, dt.date):
+        return uk_date(value, short=True) if text else value
+    return value if not text else str(value)
 
 
 def chart_frame(scores: pd.DataFrame) -> pd.DataFrame:
@@ -597,7 +638,7 @@ def change_table(
 
 def change_display(change: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     """The change table under plain headings; hidden figures read "suppressed"."""
-    return _table(change, CHANGE_COLUMNS, CHANGE_FORMATS, CHANGE_HIDDEN, {}, text=text)
+    return table_cells(change, CHANGE_COLUMNS, CHANGE_FORMATS, CHANGE_HIDDEN, {}, text=text)
 
 
 def change_chart_frame(change: pd.DataFrame) -> pd.DataFrame:
@@ -920,7 +961,7 @@ def item_table(answers: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     """Per item: answers and the shares disagreeing, neutral and agreeing."""
     totals = item_totals(answers)
     hidden = ["n", "disagree_pct", "neutral_pct", "agree_pct"]
-    return _table(totals, ITEM_TABLE_COLUMNS, ITEM_FORMATS, hidden, {}, text=text, digits=1)
+    return table_cells(totals, ITEM_TABLE_COLUMNS, ITEM_FORMATS, hidden, {}, text=text, digits=1)
 
 
 ANSWER_COLUMNS = {
@@ -937,7 +978,7 @@ ANSWER_COLUMNS = {
 def answer_table(answers: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     """Each item's answers one per row (downloads); hidden counts say "suppressed"."""
     formats = {"count": "{:.0f}", "share": "{:.1%}", "n": "{:.0f}"}
-    return _table(answers, ANSWER_COLUMNS, formats, ["count", "share", "n"], {}, text=text)
+    return table_cells(answers, ANSWER_COLUMNS, formats, ["count", "share", "n"], {}, text=text)
 
 
 def items_summary(answers: pd.DataFrame) -> str:
@@ -1042,7 +1083,7 @@ def maturity_table(maturity: pd.DataFrame, *, text: bool = True) -> pd.DataFrame
     """Latest levels with the system median and the organisation's own evidence and next step."""
     formats = {"level": "{:.0f}", "system_median": "{:g}"}
     missing = {"evidence": "none given", "next_step": "none given"}
-    return _table(maturity, MATURITY_COLUMNS, formats, [], missing, text=text)
+    return table_cells(maturity, MATURITY_COLUMNS, formats, [], missing, text=text)
 
 
 EVIDENCE_COLUMNS = {
@@ -1059,7 +1100,7 @@ EVIDENCE_COLUMNS = {
 def org_evidence_table(own: pd.DataFrame) -> pd.DataFrame:
     """One organisation's latest levels beside its own evidence and next steps."""
     missing = {"evidence": "none given", "next_step": "none given"}
-    return _table(own, EVIDENCE_COLUMNS, {"level": "{:.0f}"}, [], missing, text=True)
+    return table_cells(own, EVIDENCE_COLUMNS, {"level": "{:.0f}"}, [], missing, text=True)
 
 
 def history_table(history: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
@@ -1068,7 +1109,7 @@ def history_table(history: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     if not frame.empty:
         frame["assessment_date"] = pd.to_datetime(frame["assessment_date"]).dt.date
     missing = {"evidence": "none given", "next_step": "none given"}
-    return _table(frame, HISTORY_COLUMNS, {"level": "{:.0f}"}, [], missing, text=text)
+    return table_cells(frame, HISTORY_COLUMNS, {"level": "{:.0f}"}, [], missing, text=text)
 
 
 def maturity_heatmap_summary(maturity: pd.DataFrame) -> str:
@@ -1239,6 +1280,8 @@ __all__ = [
     "item_table",
     "item_totals",
     "left_out_note",
+    "later_checks_note",
+    "table_cells",
     "items_summary",
     "level_rule",
     "maturity_heatmap_summary",

@@ -341,3 +341,112 @@ def test_a_write_means_computing_again(sample_db, monkeypatch):
     after = culture.culture_scores(sample_db, Viewer.local(), level="team")
     assert len(calls) == 4
     assert after["questions"]["suppressed"].sum() > before["questions"]["suppressed"].sum()
+
+
+# --- pulse counts read once per respondent ------------------------------------------------
+
+
+def reference_pulse_questions(db, viewer, definition, level, org_codes) -> pd.DataFrame:
+    """Pulse counts as they were before issue 20: respondents joined to their upload's
+    questions and counted in SQL, a row per answer (the reference the fast path must equal)."""
+    from sqlalchemy import Integer, case, cast, func, select
+
+    from impact_data.store.models import PulseQuestion, PulseRespondent
+    from impact_data.store.sql import ORG, limit_detail, month_start, only_orgs, read_frame
+
+    r, q = PulseRespondent, PulseQuestion
+    char = func.substr(r.answers, q.position, 1)
+    keys = [ORG.c.org_code, month_start(db, r.response_date).label("period"), q.question_code]
+    if level != "org":
+        keys.insert(1, getattr(r, level))
+    query = (
+        select(
+            *keys,
+            func.count().label("responses"),
+            func.sum(case((char.in_(["4", "5"]), 1), else_=0)).label("agree"),
+            func.sum(case((char.in_(["1", "2"]), 1), else_=0)).label("disagree"),
+            func.avg(cast(char, Integer)).label("mean"),
+        )
+        .select_from(r)
+        .join(q, q.upload_id == r.upload_id)
+        .join(ORG, ORG.c.id == r.org_id)
+        .where(char != ".", q.question_code.in_(definition.question_codes))
+        .group_by(*keys)
+    )
+    if level != "org":
+        query = limit_detail(query.where(getattr(r, level).is_not(None)), viewer)
+    frame = read_frame(db, only_orgs(query, None if org_codes is None else list(org_codes)))
+    if frame.empty:
+        return frame
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    for col in ("responses", "agree", "disagree"):
+        frame[col] = frame[col].astype(float)
+    return frame
+
+
+def pulse_scores_both_ways(db, monkeypatch, viewer, level, org_codes=None) -> tuple[dict, dict]:
+    culture.clear_scores_cache()
+    fast = culture.culture_scores(db, viewer, source="pulse", level=level, org_codes=org_codes)
+    culture.clear_scores_cache()
+    with monkeypatch.context() as patch:
+        patch.setattr(culture, "_pulse_questions", reference_pulse_questions)
+        slow = culture.culture_scores(db, viewer, source="pulse", level=level, org_codes=org_codes)
+    culture.clear_scores_cache()
+    return fast, slow
+
+
+@pytest.mark.parametrize("level", ["org", "team", "staff_group"])
+def test_pulse_counts_equal_the_sql_join_on_the_larger_system(larger_db, monkeypatch, level):
+    fast, slow = pulse_scores_both_ways(larger_db, monkeypatch, Viewer.local(), level)
+    assert_same_scores(fast, slow)
+    assert fast["questions"]["favourable_pct"].notna().any() or level != "org"
+    orgs = sorted(set(fast["questions"]["org_code"]))
+    one = Viewer("ann@example.nhs.uk", "team_member", frozenset(orgs[:2]))
+    fast, slow = pulse_scores_both_ways(larger_db, monkeypatch, one, level, org_codes=orgs[1:4])
+    assert_same_scores(fast, slow)
+    assert len(fast["questions"]) > 0
+
+
+def test_pulse_counts_equal_the_sql_join_on_both_databases(db, monkeypatch, tmp_path):
+    """Two uploads asking the measure's questions at different positions, unanswered
+    questions and a question the first upload did not ask, on SQLite and PostgreSQL."""
+    from impact_data import load_file
+    from impact_data.measures.culture import DEFAULT_DEFINITION
+
+    codes = list(DEFAULT_DEFINITION.question_codes)[:4]
+    orgs = pd.DataFrame({"org_code": ["RA1", "RA2"], "org_name": ["Trust A", "Trust B"]})
+    orgs["org_type"] = "acute"
+    rng = np.random.default_rng(7)
+    uploads = [
+        ["q_other", *codes[:3]],  # the measure's questions from position 2; codes[3] not asked
+        list(reversed(codes)),
+    ]
+    for i, items in enumerate(uploads):
+        n = 300
+        frame = pd.DataFrame(
+            {
+                "org_code": rng.choice(["RA1", "RA2"], n),
+                "response_date": [
+                    dt.date(2025, 1 + i * 3 + int(m), int(d)).isoformat()
+                    for m, d in zip(rng.integers(0, 3, n), rng.integers(1, 28, n), strict=True)
+                ],
+                "team": rng.choice(["Ward A", "Ward B"], n),
+                "staff_group": rng.choice(["Nursing", "Medical"], n),
+            }
+        )
+        for code in items:
+            values = rng.integers(1, 6, n).astype(float)
+            values[rng.random(n) < 0.15] = np.nan
+            frame[code] = values
+        if i == 0:
+            orgs.to_csv(tmp_path / "organisations.csv", index=False)
+            prepared, result = load_file(db, tmp_path / "organisations.csv", "organisations")
+            assert result is not None, prepared.problems[:3]
+        frame.to_csv(tmp_path / f"pulse_{i}.csv", index=False)
+        prepared, result = load_file(db, tmp_path / f"pulse_{i}.csv", "pulse_survey")
+        assert result is not None, prepared.problems[:3]
+    for level in ("org", "team"):
+        fast, slow = pulse_scores_both_ways(db, monkeypatch, Viewer.local(), level)
+        assert_same_scores(fast, slow)
+        assert set(fast["questions"]["question_code"]) == set(codes)
+    assert fast["questions"]["responses"].notna().any()  # by team: some groups shown

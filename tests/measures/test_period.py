@@ -11,6 +11,7 @@ from impact_data.access import Viewer
 from impact_data.ingest import commit_upload, prepare_upload
 from impact_data.measures import pdsa as pdsa_measure
 from impact_data.measures.period import (
+    SOURCES,
     ReportingPeriod,
     available_periods,
     data_freshness,
@@ -156,3 +157,27 @@ def test_a_small_upload_today_moves_nothing(demo_db):
     cols = ["org_code", "pdsa_cycles_90d", "pdsa_variation", "pdsa_point_type"]
     assert table_after[cols].equals(table_before[cols])
     assert pdsa_views.portfolio(demo_db, LOCAL).equals(portfolio_before)
+
+
+def test_dates_of_data_are_remembered_until_the_next_write(db):
+    """Freshness and the periods on offer are worked out once per data version: an upload
+    (a write) is seen at once, and every organisation x source is still listed in order."""
+    _load(db, ORGS, "orgs.csv", "organisations")
+    pulse = [["org_code", "response_date", "q3c"]]
+    pulse += [["ZA1", dt.date(2025, 10, 3 + i), 4] for i in range(12)]
+    _load(db, pulse, "pulse.csv", "pulse_survey")
+    before = data_freshness(db, LOCAL, NOVEMBER)
+    assert default_period(db, today=TODAY).key == "2025-10"
+    assert len(before) == len(ORGS[1:]) * len(SOURCES)
+    assert list(before["source"][: len(SOURCES)]) == list(SOURCES)
+    assert before.set_index(["org_code", "source"]).at[("ZC1", "pulse"), "status"] == "missing"
+    assert str(before["year"].dtype) == "Int64" and str(before["age_days"].dtype) == "Int64"
+    later = [["org_code", "response_date", "q3c"]]
+    later += [["ZC1", dt.date(2025, 11, 3 + i), 4] for i in range(12)]
+    _load(db, later, "pulse2.csv", "pulse_survey")
+    after = data_freshness(db, LOCAL, NOVEMBER).set_index(["org_code", "source"])
+    assert after.at[("ZC1", "pulse"), "status"] == "current"
+    assert after.at[("ZC1", "pulse"), "newest"] == dt.date(2025, 11, 14)
+    assert after.at[("ZC1", "pulse"), "age_days"] == 16
+    assert default_period(db, today=TODAY).key == "2025-11"
+    assert available_periods(db, LOCAL, today=TODAY)[-1].key == "2025-10"

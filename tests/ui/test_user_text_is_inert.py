@@ -261,8 +261,16 @@ def test_culture_shows_hostile_names_and_question_wording_literally(hostile_db):
 
 def test_readiness_shows_hostile_teams_and_programmes_literally(hostile_db):
     at = _page("readiness")
-    joined = _assert_inert(at, expect=[r"Ward 1 " + ESCAPED_IMAGE])
+    _assert_inert(at, expect=[r"Ward 1 " + ESCAPED_IMAGE])
+    at.session_state["readiness_advice_open"] = True  # the advice in words: written when opened
+    _assert_inert(_run(at), expect=[r"- **Ward 1 " + ESCAPED_IMAGE])
+    # Only the open tab is built: each one in turn, as a click on it does.
+    at.session_state["readiness_tab"] = "Change over rounds"
+    joined = _assert_inert(_run(at), expect=[r"Ward 1 " + ESCAPED_IMAGE])
     assert r"Flow !\[x\]" in joined  # the programme, in the change sentences
+    for tab in ("Item answers", "NHS IMPACT self-assessment", "Readiness and alignment"):
+        at.session_state["readiness_tab"] = tab
+        _assert_inert(_run(at), expect=[])
     at.radio[0].set_value("Organisations (all teams of a programme pooled)")
     _run(at)
     _assert_inert(at, expect=[])

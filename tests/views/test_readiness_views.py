@@ -134,6 +134,21 @@ def test_filter_options(system):
     assert list(options["instruments"]) == ["oric"]
     team_member = Viewer("t", "team_member", frozenset({"ZB1"}))
     assert {o for o, _ in views.filter_options(system, team_member)["teams"]} == {"ZB1"}
+    assert options["first_later_round"] is None
+
+
+def test_filter_options_when_every_check_is_after_the_period(system):
+    """A period that ends before the first check (February 2025): no rounds or instruments, and
+    the month of the earliest check for the page's note; a period with checks: None."""
+    before = views.filter_options(system, LOCAL, until=dt.date(2025, 1, 31))
+    assert before["rounds"] == [] and before["instruments"] == {}
+    assert before["first_later_round"] == FEB
+    assert views.later_checks_note(FEB, "January 2025") == (
+        "The readiness checks loaded are from after January 2025 (the earliest is from "
+        "February 2025); choose a later reporting period in the sidebar to see them."
+    )
+    during = views.filter_options(system, LOCAL, until=dt.date(2025, 2, 28))
+    assert during["rounds"] == [FEB] and during["first_later_round"] is None
 
 
 def test_score_table_says_suppressed_never_zero(system):
@@ -230,6 +245,7 @@ def test_maturity_views_against_the_system_median(system):
 
 def test_empty_database_gives_empty_views(db):
     assert views.filter_options(db, LOCAL)["org_codes"] == []
+    assert views.filter_options(db, LOCAL)["first_later_round"] is None  # none at all
     assert views.team_scores(db, LOCAL).empty and views.org_scores(db, LOCAL).empty
     assert views.change_table(db, LOCAL).empty
     assert views.item_answers(db, LOCAL).empty

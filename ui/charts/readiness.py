@@ -54,7 +54,10 @@ def scores_chart(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
 
     `frame`: `readiness_views.chart_frame` rows of one instrument.
     """
-    shown = frame[~frame["suppressed"].astype(bool)].copy()
+    # Only the columns the marks and tooltips use: the rest would be sent with the chart.
+    used = ["group", "org_name", "subscale", "n", "mean", "ci_low", "ci_high", "ci_text"]
+    used += ["rwg_text", "level", "advice"]
+    shown = frame.loc[~frame["suppressed"].astype(bool), used].copy()
     shown["label_x"] = shown["ci_high"].astype(float).fillna(shown["mean"].astype(float))
     hidden = frame[frame["suppressed"].astype(bool)][
         ["group", "subscale", "org_name", "round_label", "status"]
@@ -88,7 +91,8 @@ def scores_chart(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
         alt.Tooltip("level:N", title="Readiness level"),
         alt.Tooltip("advice:N", title="Advice"),
     ]
-    base = alt.Chart(shown).encode(y=y, yOffset=offset, tooltip=tips)
+    # The data once, on the layer chart (its layers inherit it): prepared and sent once.
+    base = alt.Chart().encode(y=y, yOffset=offset, tooltip=tips)
     layers = [
         base.mark_rule(strokeWidth=2).encode(
             x=alt.X("ci_low:Q", scale=alt.Scale(domain=[lo, hi]), title=x_title),
@@ -116,7 +120,7 @@ def scores_chart(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
                 ],
             )
         )
-    return alt.layer(*layers).properties(
+    return alt.layer(*layers, data=shown).properties(
         title=_title(title, "Dots: mean; lines: 95% interval; 'suppressed': too few respondents"),
         height=alt.Step(15),  # per subscale within a group (yOffset)
         width="container",
@@ -169,7 +173,7 @@ def readiness_heatmap(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
         alt.Tooltip("agreement:N", title="Agreement"),
         alt.Tooltip("advice:N", title="Advice"),
     ]
-    base = alt.Chart(data).encode(x=x, y=y, tooltip=tips)
+    base = alt.Chart().encode(x=x, y=y, tooltip=tips)  # the data once, on the layer chart
     text_colour = alt.condition(
         alt.datum.status == "high", alt.value("#FFFFFF"), alt.value("#000000")
     )
@@ -186,7 +190,7 @@ def readiness_heatmap(frame: pd.DataFrame, *, title: str) -> alt.LayerChart:
         text="mean_text:N", color=text_colour
     )
     bottom = base.mark_text(dy=8, fontSize=10).encode(text="rwg_text:N", color=text_colour)
-    return alt.layer(cells, top, bottom).properties(
+    return alt.layer(cells, top, bottom, data=data).properties(
         title=_title(
             title, "Each cell: mean (readiness level) and alignment r_wg (agreement reading)"
         ),
