@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +14,13 @@ from ui.navigation import (
     unknown_address_page,
 )
 from ui.safe import md
-from ui.state import database, require_sign_in, sign_in_configured, warm_in_background
+from ui.state import (
+    background_warming,
+    database,
+    require_sign_in,
+    sign_in_configured,
+    warm_in_background,
+)
 from ui.workshop_view import is_participant_view, is_presentation_view
 
 ROOT = Path(__file__).resolve().parent
@@ -107,5 +112,5 @@ elif sign_in_configured() and not focused_view:
 navigation.run()
 # Once per data version and access scope: the other pages' opening figures, computed in the
 # background (or read from the disk cache) while this person reads the page they opened.
-if os.environ.get("IMPACT_WARM_ON_START", "on").strip().lower() != "off":
+if background_warming():
     warm_in_background(who)

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 # Cold is cold: no results kept on disk by an earlier run (ui.disk_cache) and no background
 # warm-up of the other pages after the first one (ui.state.warm_in_background).
 os.environ.setdefault("IMPACT_CACHE_DIR", "off")
-os.environ.setdefault("IMPACT_WARM_ON_START", "off")
+os.environ.setdefault("IMPACT_WARM_CACHES", "off")
 
 from benchmarks.first_request import (  # noqa: E402
     cpu_seconds,

@@ -33,7 +33,7 @@ os.environ.setdefault("STREAMLIT_GLOBAL_DEVELOPMENT_MODE", "false")
 # Cold is cold: no results kept on disk by an earlier run (ui.disk_cache) and no background
 # warm-up of the other pages after the first one (ui.state.warm_in_background).
 os.environ.setdefault("IMPACT_CACHE_DIR", "off")
-os.environ.setdefault("IMPACT_WARM_ON_START", "off")
+os.environ.setdefault("IMPACT_WARM_CACHES", "off")
 
 from benchmarks.ingest_pulse import DEFAULT_PG, empty_db  # noqa: E402
 from benchmarks.national_data import MANIFEST, load_national, write_national  # noqa: E402

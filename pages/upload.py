@@ -26,7 +26,7 @@ from impact_data.views import upload_report as report
 from impact_data.views.wording import count_list
 from ui.navigation import leave_pages_folder_mode
 from ui.safe import md, md_list
-from ui.state import clear_caches, database, query, viewer, warm_in_background
+from ui.state import background_warming, clear_caches, database, query, viewer, warm_in_background
 
 leave_pages_folder_mode()  # a deep link opened before anyone opened / (ui.navigation)
 
@@ -349,7 +349,8 @@ def commit(fid: str, prepared: PreparedUpload) -> None:
     state["upload_prepared"].pop(fid, None)
     clear_caches()
     bar.progress(1.0, "Loaded")
-    warm_in_background(who)  # the pages' figures for the new data, without delaying this answer
+    if background_warming():  # the pages' figures for the new data, without delaying this answer
+        warm_in_background(who)
     st.rerun()
 
 

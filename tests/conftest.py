@@ -16,7 +16,7 @@ from impact_data.store.db import Database
 ROOT = Path(__file__).resolve().parent.parent
 # Pages run by a test compute what they show themselves: no background warm-up of the other
 # pages after each run (ui.state.warm_in_background; tests/ui/test_ui_warm_cache.py tests it).
-os.environ.setdefault("IMPACT_WARM_ON_START", "off")
+os.environ.setdefault("IMPACT_WARM_CACHES", "off")
 SAMPLE = ROOT / "sample_data"
 POSTGRES_URL = os.environ.get(
     "IMPACT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

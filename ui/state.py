@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 
@@ -218,6 +219,13 @@ def warm_caches(who: Viewer | None = None) -> None:
 
 _warming: dict[tuple, threading.Thread] = {}
 _warming_lock = threading.Lock()
+
+
+def background_warming() -> bool:
+    """Whether pages start background warm-ups (after the first page of a data version and
+    after an upload); `IMPACT_WARM_CACHES=off` turns them off (the tests do, so that no thread
+    outlives the test that started it)."""
+    return os.environ.get("IMPACT_WARM_CACHES", "on").strip().lower() != "off"
 
 
 def warm_in_background(who: Viewer | None = None) -> threading.Thread | None:

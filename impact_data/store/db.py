@@ -38,6 +38,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Held while migrating (and restoring): several replicas starting at once migrate one at a time.
 MIGRATION_LOCK_ID = 4242001
+# Alembic keeps its running command in module globals, so two threads of one process (a page
+# and a background warm-up) must not run `upgrade` at once.
+_MIGRATING = threading.RLock()
 # PostgreSQL connection pool per app process, and a statement timeout (0: none). See the
 # README, "Deploying for many users", for the numbers these defaults rest on.
 POOL_SIZE_ENV = "IMPACT_DB_POOL_SIZE"
@@ -150,7 +153,10 @@ class Database:
         # On SQLite the migration takes the write lock up front (BEGIN IMMEDIATE): several
         # processes starting at once on an empty file queue for it (busy_timeout) and each
         # then sees the schema the first one created, instead of failing "database is locked".
-        with self.engine.execution_options(impact_write=True).begin() as conn:
+        with (
+            _MIGRATING,  # Alembic's command context is module-global: one upgrade at a time
+            self.engine.execution_options(impact_write=True).begin() as conn,
+        ):
             if self.dialect == "postgresql":
                 # Several app replicas may start at once: one migrates, the others wait.
                 conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))

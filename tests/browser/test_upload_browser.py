@@ -54,7 +54,8 @@ def test_a_team_upload_with_a_footnote_row_and_a_bad_cell_named_d24(app_server, 
     assert "org_code" not in text
     assert page.get_by_role("button", name=re.compile("Load this file")).is_disabled()
 
-    with page.expect_download() as download_info:
+    wait_for_app(page)
+    with page.expect_download(timeout=90_000) as download_info:
         page.get_by_role("button", name=re.compile("Download the full list of problems")).click()
     download = download_info.value
     frame = pd.read_csv(io.BytesIO(Path(download.path()).read_bytes()), encoding="utf-8-sig")

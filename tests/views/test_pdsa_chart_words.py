@@ -99,9 +99,10 @@ def test_a_running_cycle_stops_at_the_newest_record_not_today(projects):
     assert running["bar_end"] == pd.Timestamp("2025-03-17")
     assert running["days"] == 28
     assert running["label"] == "Running, no end date yet: Bay tagging"
-    # A reporting date before that stops it earlier.
+    # A reporting period ending before that stops it at the newest record up to that day
+    # (the value of 24 February 2025), never at a day with nothing recorded.
     early = pdsa.cycle_timeline(projects, LOCAL, "P1", as_of=dt.date(2025, 3, 1))
-    assert early[early["running"]].iloc[0]["bar_end"] == pd.Timestamp("2025-03-01")
+    assert early[early["running"]].iloc[0]["bar_end"] == pd.Timestamp("2025-02-24")
     figure = pdsa_charts.cycle_timeline_chart(timeline, title="Cycles").to_dict()
     assert "no end date yet" in figure["title"]["subtitle"]
 
