@@ -59,6 +59,7 @@ ARGUMENTS = {
     "question_codes": ["q3f"],
     "metric_codes": ["PP1"],
     "dimension": None,
+    "until": dt.date(2025, 11, 30),  # the sample system's default reporting period's end
 }
 DETAIL_COLUMNS = ("team", "staff_group", "respondent_id", "respondent_ref", "project_id")
 
