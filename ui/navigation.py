@@ -30,12 +30,16 @@ __all__ = [
 # Streamlit draws captions, and links inside them, at 60% of the text colour: 4.0:1 for text
 # and 2.8:1 for NHS Blue links on white, under the 4.5:1 that small text needs. NHS Dark Grey
 # text (#4C6272, 6.2:1) and NHS Blue links (#005EB8, 5.9:1) keep them quieter than body text
-# while readable.
+# while readable. The header's "Stop" button, shown while a page runs, is drawn in the same
+# faint grey: NHS Dark Grey too.
 APP_CSS = """
 <style>
 [data-testid="stCaptionContainer"] { color: #4C6272; opacity: 1; }
 [data-testid="stCaptionContainer"] a, [data-testid="stCaptionContainer"] a:visited {
   color: #005EB8; opacity: 1; text-decoration: underline;
+}
+[data-testid="stStatusWidget"] button, [data-testid="stBaseButton-header"] {
+  color: #4C6272; opacity: 1;
 }
 .st-key-impact_navigation p.impact-nav-section {
   margin: 0.75rem 0 0.1rem 0.5rem; font-size: 0.8rem; font-weight: 600;

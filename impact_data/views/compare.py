@@ -1053,14 +1053,15 @@ def _org_trend(
 ) -> pd.DataFrame:
     """One organisation's trend with its chart columns and icon (`culture_chart`: its culture
     chart when already drawn, by `_culture_trend_charts`)."""
-    group = group.copy()
-    shown = ~group["suppressed"].astype(bool) & group["value"].notna()
+    shown = (~group["suppressed"].astype(bool) & group["value"].notna()).to_numpy()
     points = int(shown.sum())
-    for col in ("centre", "lower", "upper"):
-        group[col] = np.nan
-    group["point_type"] = None
-    visible = group[shown]
+    size = len(group)
+    # The chart's columns, filled where a point is shown (built as arrays and joined to the
+    # rows once: setting columns on a frame one at a time costs more than the chart itself).
+    drawn = {col: np.full(size, np.nan) for col in ("centre", "lower", "upper")}
+    point_type = np.full(size, None, dtype=object)
     if points >= MIN_TREND_POINTS:
+        visible = group[shown]
         improvement = "increase"
         if measure.family == "culture":
             # The culture measure's own chart, as on the Culture page and the Overview.
@@ -1085,8 +1086,8 @@ def _org_trend(
             scale = 1.0
             limits = {"centre": "mean", "lower": "lpl", "upper": "upl"}
         for col, source in limits.items():
-            group.loc[shown, col] = scale * chart[source].to_numpy(dtype=float)
-        group.loc[shown, "point_type"] = chart["point_type"].to_numpy(dtype=object)
+            drawn[col][shown] = scale * chart[source].to_numpy(dtype=float)
+        point_type[shown] = chart["point_type"].to_numpy(dtype=object)
         latest_type = chart["point_type"].iloc[-1]
         variation = summary["variation"]
         # The heading's words and the points' colours from the same flags (`spc.flagged_points`).
@@ -1106,17 +1107,24 @@ def _org_trend(
         )
         heading = label
         glyph = ""
-    group["variation"] = variation
-    group["variation_label"] = label
-    group["glyph"] = glyph
-    group["points"] = points
     name = group["org_name"].iloc[0]
     # "|" splits the panel heading into lines: the name, then the icon in words (short, and
     # wrapped at its "; " and to the panel's width, so nothing is cut short).
     words = f"{glyph} {heading}" if glyph else heading
     lines = [line for part in words.split("; ") for line in textwrap.wrap(part, PANEL_LINE_CHARS)]
-    group["panel"] = "|".join([name, *lines])
-    return group
+    arrays = {**drawn, "point_type": point_type}
+    same_on_every_row = {
+        "variation": variation,
+        "variation_label": label,
+        "glyph": glyph,
+        "points": points,
+        "panel": "|".join([name, *lines]),
+    }
+    kept = group.drop(columns=[c for c in [*arrays, *same_on_every_row] if c in group.columns])
+    columns = {c: pd.Series(v, index=kept.index, dtype=v.dtype) for c, v in arrays.items()}
+    # A value for every row takes the dtype a column set to that one value would have.
+    columns |= {c: pd.Series(v, index=kept.index) for c, v in same_on_every_row.items()}
+    return pd.concat([kept, pd.DataFrame(columns)], axis=1)
 
 
 def default_trend_index(options: list[Measure]) -> int:

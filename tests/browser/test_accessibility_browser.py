@@ -71,6 +71,14 @@ def settle(page) -> None:
     wait_for_app(page)
     page.wait_for_timeout(1500)
     wait_for_app(page)
+    # Audit the page as it rests: its script (and any fragment) has finished running.
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning';
+        }""",
+        timeout=120_000,
+    )
 
 
 def test_the_audit_covers_every_page_in_the_navigation():

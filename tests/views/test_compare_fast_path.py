@@ -6,12 +6,17 @@ national-scale generator's data (a small, fixed-seed set).
 
 from __future__ import annotations
 
+import textwrap
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from benchmarks.national_data import load_national, write_national
+from impact_data import spc
 from impact_data.access import Viewer
 from impact_data.demo import load_demo
+from impact_data.measures import culture
 from impact_data.store.db import Database
 from impact_data.views import compare
 
@@ -50,6 +55,88 @@ def test_culture_trends_equal_one_chart_per_organisation(system, monkeypatch):
         summary = compare.trend_summary(frame)
         pd.testing.assert_frame_equal(summary, reference_trend_summary(frame), check_exact=True)
         assert summary.attrs == frame.attrs
+
+
+def test_trend_columns_equal_setting_them_one_at_a_time(system, monkeypatch):
+    """Every measure's trends (culture, proportions, means) equal the replaced per-column code."""
+    options = compare.measure_options(system, LOCAL)
+    fast = {m.label: compare.trends(system, LOCAL, m) for m in options}
+    monkeypatch.setattr(compare, "_org_trend", reference_org_trend)
+    for measure in options:
+        reference = compare.trends(system, LOCAL, measure)
+        pd.testing.assert_frame_equal(fast[measure.label], reference, check_exact=True)
+
+
+def reference_org_trend(
+    group: pd.DataFrame, measure: compare.Measure, culture_chart: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One organisation's trend, its columns set one at a time (the replaced code)."""
+    group = group.copy()
+    shown = ~group["suppressed"].astype(bool) & group["value"].notna()
+    points = int(shown.sum())
+    for col in ("centre", "lower", "upper"):
+        group[col] = np.nan
+    group["point_type"] = None
+    visible = group[shown]
+    if points >= compare.MIN_TREND_POINTS:
+        improvement = "increase"
+        if measure.family == "culture":
+            # The culture measure's own chart, as on the Culture page and the Overview.
+            chart = culture_chart
+            if chart is None:
+                chart = culture.monthly_chart(
+                    visible.rename(columns={"value": "score", "n": "responses"})
+                )
+            summary = spc.p_chart_summary(chart)
+            scale = 100.0
+            limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
+        elif measure.is_proportion:
+            chart = spc.p_chart(
+                visible["numerator"], visible["denominator"], improvement=improvement
+            )
+            summary = spc.p_chart_summary(chart)
+            scale = 100.0
+            limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
+        else:
+            chart = spc.xmr(visible["value"].to_numpy(dtype=float), improvement=improvement)
+            summary = spc.xmr_summary(chart)
+            scale = 1.0
+            limits = {"centre": "mean", "lower": "lpl", "upper": "upl"}
+        for col, source in limits.items():
+            group.loc[shown, col] = scale * chart[source].to_numpy(dtype=float)
+        group.loc[shown, "point_type"] = chart["point_type"].to_numpy(dtype=object)
+        latest_type = chart["point_type"].iloc[-1]
+        variation = summary["variation"]
+        # The heading's words and the points' colours from the same flags (`spc.flagged_points`).
+        flags = spc.flagged_points(chart)
+        label = spc.chart_variation_label(summary, flags)
+        heading = spc.chart_variation_label(summary, flags, short=True)
+        if summary.get("trial_limits"):
+            label += " (trial limits)"
+            heading += " (trial limits)"
+        glyph = compare.VARIATION_GLYPHS.get(latest_type, "")
+    else:
+        variation = compare.NOT_ENOUGH_DATA if points else "no_data"
+        label = (
+            f"Not enough data for SPC ({points} of {compare.MIN_TREND_POINTS} points)"
+            if points
+            else "No data that can be shown"
+        )
+        heading = label
+        glyph = ""
+    group["variation"] = variation
+    group["variation_label"] = label
+    group["glyph"] = glyph
+    group["points"] = points
+    name = group["org_name"].iloc[0]
+    # "|" splits the panel heading into lines: the name, then the icon in words (short, and
+    # wrapped at its "; " and to the panel's width, so nothing is cut short).
+    words = f"{glyph} {heading}" if glyph else heading
+    lines = [
+        line for part in words.split("; ") for line in textwrap.wrap(part, compare.PANEL_LINE_CHARS)
+    ]
+    group["panel"] = "|".join([name, *lines])
+    return group
 
 
 def reference_trend_summary(trend_frame: pd.DataFrame) -> pd.DataFrame:
