@@ -40,14 +40,8 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("IMPACT_CACHE_DIR", "off")
 os.environ.setdefault("IMPACT_WARM_CACHES", "off")
 
-from benchmarks.first_request import (  # noqa: E402
-    cpu_seconds,
-    national_db,
-    sample_db,
-    start_server,
-    wait_healthy,
-)
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from benchmarks.first_request import cpu_seconds, national_db, sample_db  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, launch_app, wait_healthy  # noqa: E402
 
 PAGES = {  # address -> the page's title (its h1) and the drop-down a person would move
     "overview": ("System overview", "Organisation"),
@@ -113,7 +107,7 @@ def _choose(page, label: str | None, step: str) -> float:
 
 
 def one_run(browser, database_url: str, name: str, workdir: Path) -> dict[str, float]:
-    process, url = start_server(database_url, workdir / "streamlit.log")
+    process, url = launch_app(database_url, workdir / "streamlit.log")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)

@@ -25,20 +25,23 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser.conftest import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    launch_app,
+    wait_healthy,
+)
 
 TARGET_FIRST = 3.0
 TIMEOUT_MS = 300_000
@@ -49,27 +52,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a running process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} did not become healthy in {timeout}s")
 
 
 def sample_db(workdir: Path) -> str:
@@ -94,37 +76,6 @@ def national_db(workdir: Path, n_orgs: int) -> str:
     load_national(db, data_dir)
     db.dispose()
     return f"sqlite:///{path}"
-
-
-def start_server(
-    database_url: str, log: Path, extra_env: dict | None = None
-) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "IMPACT_DATABASE_URL": database_url, **(extra_env or {})}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    return process, f"http://127.0.0.1:{port}"
 
 
 def open_page(browser, url: str, title: str) -> float:
@@ -168,10 +119,10 @@ def one_run(
 ) -> dict:
     log = workdir / "streamlit.log"
     started = time.perf_counter()
-    process, url = start_server(database_url, log, extra_env)
+    process, url = launch_app(database_url, log, extra_env)
     try:
         try:
-            wait_healthy(url, process, timeout=120)
+            wait_healthy(url, process, timeout=120, poll=0.05)
         except Exception:
             raise RuntimeError(log.read_text()[-3000:]) from None
         healthy = time.perf_counter() - started

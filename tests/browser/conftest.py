@@ -24,13 +24,17 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen, timeout: float = 60, poll: float = 0.3
+) -> None:
+    """Wait until the server at `url` answers its health check (`poll`: seconds between tries;
+    a benchmark timing the start polls more often)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -41,23 +45,17 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
                     return
         except OSError:
             pass
-        time.sleep(0.3)
+        time.sleep(poll)
     raise TimeoutError(f"{url} did not become healthy in {timeout}s")
 
 
-class AppServer:
-    def __init__(self, url: str, database_url: str, process: subprocess.Popen, log: Path):
-        self.url = url
-        self.database_url = database_url
-        self.process = process
-        self.log = log
-
-
-def start_app(tmp: Path) -> AppServer:
-    port = _free_port()
-    database_url = f"sqlite:///{tmp / 'browser.db'}"
-    env = {**os.environ, "IMPACT_DATABASE_URL": database_url}
-    log = tmp / "streamlit.log"
+def launch_app(
+    database_url: str, log: Path, extra_env: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port with `database_url`; (process, its URL), not yet
+    waited for (the browser tests and benchmarks/first_request.py start servers this way)."""
+    port = free_port()
+    env = {**os.environ, "IMPACT_DATABASE_URL": database_url, **(extra_env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -81,9 +79,23 @@ def start_app(tmp: Path) -> AppServer:
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+class AppServer:
+    def __init__(self, url: str, database_url: str, process: subprocess.Popen, log: Path):
+        self.url = url
+        self.database_url = database_url
+        self.process = process
+        self.log = log
+
+
+def start_app(tmp: Path) -> AppServer:
+    database_url = f"sqlite:///{tmp / 'browser.db'}"
+    log = tmp / "streamlit.log"
+    process, url = launch_app(database_url, log)
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
     except Exception:
         process.terminate()
         raise RuntimeError(log.read_text()[-3000:]) from None
@@ -146,4 +158,12 @@ def wait_for_app(page) -> None:
     page.wait_for_timeout(500)
 
 
-__all__ = ["screenshot", "wait_for_app", "start_app", "shutil"]
+__all__ = [
+    "free_port",
+    "launch_app",
+    "screenshot",
+    "shutil",
+    "start_app",
+    "wait_for_app",
+    "wait_healthy",
+]

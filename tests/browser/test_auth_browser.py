@@ -25,10 +25,10 @@ from impact_data.store.db import Database
 from impact_data.users import audit_log, set_role, users, viewer_for
 from tests.browser.conftest import (
     AppServer,
-    _free_port,
-    _wait_healthy,
+    free_port,
     screenshot,
     wait_for_app,
+    wait_healthy,
 )
 from tests.browser.oidc_provider import Provider, oidc_provider
 from tests.conftest import ROOT
@@ -81,7 +81,7 @@ def _secrets_toml(port: int, provider: Provider) -> str:
 def start_app_with_sign_in(tmp: Path, provider: Provider) -> AppServer:
     """`streamlit run app.py` from the repository root, with sign-in configured through a
     secrets file outside the repository."""
-    port = _free_port()
+    port = free_port()
     secrets_file = tmp / "secrets.toml"
     secrets_file.write_text(_secrets_toml(port, provider), encoding="utf-8")
     database_url = f"sqlite:///{tmp / 'auth.db'}"
@@ -116,7 +116,7 @@ def start_app_with_sign_in(tmp: Path, provider: Provider) -> AppServer:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
     except Exception:
         process.terminate()
         raise RuntimeError(log.read_text()[-3000:]) from None
