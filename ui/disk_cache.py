@@ -92,16 +92,25 @@ def _path(where: Path, stamp: str, key: tuple) -> Path:
     return where / f"{stamp}-{hashlib.sha256(repr(key).encode()).hexdigest()}{SUFFIX}"
 
 
+def _ours(where: Path) -> bool:
+    """True when `where` and its parent belong to this user: results are unpickled from there,
+    so a folder someone else made (in a shared temporary directory) is never read or used."""
+    if not hasattr(os, "getuid"):
+        return True
+    for part in (where, where.parent):
+        if part.stat().st_uid != os.getuid():
+            log.warning("not using the disk cache %s: it belongs to another user", where)
+            return False
+    return True
+
+
 def _private_folder(where: Path) -> bool:
     """Create `where` (readable by this user only); False when it belongs to someone else."""
     where.parent.parent.mkdir(parents=True, exist_ok=True)
     for part in (where.parent, where):
         part.mkdir(exist_ok=True, mode=0o700)  # (parents=True would not apply the mode)
-    if hasattr(os, "getuid"):
-        for part in (where, where.parent):
-            if part.stat().st_uid != os.getuid():
-                log.warning("not using the disk cache %s: it belongs to another user", where)
-                return False
+    if not _ours(where):
+        return False
     where.chmod(0o700)
     return True
 
@@ -109,7 +118,7 @@ def _private_folder(where: Path) -> bool:
 def load(db: Database, stamp: str | None, key: tuple) -> tuple[bool, object]:
     """(True, result) when a result for `key` and the data `stamp` is on disk."""
     where = folder(db)
-    if stamp is None or where is None or not where.is_dir():
+    if stamp is None or where is None or not where.is_dir() or not _ours(where):
         return False, None
     path = _path(where, stamp, key)
     try:

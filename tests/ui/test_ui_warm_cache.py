@@ -170,6 +170,24 @@ def test_the_disk_cache_survives_a_restart_and_lapses_with_the_data_version(app_
     assert disk_cache.files(app_db) == []
 
 
+def test_a_folder_belonging_to_another_user_is_never_read(sqlite_db, monkeypatch):
+    """Results are unpickled from the folder: one that someone else made is not trusted."""
+    import os
+
+    from ui import disk_cache
+
+    version = sqlite_db.data_version()
+    stamp = disk_cache.data_stamp(sqlite_db, version)
+    disk_cache.save(sqlite_db, stamp, ("key",), {"answer": 42})
+    assert disk_cache.load(sqlite_db, stamp, ("key",)) == (True, {"answer": 42})
+    me = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: me + 1)  # the folder is now someone else's
+    assert disk_cache.load(sqlite_db, stamp, ("key",)) == (False, None)
+    disk_cache.save(sqlite_db, stamp, ("other",), {"answer": 1})  # nor written to
+    monkeypatch.undo()
+    assert disk_cache.load(sqlite_db, stamp, ("other",)) == (False, None)
+
+
 def app_db_file(db):
     from sqlalchemy.engine import make_url
 
