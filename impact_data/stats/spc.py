@@ -804,6 +804,28 @@ def xmr_charts(
     return result
 
 
+def _proportions(
+    numerators: Any, denominators: Any, improvement: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked numerators and denominators as floats, and where a proportion is observed (both
+    present, denominator not 0); a plain message for anything a proportion cannot be."""
+    num = _as_float_array(numerators, "numerators")
+    den = _as_float_array(denominators, "denominators")
+    _check_improvement(improvement)
+    if len(num) != len(den):
+        raise ValueError(
+            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
+        )
+    observed = ~np.isnan(num) & ~np.isnan(den) & (den != 0)
+    if (den[~np.isnan(den)] < 0).any():
+        raise ValueError("denominators must not be negative")
+    if (num[observed] < 0).any() or (num[observed] > den[observed]).any():
+        raise ValueError("numerators must be between 0 and their denominator")
+    if ((den == 0) & (num > 0)).any():
+        raise ValueError("a numerator above 0 has a denominator of 0")
+    return num, den, observed
+
+
 def p_charts(
     numerators: Sequence[float] | np.ndarray | pd.Series,
     denominators: Sequence[float] | np.ndarray | pd.Series,
@@ -821,22 +843,9 @@ def p_charts(
     p' where ``prefer_laney(sigma_z, its number of points)`` says so, as views choose. The
     ``chart`` column says which ("p" or "p'"); ``sigma_z`` is each series' own.
     """
-    num = _as_float_array(numerators, "numerators")
-    den = _as_float_array(denominators, "denominators")
-    _check_improvement(improvement)
     if laney not in (False, True, "prefer"):
         raise ValueError(f"laney must be False, True or 'prefer', got {laney!r}")
-    if len(num) != len(den):
-        raise ValueError(
-            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
-        )
-    observed = ~np.isnan(num) & ~np.isnan(den) & (den != 0)
-    if (den[~np.isnan(den)] < 0).any():
-        raise ValueError("denominators must not be negative")
-    if (num[observed] < 0).any() or (num[observed] > den[observed]).any():
-        raise ValueError("numerators must be between 0 and their denominator")
-    if ((den == 0) & (num > 0)).any():
-        raise ValueError("a numerator above 0 has a denominator of 0")
+    num, den, observed = _proportions(numerators, denominators, improvement)
     n = len(num)
     codes, starts, names = _series_layout(series, n)
     x = _grouped_x(dates, codes)
@@ -1120,20 +1129,7 @@ def p_chart(
     laney: bool = False,
 ) -> pd.DataFrame:
     """p-chart (or Laney p' chart) of proportions over time: centre, limits and point types."""
-    num = _as_float_array(numerators, "numerators")
-    den = _as_float_array(denominators, "denominators")
-    _check_improvement(improvement)
-    if len(num) != len(den):
-        raise ValueError(
-            f"numerators and denominators differ in length ({len(num)} and {len(den)})"
-        )
-    observed = ~np.isnan(num) & ~np.isnan(den) & (den != 0)
-    if (den[~np.isnan(den)] < 0).any():
-        raise ValueError("denominators must not be negative")
-    if (num[observed] < 0).any() or (num[observed] > den[observed]).any():
-        raise ValueError("numerators must be between 0 and their denominator")
-    if ((den == 0) & (num > 0)).any():
-        raise ValueError("a numerator above 0 has a denominator of 0")
+    num, den, observed = _proportions(numerators, denominators, improvement)
     x = _x_axis(dates, len(num))
 
     p = np.full(len(num), np.nan)
