@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +37,7 @@ __all__ = [
     "Parsed",
     "answer_words",
     "blank_mask",
+    "blank_of_distinct",
     "choose_labels",
     "convert",
     "convert_bool",
@@ -49,6 +52,7 @@ __all__ = [
     "convert_question",
     "convert_text",
     "convert_year",
+    "factorized_columns",
     "is_blank",
     "parse_date",
     "parse_number",
@@ -72,6 +76,17 @@ class Converted:
     out_of_range: pd.Series | None = None
     range_text: str = ""
     blank: pd.Series = field(default_factory=lambda: pd.Series(dtype=bool))
+    # Each cell's value as the distinct values (`distinct`) taken at `codes`: a check of the
+    # values can look at each distinct one once.
+    codes: np.ndarray | None = None
+    distinct: np.ndarray | None = None
+
+    def cells_where(self, test: Callable[[object], bool]) -> pd.Series:
+        """True for each cell whose value passes `test` (called once per distinct value)."""
+        if self.codes is None or self.distinct is None:
+            return self.values.map(test).astype(bool)
+        passed = np.fromiter(map(test, self.distinct), dtype=bool, count=len(self.distinct))
+        return pd.Series(passed[self.codes], index=self.values.index)
 
 
 def is_blank(value: object) -> bool:
@@ -85,8 +100,34 @@ def is_blank(value: object) -> bool:
     return value is pd.NA or value is pd.NaT
 
 
+# Factorizing is the costliest step of checking a big file (about 10 ms per 100,000 cells),
+# and a sheet's columns are read several times (blank rows, the answer words of the whole
+# file, then each column's values), so within `factorized_columns` each column is
+# factorized once.
+_KNOWN: ContextVar[tuple[pd.Index, Mapping] | None] = ContextVar("factorized", default=None)
+
+
+@contextmanager
+def factorized_columns(
+    index: pd.Index, factors: Mapping[object, tuple[np.ndarray, np.ndarray]]
+) -> Iterator[None]:
+    """Within: a column named as a key of `factors` with exactly `index` as its index is taken
+    as already factorized, (codes, distinct cells) as `factorize_cells` gives them."""
+    token = _KNOWN.set((index, factors))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
 def _factorize(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct cells); code -1 (a missing cell) indexes the extra last slot."""
+    known = _KNOWN.get()
+    if known is not None:
+        index, factors = known
+        hit = factors.get(raw.name)
+        if hit is not None and len(raw) == len(index) and raw.index.equals(index):
+            return hit
     return factorize_cells(raw.to_numpy(dtype=object))
 
 
@@ -129,11 +170,15 @@ def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, merged
 
 
+def blank_of_distinct(uniques: np.ndarray) -> np.ndarray:
+    """Whether each distinct cell is empty, plus True for the missing cell's slot (code -1)."""
+    return np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
+
+
 def blank_mask(raw: pd.Series) -> pd.Series:
     """True where a cell is empty."""
     codes, uniques = _factorize(raw)
-    blank = np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
-    return pd.Series(blank[codes], index=raw.index)
+    return pd.Series(blank_of_distinct(uniques)[codes], index=raw.index)
 
 
 def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = False) -> Converted:
@@ -160,7 +205,14 @@ def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = 
     reasons = pd.Series(reasons_u[codes], index=raw.index, dtype=object)
     values = pd.Series(values_u[codes], index=raw.index, dtype=float if numeric else object)
     blank = pd.Series(blank_u[codes], index=raw.index, dtype=bool)
-    return Converted(values, pd.Series(bad_u[codes], index=raw.index), reasons, blank=blank)
+    return Converted(
+        values,
+        pd.Series(bad_u[codes], index=raw.index),
+        reasons,
+        blank=blank,
+        codes=codes,
+        distinct=values_u,
+    )
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -211,6 +263,7 @@ def _with_range(result: Converted, spec: Field) -> Converted:
         result.out_of_range = out
         result.range_text = range_text(spec)
         result.values = result.values.where(~out, None)
+        result.codes = result.distinct = None  # the values are no longer the distinct ones
     return result
 
 

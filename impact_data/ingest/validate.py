@@ -16,10 +16,12 @@ import pandas as pd
 from impact_data.ingest.columns import ColumnMapping
 from impact_data.ingest.convert import (
     Converted,
-    blank_mask,
+    blank_of_distinct,
     choose_labels,
     convert,
     convert_likert,
+    factorize_cells,
+    factorized_columns,
     is_blank,
     parse_date,
     parse_number,
@@ -188,10 +190,16 @@ def skipped_text(skipped: list[SkippedRow], limit: int = 5) -> str:
 
 
 def data_rows(
-    sheet: RawSheet, mapping: ColumnMapping, skipped: list[SkippedRow] | None = None
+    sheet: RawSheet,
+    mapping: ColumnMapping,
+    skipped: list[SkippedRow] | None = None,
+    factors: dict | None = None,
 ) -> pd.DataFrame:
     """The cells below the header, blank rows and the rows below the data that are notes or
-    totals (`skipped`, found when not given) dropped, with their Excel row numbers."""
+    totals (`skipped`, found when not given) dropped, with their Excel row numbers.
+
+    `factors`, when given, receives each column's (codes, distinct cells) over the rows kept,
+    for `convert.factorized_columns`."""
     if skipped is None:
         skipped = trailing_rows(sheet, mapping)
     end = len(sheet.cells)
@@ -204,10 +212,15 @@ def data_rows(
         out = pd.DataFrame(columns=[*used, ROW])
         return out
     nonblank = np.zeros(len(body), dtype=bool)
+    found = {}
     for col in body.columns:
-        nonblank |= ~blank_mask(body[col]).to_numpy()
+        codes, uniques = factorize_cells(body[col].to_numpy(dtype=object))
+        nonblank |= ~blank_of_distinct(uniques)[codes]
+        found[col] = (codes, uniques)
     body = body[nonblank]
     body = body.copy()
+    if factors is not None:
+        factors.update((col, (codes[nonblank], uniques)) for col, (codes, uniques) in found.items())
     body[ROW] = body.index.to_numpy() + sheet.first_row
     return body
 
@@ -262,7 +275,32 @@ def validate_sheet(
     below = trailing_rows(sheet, mapping)
     if skipped is not None:
         skipped += below
-    body = data_rows(sheet, mapping, below)
+    factors: dict = {}
+    body = data_rows(sheet, mapping, below, factors)
+    with factorized_columns(body.index, factors):
+        typed = _typed_fields(body, mapping, given, sheet_label, named, problems)
+        problems += _cross_field_checks(typed, table.name, sheet_label, named)
+        problems += _validate_items(body, mapping, typed, instrument, sheet_label, notes)
+    if table.name == "staff_survey":
+        from impact_data.ingest.contractor import read_positive_scoring
+
+        typed, more = read_positive_scoring(sheet, mapping, typed, sheet_label, notes)
+        problems += more
+    problems += _duplicates(typed, table.unique_key, table, sheet_label, named)
+    return typed, locate_problems(problems, sheet, mapping)
+
+
+def _typed_fields(
+    body: pd.DataFrame,
+    mapping: ColumnMapping,
+    given: dict[str, object],
+    sheet_label: str | None,
+    named,
+    problems: list[Problem],
+) -> pd.DataFrame:
+    """The typed values of the table's fields (not its items); the cells' problems go to
+    `problems`."""
+    table = mapping.table
     rows = body[ROW]
     typed = pd.DataFrame({ROW: rows.to_numpy()}, index=body.index)
 
@@ -282,7 +320,7 @@ def validate_sheet(
         problems += _cell_problems(result, raw, rows, spec.name, sheet_label)
         limit = FIELD_LIMITS.get(spec.name)
         if limit and spec.type in ("text", "code", "question"):
-            too_long = result.values.map(lambda v, n=limit: isinstance(v, str) and len(v) > n)
+            too_long = result.cells_where(lambda v, n=limit: isinstance(v, str) and len(v) > n)
             for idx in too_long[too_long].index:
                 problems.append(
                     Problem(
@@ -319,15 +357,7 @@ def validate_sheet(
                     )
                 )
 
-    problems += _cross_field_checks(typed, table.name, sheet_label, named)
-    problems += _validate_items(body, mapping, typed, instrument, sheet_label, notes)
-    if table.name == "staff_survey":
-        from impact_data.ingest.contractor import read_positive_scoring
-
-        typed, more = read_positive_scoring(sheet, mapping, typed, sheet_label, notes)
-        problems += more
-    problems += _duplicates(typed, table.unique_key, table, sheet_label, named)
-    return typed, locate_problems(problems, sheet, mapping)
+    return typed
 
 
 def _quoted_header(mapping: ColumnMapping):
