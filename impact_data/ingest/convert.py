@@ -53,6 +53,8 @@ __all__ = [
     "convert_text",
     "convert_year",
     "factorized_columns",
+    "factors_of_rows",
+    "merge_factors",
     "is_blank",
     "parse_date",
     "parse_number",
@@ -170,6 +172,43 @@ def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, merged
 
 
+def merge_factors(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One column's (codes, distinct cells) from those of its consecutive blocks of rows
+    (each from `factorize_cells`): the column read as a whole would have the same cells."""
+    if len(parts) == 1:
+        return parts[0]
+    joined = np.concatenate([uniques for _codes, uniques in parts])
+    to_merged, merged = factorize_cells(joined)
+    out = []
+    start = 0
+    for codes, uniques in parts:
+        # The block's codes read through its distinct cells' merged codes (-1 stays -1).
+        lookup = np.append(to_merged[start : start + len(uniques)], -1)
+        out.append(lookup[codes])
+        start += len(uniques)
+    return np.concatenate(out) if out else np.empty(0, dtype=np.intp), merged
+
+
+def factors_of_rows(
+    codes: np.ndarray, uniques: np.ndarray, start: int, stop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (codes, distinct cells) of rows `start:stop` of a factorized column, as
+    `factorize_cells` would give them for those rows alone: only the cells found there, in
+    the order they first appear."""
+    part = codes[start:stop]
+    n = len(uniques)
+    first = np.full(n + 1, len(part), dtype=np.int64)
+    # Where each distinct cell first appears (assigned from the last row up, the first wins).
+    first[part[::-1]] = np.arange(len(part) - 1, -1, -1)
+    found = np.flatnonzero(first[:n] < len(part))
+    order = found[np.argsort(first[found], kind="stable")]
+    if len(order) == n and (n < 2 or bool(np.all(order[1:] > order[:-1]))):
+        return part, uniques
+    renumber = np.full(n + 1, -1, dtype=part.dtype if part.dtype.kind == "i" else np.intp)
+    renumber[order] = np.arange(len(order))
+    return renumber[part], uniques[order]
+
+
 def blank_of_distinct(uniques: np.ndarray) -> np.ndarray:
     """Whether each distinct cell is empty, plus True for the missing cell's slot (code -1)."""
     return np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
@@ -199,8 +238,44 @@ def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = 
             reasons_u[i] = problem
         else:
             values_u[i] = out
-    # Broadcast back to every cell by taking from the distinct cells' arrays (no comparison
-    # of every cell's reason text).
+    return _broadcast(raw, codes, values_u, reasons_u, blank_u, numeric)
+
+
+def _convert_texts(raw: pd.Series, tidy: Callable[[str], str] | None = None) -> Converted:
+    """A column read as text (`text_of`, then `tidy`): `_convert` with `text_of` as its parser,
+    in a tighter loop (a column of respondent references has a distinct cell per row)."""
+    codes, uniques = _factorize(raw)
+    n = len(uniques) + 1
+    values_u = np.empty(n, dtype=object)
+    blank_u = np.zeros(n, dtype=bool)
+    blank_u[-1] = True
+    for i, value in enumerate(uniques):
+        if value.__class__ is str:
+            text = " ".join(value.split())
+            if not text:
+                blank_u[i] = True
+                continue
+            if text[0] == "'":
+                text = unprotect_formula_text(text)
+        elif is_blank(value):
+            blank_u[i] = True
+            continue
+        else:
+            text = text_of(value)
+        values_u[i] = tidy(text) if tidy is not None else text
+    return _broadcast(raw, codes, values_u, np.full(n, "", dtype=object), blank_u, False)
+
+
+def _broadcast(
+    raw: pd.Series,
+    codes: np.ndarray,
+    values_u: np.ndarray,
+    reasons_u: np.ndarray,
+    blank_u: np.ndarray,
+    numeric: bool,
+) -> Converted:
+    """The distinct cells' values, reasons and blanks taken back to every cell (no comparison
+    of every cell's reason text)."""
     bad_u = reasons_u != ""
     reasons = pd.Series(reasons_u[codes], index=raw.index, dtype=object)
     values = pd.Series(values_u[codes], index=raw.index, dtype=float if numeric else object)
@@ -344,16 +419,16 @@ def text_of(value: object) -> str:
 
 
 def convert_text(raw: pd.Series, spec: Field | None = None) -> Converted:
-    return _convert(raw, lambda v: (text_of(v), None))
+    return _convert_texts(raw)
 
 
 def convert_code(raw: pd.Series, spec: Field | None = None) -> Converted:
-    return _convert(raw, lambda v: (text_of(v).replace(" ", "").upper(), None))
+    return _convert_texts(raw, lambda text: text.replace(" ", "").upper())
 
 
 def convert_question(raw: pd.Series, spec: Field | None = None) -> Converted:
     """Question codes compare case-blind: "Q3F", "q3f" and "q 3f" are one question."""
-    return _convert(raw, lambda v: (text_of(v).replace(" ", "").lower(), None))
+    return _convert_texts(raw, lambda text: text.replace(" ", "").lower())
 
 
 # --- dates -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import methodcaller
 from pathlib import Path
 from zlib import error as zlib_error
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from impact_data.ingest.convert import factorize_cells, merge_factors
 from impact_data.ingest.isolation import ChildFailed, Limits, isolation_available, stream_isolated
 
 __all__ = [
@@ -111,10 +112,27 @@ class RawSheet:
     named_in_messages: bool = False
     first_column: int = 1
     from_csv: bool = False  # places in a CSV are "row 24, column D" (it has no cells)
+    # Each column's (codes, distinct cells) over every row of `cells` (convert.factorize_cells),
+    # worked out block by block while the reader's child was still sending rows.
+    factors: list[tuple[np.ndarray, np.ndarray]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    factors_of: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_rows(self) -> int:
         return len(self.cells)
+
+    def column_factors(self, column: object) -> tuple[np.ndarray, np.ndarray] | None:
+        """Column `column`'s (codes, distinct cells) over all rows, when they were worked out
+        for these very cells (None when not: cells replaced or a CSV)."""
+        if self.factors is None or self.factors_of is not self.cells:
+            return None
+        if not isinstance(column, int) or not 0 <= column < len(self.factors):
+            return None
+        if len(self.factors[column][0]) != len(self.cells):
+            return None
+        return self.factors[column]
 
 
 def read_file(data: bytes, file_name: str) -> list[RawSheet]:
@@ -409,13 +427,19 @@ def _sheet_parts(data: bytes, pack: bool = True) -> Iterator[tuple]:
 def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
     sheets: list[RawSheet] = []
     blocks: list = []
+    # Columns are factorized block by block as the rows arrive, while the child reads on.
+    block_factors: list[list[tuple[np.ndarray, np.ndarray]]] = []
 
     def finish() -> None:
         if not sheets:
             return
         if packed:
             grid = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-            sheets[-1].cells = pd.DataFrame(grid, dtype=object, copy=False)
+            sheet = sheets[-1]
+            sheet.cells = pd.DataFrame(grid, dtype=object, copy=False)
+            if block_factors:
+                sheet.factors = [merge_factors(parts) for parts in zip(*block_factors, strict=True)]
+                sheet.factors_of = sheet.cells
         else:
             sheets[-1].cells = pd.DataFrame([r for b in blocks for r in b], dtype=object)
 
@@ -423,13 +447,18 @@ def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
         if part[0] == "sheet":
             finish()
             blocks = []
+            block_factors = []
             sheets.append(
                 RawSheet(
                     name=part[1], cells=pd.DataFrame(), first_row=part[2], first_column=part[3]
                 )
             )
+        elif packed:
+            block = unpack_cells(part[1])
+            blocks.append(block)
+            block_factors.append([factorize_cells(block[:, j]) for j in range(block.shape[1])])
         else:
-            blocks.append(unpack_cells(part[1]) if packed else part[1])
+            blocks.append(part[1])
     finish()
     if len(sheets) > 1:
         for sheet in sheets:

@@ -22,6 +22,7 @@ from impact_data.ingest.convert import (
     convert_likert,
     factorize_cells,
     factorized_columns,
+    factors_of_rows,
     is_blank,
     parse_date,
     parse_number,
@@ -213,8 +214,13 @@ def data_rows(
         return out
     nonblank = np.zeros(len(body), dtype=bool)
     found = {}
+    start = mapping.header_index + 1
     for col in body.columns:
-        codes, uniques = factorize_cells(body[col].to_numpy(dtype=object))
+        known = sheet.column_factors(col)
+        if known is not None:
+            codes, uniques = factors_of_rows(*known, start, start + len(body))
+        else:
+            codes, uniques = factorize_cells(body[col].to_numpy(dtype=object))
         nonblank |= ~blank_of_distinct(uniques)[codes]
         found[col] = (codes, uniques)
     body = body[nonblank]
