@@ -441,7 +441,10 @@ def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
                 sheet.factors = [merge_factors(parts) for parts in zip(*block_factors, strict=True)]
                 sheet.factors_of = sheet.cells
         else:
-            sheets[-1].cells = pd.DataFrame([r for b in blocks for r in b], dtype=object)
+            sheet = sheets[-1]
+            sheet.cells = pd.DataFrame([r for b in blocks for r in b], dtype=object)
+            sheet.factors = [factorize_cells(sheet.cells[c].to_numpy()) for c in sheet.cells]
+            sheet.factors_of = sheet.cells
 
     for part in parts:
         if part[0] == "sheet":

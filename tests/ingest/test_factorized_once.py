@@ -101,7 +101,7 @@ def test_a_column_factorized_in_blocks_reads_as_the_column_factorized_whole():
 def test_a_workbook_read_in_the_child_brings_its_columns_factorized(tmp_path):
     from openpyxl import Workbook
 
-    from impact_data.ingest.read import read_workbook_bytes
+    from impact_data.ingest.read import parse_workbook, read_workbook_bytes
 
     wb = Workbook()
     ws = wb.active
@@ -112,11 +112,13 @@ def test_a_workbook_read_in_the_child_brings_its_columns_factorized(tmp_path):
     path = tmp_path / "p.xlsx"
     wb.save(path)
     (sheet,) = read_workbook_bytes(path.read_bytes())
-    assert sheet.factors is not None
-    for col in range(4):
-        codes, uniques = sheet.column_factors(col)
-        values = sheet.cells[col].to_numpy(dtype=object)
-        assert list(map(repr, np.append(uniques, None)[codes])) == list(map(repr, values))
+    (in_process,) = parse_workbook(path.read_bytes())  # where a child cannot be forked
+    for read in (sheet, in_process):
+        assert read.factors is not None
+        for col in range(4):
+            codes, uniques = read.column_factors(col)
+            values = read.cells[col].to_numpy(dtype=object)
+            assert list(map(repr, np.append(uniques, None)[codes])) == list(map(repr, values))
     sheet.cells = sheet.cells.copy()  # other cells: the factors no longer apply
     assert sheet.column_factors(0) is None
 
