@@ -35,6 +35,7 @@ from impact_data.store.models import (
     PdsaProject,
     PulseQuestion,
     PulseRespondent,
+    PulseUploadOrg,
     ReadinessAnswer,
     ReadinessResponse,
     StaffSurveyResult,
@@ -65,6 +66,7 @@ UPLOAD_TABLES = (
     NssQuestionResult,
     NssRelease,
     PulseRespondent,
+    PulseUploadOrg,
     PulseQuestion,
     ReadinessAnswer,
     ReadinessResponse,
@@ -470,6 +472,11 @@ def _write_pulse(conn, prepared, upload_id, org_ids, report) -> dict[str, int]:
     resp["staff_group"] = frame["staff_group"].to_numpy()
     values = frame[table.items].to_numpy(dtype=float)
     resp["answers"] = encode_answers(values)
+    # The (upload, organisation) pairs the respondents' rows refer to, written first.
+    conn.execute(
+        insert(PulseUploadOrg),
+        [{"upload_id": upload_id, "org_id": int(o)} for o in np.unique(resp["org_id"])],
+    )
     cols = list(resp.columns)
     bulk_insert(
         conn,
@@ -851,7 +858,7 @@ def _delete_upload_rows(
     counts: dict[str, int] = {}
     for model in UPLOAD_TABLES:
         result = conn.execute(delete(model).where(model.upload_id == upload_id))
-        if result.rowcount:
+        if result.rowcount and model is not PulseUploadOrg:  # pairs, not rows of the file
             counts[model.__tablename__] = result.rowcount
     orgs = conn.execute(delete(Organisation).where(Organisation.upload_id == upload_id))
     if orgs.rowcount:

@@ -54,6 +54,7 @@ __all__ = [
     "PdsaProject",
     "PulseQuestion",
     "PulseRespondent",
+    "PulseUploadOrg",
     "ReadinessAnswer",
     "ReadinessResponse",
     "SearchDocument",
@@ -181,17 +182,37 @@ class PulseRespondent(Base):
     """
 
     __tablename__ = "pulse_respondents"
-
-    upload_id: Mapped[int] = mapped_column(
-        ForeignKey("uploads.id", ondelete="RESTRICT"), primary_key=True
+    # One foreign key for the upload and organisation of a row, not one each: each is
+    # checked row by row (on PostgreSQL a query per row and key), and a pulse file is
+    # 100,000 rows. PulseUploadOrg holds the pairs and refers to both.
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["upload_id", "org_id"],
+            ["pulse_upload_orgs.upload_id", "pulse_upload_orgs.org_id"],
+            ondelete="RESTRICT",
+        ),
     )
+
+    upload_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    org_id: Mapped[int] = mapped_column(Integer, index=True)
     response_date: Mapped[dt.date] = mapped_column(Date)
     team: Mapped[str | None] = mapped_column(String(200))
     staff_group: Mapped[str | None] = mapped_column(String(200))
     respondent_ref: Mapped[str | None] = mapped_column(String(100))
     answers: Mapped[str] = mapped_column(String(400))
+
+
+class PulseUploadOrg(Base):
+    """The organisations a pulse upload holds respondents of: what each respondent's row
+    refers to (see PulseRespondent), itself referring to the upload and the organisation."""
+
+    __tablename__ = "pulse_upload_orgs"
+
+    upload_id: Mapped[int] = mapped_column(
+        ForeignKey("uploads.id", ondelete="RESTRICT"), primary_key=True
+    )
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
 
 
 class PulseQuestion(Base):
