@@ -223,8 +223,7 @@ def data_rows(
             codes, uniques = factorize_cells(body[col].to_numpy(dtype=object))
         nonblank |= ~blank_of_distinct(uniques)[codes]
         found[col] = (codes, uniques)
-    body = body[nonblank]
-    body = body.copy()
+    body = body[nonblank]  # a frame of its own (copy on write): the sheet's cells stay as read
     if factors is not None:
         factors.update((col, (codes[nonblank], uniques)) for col, (codes, uniques) in found.items())
     body[ROW] = body.index.to_numpy() + sheet.first_row
