@@ -15,6 +15,9 @@ from the server process starting to healthy, the first request (navigation to co
 second request, and the server process's CPU seconds (user + system, from /proc) spent on
 the first request. Issue 20's target: the first request after a server start <= 3 s.
 `--disk-cache off` runs without the disk cache (IMPACT_CACHE_DIR=off), as before it.
+The server is started as deploy/impact@.service starts it (`python -m ui.launch`: the app's
+modules imported before it listens, and in local mode the opening figures computed at start);
+`--launch streamlit` starts it with plain `streamlit run app.py`.
 
     python benchmarks/first_request.py [--runs 3] [--orgs 220 | --db URL] [--path /]
                                        [--title "System overview"] [--disk-cache off]
@@ -115,11 +118,17 @@ def clear_disk_cache(database_url: str) -> None:
 
 
 def one_run(
-    browser, database_url: str, path: str, title: str, workdir: Path, extra_env: dict | None = None
+    browser,
+    database_url: str,
+    path: str,
+    title: str,
+    workdir: Path,
+    extra_env: dict | None = None,
+    preload: bool = True,
 ) -> dict:
     log = workdir / "streamlit.log"
     started = time.perf_counter()
-    process, url = launch_app(database_url, log, extra_env)
+    process, url = launch_app(database_url, log, extra_env, preload=preload)
     try:
         try:
             wait_healthy(url, process, timeout=120, poll=0.05)
@@ -150,6 +159,13 @@ def main() -> int:
     parser.add_argument(
         "--disk-cache", choices=("on", "off"), default="on", help="off: IMPACT_CACHE_DIR=off"
     )
+    parser.add_argument(
+        "--launch",
+        choices=("preload", "streamlit"),
+        default="preload",
+        help="preload: `python -m ui.launch`, as deploy/impact@.service starts the app "
+        "(default); streamlit: plain `streamlit run app.py`",
+    )
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} is not installed")
@@ -166,7 +182,10 @@ def main() -> int:
             url, what = national_db(workdir, args.orgs), f"national data, {args.orgs} orgs"
         else:
             url, what = sample_db(workdir), "the sample system"
-        print(f"First request after a server start, {what}, {args.path} ({args.runs} runs)")
+        print(
+            f"First request after a server start, {what}, {args.path} ({args.runs} runs, "
+            f"started with {'python -m ui.launch' if args.launch == 'preload' else 'streamlit run app.py'})"
+        )
         print(
             f"{'run':>3} {'start':>13} {'healthy s':>10} {'first s':>8} {'first CPU s':>12} "
             f"{'second s':>9}"
@@ -179,7 +198,15 @@ def main() -> int:
                     for start in starts:
                         if start == "cold":
                             clear_disk_cache(url)
-                        row = one_run(browser, url, args.path, args.title, workdir, extra_env)
+                        row = one_run(
+                            browser,
+                            url,
+                            args.path,
+                            args.title,
+                            workdir,
+                            extra_env,
+                            preload=args.launch == "preload",
+                        )
                         rows[start].append(row)
                         print(
                             f"{i:>3} {start:>13} {row['healthy']:>10.2f} {row['first']:>8.2f} "

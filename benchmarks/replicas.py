@@ -1,4 +1,4 @@
-"""Replicas behind nginx: N `streamlit run app.py` processes on one PostgreSQL with the
+"""Replicas behind nginx: N app processes (`python -m ui.launch`, as deploy/impact@.service) on one PostgreSQL with the
 repository's deploy/nginx.conf in front, driven by simulated users through the proxy.
 
     python -m benchmarks.replicas --replicas 1 2 4 --users 8 --rounds 3
@@ -215,9 +215,7 @@ class Deployment:
                         [
                             sys.executable,
                             "-m",
-                            "streamlit",
-                            "run",
-                            "app.py",
+                            "ui.launch",  # as deploy/impact@.service starts a replica
                             "--server.port",
                             str(port),
                             "--server.address",

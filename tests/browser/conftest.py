@@ -50,19 +50,19 @@ def wait_healthy(
 
 
 def launch_app(
-    database_url: str, log: Path, extra_env: dict | None = None
+    database_url: str, log: Path, extra_env: dict | None = None, *, preload: bool = False
 ) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free port with `database_url`; (process, its URL), not yet
-    waited for (the browser tests and benchmarks/first_request.py start servers this way)."""
+    waited for (the browser tests and benchmarks/first_request.py start servers this way).
+    `preload`: started as deploy/impact@.service starts it (`python -m ui.launch`)."""
     port = free_port()
     env = {**os.environ, "IMPACT_DATABASE_URL": database_url, **(extra_env or {})}
+    command = ["ui.launch"] if preload else ["streamlit", "run", "app.py"]
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            *command,
             "--server.port",
             str(port),
             "--server.address",
