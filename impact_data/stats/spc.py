@@ -118,6 +118,8 @@ __all__ = [
     "p_charts",
     "p_chart_summaries",
     "flagged_points",
+    "flagged_points_by",
+    "xmr_chart_summaries",
     "variation_of",
     "assurance",
     "variation_icon_label",
@@ -461,6 +463,54 @@ def flagged_points(result: pd.DataFrame, value: str | None = None) -> dict[str, 
     }
 
 
+def flagged_points_by(
+    result: pd.DataFrame, by: str = "series", value: str | None = None
+) -> dict[Any, dict[str, Any]]:
+    """``flagged_points`` of every chart of a many-charts result (``xmr_charts``, ``p_charts``,
+    ``culture.monthly_charts``; each chart named in column ``by``, its rows together): one
+    dict per chart, in the order the charts come, each the very dict ``flagged_points`` gives
+    on that chart's rows alone. Counted in one pass over the rows (not one filter per chart)."""
+    if value is None:
+        value = next(c for c in ("value", "p", "u", "c") if c in result.columns)
+    codes, names = pd.factorize(result[by], sort=False)
+    k = len(names)
+    kinds = result["point_type"].to_numpy(dtype=object)
+    rules = result["rule"].to_numpy(dtype=object)
+    observed = (result[value].notna() & result["point_type"].notna()).to_numpy() & (codes >= 0)
+    counts = {t: np.bincount(codes[observed & (kinds == t)], minlength=k) for t in POINT_TYPES}
+    n_points = np.bincount(codes[observed], minlength=k)
+    flagged = observed & (kinds != "common_cause")
+    n_special = np.bincount(codes[flagged], minlength=k)
+    by_rule = {r: np.bincount(codes[flagged & (rules == r)], minlength=k) > 0 for r in RULES}
+    first_flagged = _first_rows(codes, flagged, k)
+    last_flagged = _first_rows(codes, flagged, k, last=True)
+    latest = _first_rows(codes, observed, k, last=True)
+    x = result["x"]
+    out = {}
+    for i, name in enumerate(names):
+        out[name] = {
+            "n_points": int(n_points[i]),
+            "counts": {t: int(counts[t][i]) for t in POINT_TYPES},
+            "n_special": int(n_special[i]),
+            "rules": [r for r in RULES if by_rule[r][i]],
+            "first_flagged": x.iloc[first_flagged[i]] if first_flagged[i] >= 0 else None,
+            "last_flagged": x.iloc[last_flagged[i]] if last_flagged[i] >= 0 else None,
+            "latest_point_type": kinds[latest[i]] if latest[i] >= 0 else None,
+        }
+    return out
+
+
+def _first_rows(codes: np.ndarray, where: np.ndarray, k: int, *, last: bool = False) -> np.ndarray:
+    """Position of each group's first (or last) row where ``where`` holds, -1 for none."""
+    rows = np.flatnonzero(where)
+    if last:
+        rows = rows[::-1]
+    found = np.full(k, -1, dtype=np.int64)
+    groups, first = np.unique(codes[rows], return_index=True)
+    found[groups] = rows[first]
+    return found
+
+
 def xmr_summary(result: pd.DataFrame, target: float | None = None) -> dict[str, Any]:
     """Variation and assurance icons of an ``xmr`` result, from its latest point and segment."""
     latest = _latest_observed(result, "value")
@@ -802,6 +852,52 @@ def xmr_charts(
         {"chart": "xmr", "improvement": improvement, "screen_outliers": bool(screen_outliers)}
     )
     return result
+
+
+def xmr_chart_summaries(
+    result: pd.DataFrame, target: float | None = None, *, by: str = "series"
+) -> pd.DataFrame:
+    """``xmr_summary`` of every chart of an ``xmr_charts`` result (named in column ``by``):
+    one row per chart with an observed point (indexed by its name, in the order the charts
+    come) with the same keys, each the very value ``xmr_summary`` gives on that chart's rows,
+    and the latest observed point's ``point_type``."""
+    improvement = _result_improvement(result)
+    seen = result[result["value"].notna()]
+    latest = seen.drop_duplicates(by, keep="last")
+    counts = seen.groupby(by, sort=False).size()
+    in_segment = seen[
+        seen["segment"].to_numpy() == latest.set_index(by)["segment"].reindex(seen[by]).to_numpy()
+    ]
+    segment_counts = in_segment.groupby(by, sort=False).size()
+    targets = (
+        [_summary_target(result, row, target) for _, row in latest.iterrows()]
+        if "target" in result.columns
+        else [None if target is None else float(target)] * len(latest)
+    )
+    verdicts = [variation_of(kind, improvement) for kind in latest["point_type"]]
+    names = latest[by].to_numpy()
+    return pd.DataFrame(
+        {
+            "variation": _objects(v for v, _ in verdicts),
+            "variation_direction": _objects(d for _, d in verdicts),
+            "assurance": _objects(
+                assurance(low, high, goal, improvement)
+                for low, high, goal in zip(latest["lpl"], latest["upl"], targets, strict=True)
+            ),
+            "trial_limits": latest["trial_limits"].astype(bool).to_numpy(),
+            "n_points": counts.reindex(names).astype(int).to_numpy(),
+            "segment": latest["segment"].astype(int).to_numpy(),
+            "segment_n_points": segment_counts.reindex(names).astype(int).to_numpy(),
+            "latest_x": latest["x"].to_numpy(),
+            "latest_value": latest["value"].astype(float).to_numpy(),
+            "mean": latest["mean"].astype(float).to_numpy(),
+            "lpl": latest["lpl"].astype(float).to_numpy(),
+            "upl": latest["upl"].astype(float).to_numpy(),
+            "target": _objects(targets),
+            "improvement": improvement,
+            "point_type": _objects(latest["point_type"]),
+        }
+    ).set_axis(pd.Index(names, name=by))
 
 
 def _proportions(

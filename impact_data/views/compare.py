@@ -1000,17 +1000,10 @@ def _trends_from(
     series: pd.DataFrame, measure: Measure, peer_group: str | None, peers: pd.DataFrame
 ) -> pd.DataFrame:
     frame = _only_peer_group(_with_orgs(series, peers), peer_group)
-    charts = _culture_trend_charts(frame, measure)
-    parts = [
-        _org_trend(
-            group.sort_values("period_date").reset_index(drop=True), measure, charts.get(code)
-        )
-        for code, group in frame.groupby("org_code", sort=False)
-    ]
-    if not parts:
+    if frame.empty:
         out = pd.DataFrame({c: pd.Series(dtype=object) for c in TREND_COLUMNS})
     else:
-        out = pd.concat(parts, ignore_index=True)[TREND_COLUMNS]
+        out = _trend_rows(frame, measure)[TREND_COLUMNS]
         out = out.sort_values(["org_name", "period_date"]).reset_index(drop=True)
     yearly = measure.family == "national" or measure.source in ("staff_survey", "national")
     out.attrs.update(
@@ -1025,106 +1018,115 @@ def _trends_from(
     return out
 
 
-def _culture_trend_charts(frame: pd.DataFrame, measure: Measure) -> dict[str, pd.DataFrame]:
-    """The culture measure's chart of every organisation with enough points to chart, all
-    drawn in one pass (`culture.monthly_charts`), each the very `culture.monthly_chart` of
-    its shown points; {} for other measures."""
-    if measure.family != "culture" or frame.empty:
-        return {}
-    shown = frame[~frame["suppressed"].astype(bool) & frame["value"].notna()]
-    points = shown.groupby("org_code", sort=False)["value"].transform("size")
-    enough = shown[points.to_numpy() >= MIN_TREND_POINTS]
-    if enough.empty:
-        return {}
-    rows = enough.rename(columns={"value": "score", "n": "responses"})
-    drawn = culture.monthly_charts(rows)
-    out = {}
-    for code, chart in drawn.groupby("org_code", sort=False):
-        first = chart.iloc[0]
-        attrs = {"chart": first["chart"], "improvement": "increase", "sigma_z": first["sigma_z"]}
-        chart = chart.drop(columns=["org_code", "chart"]).reset_index(drop=True)
-        chart.attrs = {**attrs, **rows.attrs}
-        out[code] = chart
-    return out
-
-
-def _org_trend(
-    group: pd.DataFrame, measure: Measure, culture_chart: pd.DataFrame | None = None
-) -> pd.DataFrame:
-    """One organisation's trend with its chart columns and icon (`culture_chart`: its culture
-    chart when already drawn, by `_culture_trend_charts`)."""
-    shown = (~group["suppressed"].astype(bool) & group["value"].notna()).to_numpy()
-    points = int(shown.sum())
-    size = len(group)
-    # The chart's columns, filled where a point is shown (built as arrays and joined to the
-    # rows once: setting columns on a frame one at a time costs more than the chart itself).
+def _trend_rows(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
+    """Every organisation's trend with its chart columns and icon, all charts drawn in one
+    pass (`_trend_charts`): each organisation's rows together (in order of first appearance),
+    in period order, with the columns its chart gives (centre, lower, upper, point_type) where
+    a point is shown, and its verdict, words, glyph, number of points and panel heading on
+    every row. Organisations with fewer than 12 shown points get no chart: "not enough data"."""
+    codes, names = pd.factorize(frame["org_code"], sort=False)
+    order = pd.DataFrame({"org": codes, "date": frame["period_date"].to_numpy()})
+    order = order.sort_values(["org", "date"]).index.to_numpy()
+    rows = frame.take(order).reset_index(drop=True)
+    codes = codes[order]
+    size, k = len(rows), len(names)
+    shown = (~rows["suppressed"].astype(bool) & rows["value"].notna()).to_numpy()
+    points = np.bincount(codes[shown], minlength=k)
+    charted = points >= MIN_TREND_POINTS
+    drawn_rows = shown & charted[codes]
+    # The chart's columns, filled where a point is shown.
     drawn = {col: np.full(size, np.nan) for col in ("centre", "lower", "upper")}
     point_type = np.full(size, None, dtype=object)
-    if points >= MIN_TREND_POINTS:
-        visible = group[shown]
-        improvement = "increase"
-        if measure.family == "culture":
-            # The culture measure's own chart, as on the Culture page and the Overview.
-            chart = culture_chart
-            if chart is None:
-                chart = culture.monthly_chart(
-                    visible.rename(columns={"value": "score", "n": "responses"})
-                )
-            summary = spc.p_chart_summary(chart)
-            scale = 100.0
-            limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
-        elif measure.is_proportion:
-            chart = spc.p_chart(
-                visible["numerator"], visible["denominator"], improvement=improvement
-            )
-            summary = spc.p_chart_summary(chart)
-            scale = 100.0
-            limits = {"centre": "centre", "lower": "lcl", "upper": "ucl"}
-        else:
-            chart = spc.xmr(visible["value"].to_numpy(dtype=float), improvement=improvement)
-            summary = spc.xmr_summary(chart)
-            scale = 1.0
-            limits = {"centre": "mean", "lower": "lpl", "upper": "upl"}
+    verdicts: dict[int, tuple[str, str, str, str]] = {}
+    if drawn_rows.any():
+        chart, summaries, scale, limits = _trend_charts(rows[drawn_rows], measure)
         for col, source in limits.items():
-            drawn[col][shown] = scale * chart[source].to_numpy(dtype=float)
-        point_type[shown] = chart["point_type"].to_numpy(dtype=object)
-        latest_type = chart["point_type"].iloc[-1]
-        variation = summary["variation"]
+            drawn[col][drawn_rows] = scale * chart[source].to_numpy(dtype=float)
+        point_type[drawn_rows] = chart["point_type"].to_numpy(dtype=object)
         # The heading's words and the points' colours from the same flags (`spc.flagged_points`).
-        flags = spc.flagged_points(chart)
-        label = spc.chart_variation_label(summary, flags)
-        heading = spc.chart_variation_label(summary, flags, short=True)
-        if summary.get("trial_limits"):
-            label += " (trial limits)"
-            heading += " (trial limits)"
-        glyph = VARIATION_GLYPHS.get(latest_type, "")
-    else:
-        variation = NOT_ENOUGH_DATA if points else "no_data"
-        label = (
-            f"Not enough data for SPC ({points} of {MIN_TREND_POINTS} points)"
-            if points
-            else "No data that can be shown"
-        )
-        heading = label
-        glyph = ""
-    name = group["org_name"].iloc[0]
-    # "|" splits the panel heading into lines: the name, then the icon in words (short, and
-    # wrapped at its "; " and to the panel's width, so nothing is cut short).
-    words = f"{glyph} {heading}" if glyph else heading
-    lines = [line for part in words.split("; ") for line in textwrap.wrap(part, PANEL_LINE_CHARS)]
+        flags = spc.flagged_points_by(chart, "org_code")
+        latest_types = chart.drop_duplicates("org_code", keep="last")
+        latest_types = dict(zip(latest_types["org_code"], latest_types["point_type"], strict=True))
+        summary_rows = summaries.to_dict("index")
+        for i in np.flatnonzero(charted):
+            code = names[i]
+            if code not in summary_rows:
+                raise ValueError("the chart has no observed values to summarise")
+            summary = summary_rows[code]
+            label = spc.chart_variation_label(summary, flags[code])
+            heading = spc.chart_variation_label(summary, flags[code], short=True)
+            if summary.get("trial_limits"):
+                label += " (trial limits)"
+                heading += " (trial limits)"
+            glyph = VARIATION_GLYPHS.get(latest_types[code], "")
+            verdicts[i] = (summary["variation"], label, heading, glyph)
+    org_names = rows["org_name"].to_numpy(dtype=object)
+    firsts = np.r_[0, np.flatnonzero(codes[1:] != codes[:-1]) + 1]
+    per_org: dict[str, list] = {c: [] for c in ("variation", "variation_label", "glyph", "panel")}
+    for i in range(k):
+        if i in verdicts:
+            variation, label, heading, glyph = verdicts[i]
+        else:
+            n = int(points[i])
+            variation = NOT_ENOUGH_DATA if n else "no_data"
+            label = (
+                f"Not enough data for SPC ({n} of {MIN_TREND_POINTS} points)"
+                if n
+                else "No data that can be shown"
+            )
+            heading, glyph = label, ""
+        # "|" splits the panel heading into lines: the name, then the icon in words (short,
+        # and wrapped at its "; " and to the panel's width, so nothing is cut short).
+        words = f"{glyph} {heading}" if glyph else heading
+        lines = [
+            line for part in words.split("; ") for line in textwrap.wrap(part, PANEL_LINE_CHARS)
+        ]
+        per_org["variation"].append(variation)
+        per_org["variation_label"].append(label)
+        per_org["glyph"].append(glyph)
+        per_org["panel"].append("|".join([org_names[firsts[i]], *lines]))
     arrays = {**drawn, "point_type": point_type}
-    same_on_every_row = {
-        "variation": variation,
-        "variation_label": label,
-        "glyph": glyph,
-        "points": points,
-        "panel": "|".join([name, *lines]),
-    }
-    kept = group.drop(columns=[c for c in [*arrays, *same_on_every_row] if c in group.columns])
+    # A value for every row of an organisation takes the dtype a column set to that one
+    # value would have (str for words, int64 for the points).
+    same = {c: pd.Series(v).take(codes) for c, v in per_org.items()}
+    same["points"] = pd.Series([int(n) for n in points]).take(codes)
+    kept = rows.drop(columns=[c for c in [*arrays, *same] if c in rows.columns])
     columns = {c: pd.Series(v, index=kept.index, dtype=v.dtype) for c, v in arrays.items()}
-    # A value for every row takes the dtype a column set to that one value would have.
-    columns |= {c: pd.Series(v, index=kept.index) for c, v in same_on_every_row.items()}
+    columns |= {c: v.set_axis(kept.index) for c, v in same.items()}
     return pd.concat([kept, pd.DataFrame(columns)], axis=1)
+
+
+def _trend_charts(
+    rows: pd.DataFrame, measure: Measure
+) -> tuple[pd.DataFrame, pd.DataFrame, float, dict[str, str]]:
+    """The SPC chart of every organisation's shown points (`rows`: each organisation's
+    together, in period order), drawn in one pass, row for row in the order of `rows`, with
+    an ``org_code`` column; its summaries (indexed by org_code); the scale of its limits; and
+    which of its columns are the centre and limits. The culture measure's own chart
+    (`culture.monthly_charts`, as on the Culture page and the Overview), a p-chart for other
+    proportions, XmR for means: each organisation's the very chart drawn on its own."""
+    improvement = "increase"
+    if measure.family == "culture":
+        chart = culture.monthly_charts(rows.rename(columns={"value": "score", "n": "responses"}))
+        # monthly_charts orders organisations by code; put them back in the order of rows.
+        position = pd.Series(np.arange(len(chart)), index=chart["org_code"].to_numpy())
+        starts = position.groupby(level=0, sort=False).min()
+        rank = rows.groupby("org_code", sort=False).cumcount().to_numpy()
+        chart = chart.take(starts.reindex(rows["org_code"].to_numpy()).to_numpy() + rank)
+        chart = chart.reset_index(drop=True)
+        summaries = spc.p_chart_summaries(chart, by="org_code")
+        return chart, summaries, 100.0, {"centre": "centre", "lower": "lcl", "upper": "ucl"}
+    if measure.is_proportion:
+        chart = spc.p_charts(
+            rows["numerator"], rows["denominator"], rows["org_code"], improvement=improvement
+        ).rename(columns={"series": "org_code"})
+        summaries = spc.p_chart_summaries(chart, by="org_code")
+        return chart, summaries, 100.0, {"centre": "centre", "lower": "lcl", "upper": "ucl"}
+    chart = spc.xmr_charts(
+        rows["value"].to_numpy(dtype=float), rows["org_code"], improvement=improvement
+    ).rename(columns={"series": "org_code"})
+    summaries = spc.xmr_chart_summaries(chart, by="org_code")
+    return chart, summaries, 1.0, {"centre": "mean", "lower": "lpl", "upper": "upl"}
 
 
 def default_trend_index(options: list[Measure]) -> int:
@@ -1584,21 +1586,21 @@ def visit_matrix(
     if peers.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     names = dict(zip(peers["org_code"], peers["org_name"], strict=True))
-    grouped = {key: group for key, group in log.groupby(["from_org", "to_org"])}
+    visited = _pair_visits(log)
     codes = list(peers["org_code"])
     if system is not None:
         codes = list(peers.loc[peers["system"] == system, "org_code"])
     if only_visited:
         position = {code: i for i, code in enumerate(codes)}
         pairs = sorted(
-            ((a, b) for a, b in grouped if a in position and b in position and a != b),
+            ((a, b) for a, b in visited if a in position and b in position and a != b),
             key=lambda pair: (position[pair[0]], position[pair[1]]),
         )
     else:
         pairs = [(a, b) for a in codes for b in codes if a != b]
     rows = []
     for a, b in pairs:
-        group = grouped.get((a, b))
+        pair = visited.get((a, b))
         rows.append(
             {
                 "from_org": a,
@@ -1607,16 +1609,53 @@ def visit_matrix(
                 "to_org": b,
                 "to_org_name": names[b],
                 "to_label": host_labels[b],
-                "visits": 0 if group is None else len(group),
-                "themes": "" if group is None else _themes(group["theme"]),
-                "participants": 0 if group is None else _total(group["participants"]),
-                "lived_experience_partners": (
-                    0 if group is None else _total(group["lived_experience_partners"])
-                ),
-                "last_visit": None if group is None else max(group["visit_date"]),
+                "visits": 0 if pair is None else pair["visits"],
+                "themes": "" if pair is None else _themes(pair["themes"]),
+                "participants": 0 if pair is None else int(pair["participants"]),
+                "lived_experience_partners": 0 if pair is None else int(pair["partners"]),
+                "last_visit": None if pair is None else max(pair["dates"]),
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _pair_visits(log: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """The visits of each (from, to) pair in the log, in one pass over it (a grouping of the
+    log into a frame per pair costs more than the matrix): how many, their themes and dates in
+    log order, and their participants and lived experience partners summed as `_total` does."""
+    participants = _numbers(log["participants"])
+    partners = _numbers(log["lived_experience_partners"])
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for a, b, theme, date, people, lived in zip(
+        log["from_org"].tolist(),
+        log["to_org"].tolist(),
+        log["theme"].tolist(),
+        log["visit_date"].tolist(),
+        participants,
+        partners,
+        strict=True,
+    ):
+        if _is_missing_code(a) or _is_missing_code(b):
+            continue
+        pair = out.get((a, b))
+        if pair is None:
+            pair = {"visits": 0, "themes": [], "dates": [], "participants": 0, "partners": 0}
+            out[(a, b)] = pair
+        pair["visits"] += 1
+        pair["themes"].append(theme)
+        pair["dates"].append(date)
+        pair["participants"] += people
+        pair["partners"] += lived
+    return out
+
+
+def _numbers(values: pd.Series) -> list:
+    """Each value as `_total` counts it (not a number: 0)."""
+    return pd.to_numeric(values, errors="coerce").fillna(0).tolist()
+
+
+def _is_missing_code(code: object) -> bool:
+    return code is None or (isinstance(code, float) and math.isnan(code))
 
 
 @requires_access
@@ -1653,11 +1692,7 @@ def visit_reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     hosted_n = log.groupby("to_org").size().to_dict()
     visited = log.groupby("from_org")["to_org"].nunique().to_dict()
     visited_by = log.groupby("to_org")["from_org"].nunique().to_dict()
-    involved = pd.concat(
-        [log.assign(_org=log["from_org"]), log.assign(_org=log["to_org"])], ignore_index=True
-    ).groupby("_org", sort=False)
-    partners = involved["lived_experience_partners"].agg(_total).to_dict()
-    themes = involved["theme"].agg(_themes).to_dict()
+    partners, themes = _involved(log)
     rows = []
     for org in peers.itertuples():
         code = org.org_code
@@ -1706,6 +1741,29 @@ def visit_reach_from(peers: pd.DataFrame, log: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _involved(log: pd.DataFrame) -> tuple[dict[str, int], dict[str, str]]:
+    """Per organisation, over the visits it is involved in (those it made, then those it
+    hosted, each in log order), in one pass over the log: lived experience partners summed
+    as `_total` does, and the distinct themes as `_themes` joins them."""
+    partners: dict[str, Any] = {}
+    made: dict[str, list] = {}
+    hosted: dict[str, list] = {}
+    for a, b, theme, lived in zip(
+        log["from_org"].tolist(),
+        log["to_org"].tolist(),
+        log["theme"].tolist(),
+        _numbers(log["lived_experience_partners"]),
+        strict=True,
+    ):
+        for code, themes in ((a, made), (b, hosted)):
+            if _is_missing_code(code):
+                continue
+            partners[code] = partners.get(code, 0) + lived
+            themes.setdefault(code, []).append(theme)
+    joined = {code: _themes(made.get(code, []) + hosted.get(code, [])) for code in partners}
+    return {code: int(total) for code, total in partners.items()}, joined
+
+
 @requires_access
 def visit_reach(db: Database, viewer: Viewer) -> pd.DataFrame:
     """Per organisation: visits made and hosted, how many organisations each way, lived
@@ -1734,7 +1792,8 @@ def visits_text(reach: pd.DataFrame, log: pd.DataFrame) -> str:
     return " ".join(text)
 
 
-def _themes(values: pd.Series) -> str:
+def _themes(values: Any) -> str:
+    """The distinct themes among `values`, in order, joined by "; "."""
     seen = [str(v).strip() for v in values if isinstance(v, str) and v.strip()]
     return "; ".join(dict.fromkeys(seen))
 
