@@ -110,12 +110,24 @@ def periods(scores: dict[str, pd.DataFrame]) -> list:
 
 
 def _in_range(frame: pd.DataFrame, start: object, end: object) -> pd.DataFrame:
-    keep = pd.Series(True, index=frame.index)
+    keep = np.ones(len(frame), dtype=bool)
     if start is not None:
-        keep &= frame["period"].map(lambda p: p >= start).astype(bool)
+        keep &= (frame["period"] >= start).to_numpy(dtype=bool)
     if end is not None:
-        keep &= frame["period"].map(lambda p: p <= end).astype(bool)
+        keep &= (frame["period"] <= end).to_numpy(dtype=bool)
     return frame[keep]
+
+
+def _period_texts(periods: pd.Series) -> tuple[list[str], pd.DatetimeIndex]:
+    """`period_label` and `_period_date` of every period, each worked out once per distinct
+    period (a frame repeats a few periods over thousands of rows)."""
+    codes, uniques = pd.factorize(periods)
+    if len(codes) and (codes < 0).any():  # a missing period: row by row, as it always was
+        values = periods.tolist()
+        return [period_label(p) for p in values], pd.to_datetime([_period_date(p) for p in values])
+    labels = np.array([period_label(p) for p in uniques], dtype=object)
+    dates = pd.to_datetime([_period_date(p) for p in uniques])
+    return labels[codes].tolist(), dates.take(codes)
 
 
 # --- suppression in words ----------------------------------------------------------------
@@ -165,8 +177,7 @@ def _decorate(
         attrs = dict(frame.attrs)
         frame = frame.copy()
         frame.insert(1, "org_name", frame["org_code"].map(names).fillna(frame["org_code"]))
-        frame["period_label"] = [period_label(p) for p in frame["period"]]
-        frame["period_date"] = pd.to_datetime([_period_date(p) for p in frame["period"]])
+        frame["period_label"], frame["period_date"] = _period_texts(frame["period"])
         frame = _with_reason(frame, threshold)
         frame.attrs.update(
             attrs,
@@ -318,7 +329,10 @@ def latest_periods(scores: dict[str, pd.DataFrame], end: object) -> dict[str, ob
     if overall.empty:
         return {}
     upto = _in_range(overall, None, end)
-    return {code: max(group["period"]) for code, group in upto.groupby("org_code", sort=True)}
+    if upto.empty:
+        return {}
+    latest = upto.groupby("org_code", sort=True)["period"].max()
+    return dict(zip(latest.index.tolist(), latest.tolist(), strict=True))
 
 
 def _at_periods(frame: pd.DataFrame, period: object, latest: dict[str, object] | None):
@@ -326,17 +340,16 @@ def _at_periods(frame: pd.DataFrame, period: object, latest: dict[str, object] |
     the organisation named with its period where that is not `period` ("Eastbridge (2025)")."""
     if latest is None:
         return frame[frame["period"] == period]
-    keep = pd.Series(
-        [latest.get(code) == p for code, p in zip(frame["org_code"], frame["period"], strict=True)],
-        index=frame.index,
-        dtype=bool,
-    )
+    wanted = frame["org_code"].map(latest)
+    keep = (wanted == frame["period"]).to_numpy(dtype=bool)
     out = frame[keep].copy()
-    older = out["period"] != period
-    out.loc[older, "org_name"] = [
-        f"{name} ({period_label(p)})"
-        for name, p in zip(out.loc[older, "org_name"], out.loc[older, "period"], strict=True)
-    ]
+    older = (out["period"] != period).to_numpy(dtype=bool)
+    if older.any():
+        labels, _ = _period_texts(out.loc[older, "period"])
+        out.loc[older, "org_name"] = [
+            f"{name} ({label})"
+            for name, label in zip(out.loc[older, "org_name"], labels, strict=True)
+        ]
     return out
 
 
@@ -450,12 +463,23 @@ def _in_measure_order(frame: pd.DataFrame, attrs: dict, then: list[str] = ()) ->
     return order.drop(columns=["_d", "_q"]).reset_index(drop=True)
 
 
+def _question_label(code: object, text: object) -> str:
+    """ "Q1: The question's words" (cut at 60 characters), or the code alone."""
+    text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    short = text if len(text) <= 60 else text[:57].rstrip() + "..."
+    return f"{code}: {short}" if short else str(code)
+
+
 def _question_labels(frame: pd.DataFrame) -> list[str]:
-    labels = []
+    """`_question_label` of every row, worked out once per question (code and wording)."""
+    labels: list[str] = []
+    known: dict[tuple, str] = {}
     for code, text in zip(frame["question_code"], frame["question_text"], strict=True):
-        text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-        short = text if len(text) <= 60 else text[:57].rstrip() + "..."
-        labels.append(f"{code}: {short}" if short else str(code))
+        key = (type(code), code, type(text), text)
+        label = known.get(key)
+        if label is None:
+            label = known[key] = _question_label(code, text)
+        labels.append(label)
     return labels
 
 
@@ -681,7 +705,9 @@ def diverging_segments(distribution: pd.DataFrame) -> pd.DataFrame:
                     **{g: record[g] for g in group},
                     "dimension": record["dimension"],
                     "question_code": record["question_code"],
-                    "question_label": _question_labels(pd.DataFrame([record]))[0],
+                    "question_label": _question_label(
+                        record["question_code"], record["question_text"]
+                    ),
                     "higher_is_better": bool(record["higher_is_better"]),
                     "answer_value": k,
                     "answer": label,
@@ -1022,16 +1048,27 @@ def describe_over_time(frame: pd.DataFrame) -> str:
     shown = frame[~frame["suppressed"].astype(bool)]
     if shown.empty:
         return f"{what}: nothing can be shown for these organisations and periods."
+    # Each organisation's first and last period, by name: one sort, not a sort per group.
+    shown = shown[shown["org_name"].notna()]
+    ordered = shown.sort_values(["org_name", "period_date"], kind="stable")
+    firsts = ordered.drop_duplicates("org_name", keep="first")
+    lasts = ordered.drop_duplicates("org_name", keep="last")
+    sizes = ordered.groupby("org_name", sort=True).size()
     parts = []
-    for name, part in shown.groupby("org_name", sort=True):
-        part = part.sort_values("period_date")
-        first, last = part.iloc[0], part.iloc[-1]
-        if len(part) == 1:
-            parts.append(f"{name} {last['score']:.0f}% in {last['period_label']}")
+    for name, size, first_score, first_label, last_score, last_label in zip(
+        firsts["org_name"].tolist(),
+        sizes.to_numpy().tolist(),
+        firsts["score"].tolist(),
+        firsts["period_label"].tolist(),
+        lasts["score"].tolist(),
+        lasts["period_label"].tolist(),
+        strict=True,
+    ):
+        if size == 1:
+            parts.append(f"{name} {last_score:.0f}% in {last_label}")
         else:
             parts.append(
-                f"{name} {first['score']:.0f}% in {first['period_label']} and "
-                f"{last['score']:.0f}% in {last['period_label']}"
+                f"{name} {first_score:.0f}% in {first_label} and {last_score:.0f}% in {last_label}"
             )
     text = f"{what}, % favourable: " + "; ".join(parts) + "."
     hidden = int(frame["suppressed"].astype(bool).sum())
@@ -1045,14 +1082,26 @@ def describe_side_by_side(frame: pd.DataFrame) -> str:
     shown = frame[~frame["suppressed"].astype(bool) & (frame["dimension"] != OVERALL)]
     if shown.empty:
         return "No dimension can be shown for this period."
-    parts = []
-    for name, part in shown.groupby("org_name", sort=True):
-        top = part.loc[part["score"].idxmax()]
-        low = part.loc[part["score"].idxmin()]
-        parts.append(
-            f"{name}: highest {top['dimension']} ({top['score']:.0f}%), "
-            f"lowest {low['dimension']} ({low['score']:.0f}%)"
+    # Each organisation's highest and lowest dimension (the first of equal scores, as
+    # idxmax and idxmin take it): two sorts, not a search per group.
+    shown = shown.loc[shown["org_name"].notna(), ["org_name", "dimension", "score"]]
+    shown = shown.assign(_row=np.arange(len(shown)))
+    keys = ["org_name", "score", "_row"]
+    top = shown.sort_values(keys, ascending=[True, False, True], na_position="last")
+    low = shown.sort_values(keys, ascending=[True, True, True], na_position="last")
+    top = top.drop_duplicates("org_name")
+    low = low.drop_duplicates("org_name")
+    parts = [
+        f"{name}: highest {top_dim} ({top_score:.0f}%), lowest {low_dim} ({low_score:.0f}%)"
+        for name, top_dim, top_score, low_dim, low_score in zip(
+            top["org_name"].tolist(),
+            top["dimension"].tolist(),
+            top["score"].tolist(),
+            low["dimension"].tolist(),
+            low["score"].tolist(),
+            strict=True,
         )
+    ]
     return "; ".join(parts) + "."
 
 
@@ -1143,29 +1192,65 @@ def download_table(
         if "suppressed" in frame
         else np.zeros(len(frame), dtype=bool)
     )
-    out = pd.DataFrame(index=range(len(frame)))
+    hidden_list = hidden.tolist()
+    cells = {
+        heading: pd.Series(_download_cells(frame[col], hidden_list), dtype=object)
+        for col, heading in columns.items()
+    }
+    index = range(len(frame))
+    if not cells or "Measure" in cells or len(cells) < len(columns):
+        # A heading given twice, or none: column by column, the later heading winning.
+        out = pd.DataFrame(index=index)
+        if measure:
+            out["Measure"] = measure
+        for col, heading in columns.items():
+            out[heading] = pd.Series(_download_cells(frame[col], hidden_list), dtype=object)
+        return out
+    # Every column at once (inserting them one by one cost more than working them out).
+    out = pd.DataFrame(cells, index=index)
     if measure:
-        out["Measure"] = measure
-    for col, heading in columns.items():
-        values = frame[col].tolist()
+        out.insert(0, "Measure", measure)
+    return out
+
+
+def _download_cells(column: pd.Series, hidden: list[bool]) -> list[object]:
+    """One column's cells for `download_table`: a whole column of one plain type (numbers,
+    yes/no, words) at once, anything else value by value (`_download_cell`)."""
+    values = column.tolist()
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind == "f":
         cells: list[object] = []
         for value, is_hidden in zip(values, hidden, strict=True):
-            missing = value is None or (isinstance(value, float) and math.isnan(value))
-            if missing:
+            if value != value:  # NaN
                 cells.append(SUPPRESSED if is_hidden else "")
-            elif isinstance(value, bool | np.bool_):
-                cells.append("yes" if value else "no")
-            elif isinstance(value, float | np.floating):
-                number = round(float(value), 1)
-                cells.append(int(number) if number.is_integer() else number)
-            elif isinstance(value, np.integer):
-                cells.append(int(value))
-            elif isinstance(value, dt.date | pd.Timestamp):
-                cells.append(period_label(value))
             else:
-                cells.append(value)
-        out[heading] = pd.Series(cells, dtype=object)
-    return out
+                number = round(value, 1)
+                cells.append(int(number) if number.is_integer() else number)
+        return cells
+    if kind in ("i", "u"):
+        return values  # Python ints already
+    if kind == "b":
+        return ["yes" if value else "no" for value in values]
+    if all(type(value) is str for value in values):
+        return values
+    return [_download_cell(v, h) for v, h in zip(values, hidden, strict=True)]
+
+
+def _download_cell(value: object, is_hidden: bool) -> object:
+    """One cell for `download_table`: "suppressed" where hidden, numbers to 1 decimal place."""
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if missing:
+        return SUPPRESSED if is_hidden else ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        number = round(float(value), 1)
+        return int(number) if number.is_integer() else number
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, dt.date | pd.Timestamp):
+        return period_label(value)
+    return value
 
 
 def screen_table(table: pd.DataFrame) -> pd.DataFrame:
