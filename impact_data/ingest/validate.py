@@ -223,9 +223,14 @@ def data_rows(
             codes, uniques = factorize_cells(body[col].to_numpy(dtype=object))
         nonblank |= ~blank_of_distinct(uniques)[codes]
         found[col] = (codes, uniques)
-    body = body[nonblank]  # a frame of its own (copy on write): the sheet's cells stay as read
+    every = bool(nonblank.all())
+    # A frame of its own either way (copy on write): the sheet's cells stay as read.
+    body = body.copy(deep=False) if every else body[nonblank]
     if factors is not None:
-        factors.update((col, (codes[nonblank], uniques)) for col, (codes, uniques) in found.items())
+        factors.update(
+            (col, (codes if every else codes[nonblank], uniques))
+            for col, (codes, uniques) in found.items()
+        )
     body[ROW] = body.index.to_numpy() + sheet.first_row
     return body
 
