@@ -102,6 +102,35 @@ def demo_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def loaded_system(tmp_path_factory):
+    """`loaded_system("sample")`, or `loaded_system("national", n_orgs, n_systems)` for the
+    generated national-scale data set (benchmarks/national_data.py, fixed seed): a database
+    with it loaded, built once per test process and kind, for tests that only read (the
+    fast-path tests compare their figures with reference code on both)."""
+    from benchmarks.national_data import load_national, write_national
+    from impact_data.demo import load_demo
+
+    made: dict[tuple, Database] = {}
+
+    def get(kind: str, n_orgs: int = 8, n_systems: int = 2) -> Database:
+        key = (kind,) if kind == "sample" else (kind, n_orgs, n_systems)
+        if key not in made:
+            folder = tmp_path_factory.mktemp("-".join(map(str, key)))
+            db = Database(f"sqlite:///{folder / 'impact.db'}")
+            if kind == "sample":
+                load_demo(db)
+            else:
+                write_national(folder / "data", n_orgs=n_orgs, n_systems=n_systems)
+                load_national(db, folder / "data")
+            made[key] = db
+        return made[key]
+
+    yield get
+    for db in made.values():
+        db.dispose()
+
+
 @pytest.fixture
 def demo_db(demo_file, tmp_path, monkeypatch) -> Database:
     """A copy of the sample system, opened by the page under test."""

@@ -16,10 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.national_data import load_national, write_national
 from impact_data import spc
 from impact_data.access import Viewer
-from impact_data.demo import load_demo
 from impact_data.measures import culture
 from impact_data.store.db import Database
 from impact_data.views import compare
@@ -28,16 +26,8 @@ LOCAL = Viewer.local()
 
 
 @pytest.fixture(scope="module", params=["sample", "national"])
-def system(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(request.param)
-    db = Database(f"sqlite:///{folder / 'impact.db'}")
-    if request.param == "sample":
-        load_demo(db)
-    else:
-        write_national(folder / "data", n_orgs=50, n_systems=6)
-        load_national(db, folder / "data")
-    yield db
-    db.dispose()
+def system(request, loaded_system):
+    return loaded_system(request.param, n_orgs=50, n_systems=6)
 
 
 def test_every_trend_frame_equals_one_chart_per_organisation(system, monkeypatch):

@@ -18,9 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.national_data import load_national, write_national
 from impact_data.access import Viewer
-from impact_data.demo import load_demo
 from impact_data.measures import culture as culture_measure
 from impact_data.store.db import Database
 from impact_data.views import culture as views
@@ -269,16 +267,8 @@ def all_columns(frame: pd.DataFrame) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", params=["sample", "national"])
-def system(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(request.param)
-    db = Database(f"sqlite:///{folder / 'impact.db'}")
-    if request.param == "sample":
-        load_demo(db)
-    else:
-        write_national(folder / "data", n_orgs=8, n_systems=2)
-        load_national(db, folder / "data")
-    yield db
-    db.dispose()
+def system(request, loaded_system):
+    return loaded_system(request.param, n_orgs=8, n_systems=2)
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -12,9 +12,7 @@ import math
 import pandas as pd
 import pytest
 
-from benchmarks.national_data import load_national, write_national
 from impact_data.access import Viewer
-from impact_data.demo import load_demo
 from impact_data.measures import culture as culture_measure
 from impact_data.stats.intervals import difference_test
 from impact_data.store.db import Database
@@ -62,16 +60,8 @@ def reference_year_on_year(db: Database, alpha: float = 0.05) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", params=["sample", "national"])
-def system(request, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(request.param)
-    db = Database(f"sqlite:///{folder / 'impact.db'}")
-    if request.param == "sample":
-        load_demo(db)
-    else:
-        write_national(folder / "data", n_orgs=8, n_systems=2)
-        load_national(db, folder / "data")
-    yield db
-    db.dispose()
+def system(request, loaded_system):
+    return loaded_system(request.param, n_orgs=8, n_systems=2)
 
 
 def test_year_on_year_equals_the_group_by_group_loop(system):
