@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
 from impact_data.access import AccessDenied, Viewer, requires_access
 from impact_data.ingest.kinds import IMPACT_COMPONENTS
@@ -323,7 +323,6 @@ def _readiness_rows(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
     r, a = ReadinessResponse, ReadinessAnswer
     response_columns = ["upload_id", "row_no", "org_code", "team", "programme", "round"]
     response_columns.append("instrument_code")
-    answer_columns = ["upload_id", "row_no", "item_code", "value"]
     read_responses = select(
         r.upload_id,
         r.row_no,
@@ -333,32 +332,47 @@ def _readiness_rows(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
         _round(db, r.assessment_date).label("round"),
         r.instrument_code,
     ).join(ORG, ORG.c.id == r.org_id)
-    read_answers = select(a.upload_id, a.row_no, a.item_code, a.value)
     with db.connect() as conn:
         # Many thousands of plain rows: straight from the driver's cursor (building a
         # SQLAlchemy Row for each costs more than the read itself).
-        frames = []
-        for query, columns in ((read_responses, response_columns), (read_answers, answer_columns)):
-            sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-            rows = conn.exec_driver_sql(sql).cursor.fetchall()
-            frames.append(pd.DataFrame.from_records(rows, columns=columns))
-    responses, answers = frames
+        responses = pd.DataFrame.from_records(
+            _driver_rows(conn, read_responses), columns=response_columns
+        )
+        # Every answer as three whole numbers (an integer array at once, no text object per
+        # answer): its response's key, its item code's number in the sorted list of codes (a
+        # dozen distinct codes over many thousand answers) and its value.
+        for _attempt in range(3):
+            codes = sorted(conn.execute(select(a.item_code).distinct()).scalars())
+            rows = []
+            if codes:
+                number = case(
+                    {code: i for i, code in enumerate(codes)}, value=a.item_code, else_=-1
+                )
+                read_answers = select(_response_key(a.upload_id, a.row_no), number, a.value)
+                rows = _driver_rows(conn, read_answers)
+            numbers = np.array(rows, dtype=np.int64).reshape(-1, 3)
+            if (numbers[:, 1] >= 0).all():
+                break  # else an upload added an item code between the two reads: read again
     # A round is a month: its date from the database's text or date, once per distinct month.
     months = {m: pd.Timestamp(m).date() for m in responses["round"].unique()}
     responses["round"] = responses["round"].map(months).astype(object)
     responses = _text_keys(responses)
-    where = pd.MultiIndex.from_arrays([responses["upload_id"], responses["row_no"]]).get_indexer(
-        pd.MultiIndex.from_arrays([answers["upload_id"], answers["row_no"]])
+    response_keys = _response_key(
+        responses["upload_id"].to_numpy(dtype=np.int64), responses["row_no"].to_numpy(np.int64)
     )
+    where = pd.Index(response_keys).get_indexer(numbers[:, 0])
+    # An answer of no stored response (an upload since the responses were read) is left out,
+    # as is one whose code came in after three tries (never seen: uploads are not that fast).
+    keep = (where >= 0) & (numbers[:, 1] >= 0)
     answers = pd.DataFrame(
         {
-            "response": where.astype(np.int64),
-            # Item codes as a category (a dozen distinct codes over many thousand answers):
-            # groups form on its integer codes, and only results turn back into text.
-            "item_code": pd.Categorical(answers["item_code"]),
-            "value": answers["value"].to_numpy(dtype=np.int64),
+            "response": where[keep].astype(np.int64),
+            # Item codes as a category: groups form on its integer codes, and only results
+            # turn back into text.
+            "item_code": pd.Categorical.from_codes(numbers[keep, 1], categories=codes),
+            "value": numbers[keep, 2],
         }
-    )[where >= 0].reset_index(drop=True)
+    )
     responses = responses.drop(columns=["upload_id", "row_no"]).reset_index(drop=True)
     cached = (responses, answers)
     with _SCORES_LOCK:
@@ -366,6 +380,18 @@ def _readiness_rows(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
         while len(_SCORES_CACHE) > SCORES_CACHE_ENTRIES:
             _SCORES_CACHE.popitem(last=False)
     return cached
+
+
+def _driver_rows(conn, query) -> list[tuple]:
+    """Every row of `query` as plain tuples from the driver's cursor."""
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return conn.exec_driver_sql(sql).cursor.fetchall()
+
+
+def _response_key(upload_id, row_no):
+    """One whole number per response (upload and row), to find each answer's response: of
+    columns (in SQL) or of integer arrays."""
+    return upload_id * (1 << 32) + row_no
 
 
 def _chosen_responses(
@@ -663,11 +689,15 @@ def readiness_pooled(
     if teams.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     teams = teams.copy()
+    # Rounds (dates) as their rank among the distinct rounds: the newest of a group is then a
+    # whole-number maximum (a maximum of date objects runs in Python, group by group).
+    rank, rounds = pd.factorize(teams["round"], sort=True)
+    teams["_rank"] = rank
     team_keys = ["org_code", "team", "programme"]
     if latest:
         labels = teams[team_keys].astype(object).where(teams[team_keys].notna(), "")
-        newest = teams.groupby([labels[c] for c in team_keys])["round"].transform("max")
-        teams = teams[teams["round"] == newest]
+        newest = teams.groupby([labels[c] for c in team_keys])["_rank"].transform("max")
+        teams = teams[teams["_rank"] == newest]
     every = teams[[*keys, "instrument_code", "subscale"]].drop_duplicates()
     shown = teams[~teams["suppressed"].astype(bool)].copy()
     n = shown["n"].astype(float)
@@ -684,10 +714,11 @@ def readiness_pooled(
             total_sq=("total_sq", "sum"),
             agreeing=("agreeing", "sum"),
             teams=("n", "size"),
-            latest_round=("round", "max"),
+            latest_round=("_rank", "max"),
         )
         .reset_index()
     )
+    pooled["latest_round"] = np.asarray(rounds, dtype=object)[pooled["latest_round"].to_numpy()]
     pooled["mean"] = pooled["total"] / pooled["n"]
     variance = (pooled["total_sq"] - pooled["n"] * pooled["mean"] ** 2) / (pooled["n"] - 1)
     pooled["sd"] = np.sqrt(variance.clip(lower=0).where(pooled["n"] > 1))
@@ -1013,13 +1044,16 @@ def _item_units(db: Database, viewer: Viewer, org_codes, teams, programmes, roun
 
 def _unit_labels(frame: pd.DataFrame) -> pd.Series:
     """One text label per team check (`UNIT_KEYS` joined by "|", a missing key as ""), built
-    column by column: a row-wise join costs seconds on a national data set."""
-    keys = frame[UNIT_KEYS].astype(object)
+    column by column once per distinct check and spread over its rows: a row-wise join costs
+    seconds on a national data set, and each check has many rows (items and answers)."""
+    check = frame.groupby(UNIT_KEYS, dropna=False, sort=False).ngroup().to_numpy()
+    firsts = np.unique(check, return_index=True)[1]  # each check's first row, in check order
+    keys = frame[UNIT_KEYS].iloc[firsts].astype(object)
     keys = keys.where(keys.notna(), "").astype(str)
     label = keys[UNIT_KEYS[0]]
     for column in UNIT_KEYS[1:]:
         label = label + "|" + keys[column]
-    return label.astype(object)
+    return pd.Series(label.to_numpy(dtype=object)[check], index=frame.index, dtype=object)
 
 
 def _item_pool(db, viewer, org_codes, teams, programmes, rounds, instrument):
@@ -1244,25 +1278,44 @@ def impact_maturity_by_date(
 
 
 def _levels_per(frame: pd.DataFrame, by: list[str], columns: list[str]) -> pd.DataFrame:
+    """Per group of `by` (in key order): the newest date, the mean level of its rows, how many
+    components were rated and the level of components 1-5 (a component rated twice: the later
+    row's level; None where not rated), all groups at once."""
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    rows = []
-    for key, group in frame.groupby(by, sort=True):
-        key = key if isinstance(key, tuple) else (key,)
-        by_component = dict(zip(group["component"], group["level"], strict=True))
-        levels = [
-            None if by_component.get(c) is None else int(by_component[c]) for c in IMPACT_COMPONENTS
-        ]
-        rows.append(
-            {
-                **dict(zip(by, key, strict=True)),
-                "assessment_date": max(group["assessment_date"]),
-                "mean_level": float(group["level"].astype(float).mean()),
-                "components": len(by_component),
-                "levels": levels,
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
+    grouped = frame.groupby(by, sort=True)
+    group = grouped.ngroup().to_numpy(dtype=float)
+    rows = np.flatnonzero(group >= 0)  # a row with a blank key is in no group (NaN)
+    group = group[rows].astype(np.int64)
+    groups = int(group.max()) + 1 if len(group) else 0
+    level = frame["level"].to_numpy()[rows]
+    component = frame["component"].to_numpy()[rows]
+    # The newest date: the highest rank among the distinct dates.
+    rank, dates = pd.factorize(frame["assessment_date"].to_numpy()[rows], sort=True)
+    newest = np.full(groups, -1, dtype=np.int64)
+    np.maximum.at(newest, group, rank)
+    # Each group's mean level over its rows (whole-number levels: the sum is exact).
+    count = np.bincount(group, minlength=groups)
+    mean_level = np.bincount(group, weights=level.astype(float), minlength=groups) / count
+    # The last row of each (group, component): its level, and the components rated.
+    pair = pd.DataFrame({"group": group, "component": component})
+    last = ~pair.duplicated(keep="last").to_numpy()
+    components = np.bincount(group[last], minlength=groups)
+    levels = [[None] * len(IMPACT_COMPONENTS) for _ in range(groups)]
+    slot = {c: i for i, c in enumerate(IMPACT_COMPONENTS)}
+    for g, c, lv in zip(group[last], component[last], level[last], strict=True):
+        i = slot.get(c)
+        if i is not None and lv is not None:
+            levels[g][i] = int(lv)
+    firsts = rows[np.unique(group, return_index=True)[1]]
+    out = {key: frame[key].to_numpy()[firsts] for key in by}
+    out["assessment_date"] = np.asarray(dates, dtype=object)[newest]
+    out["mean_level"] = mean_level
+    out["components"] = components
+    out["levels"] = levels
+    return pd.DataFrame(
+        {c: list(out[c]) if c == "levels" else out[c] for c in columns}, columns=columns
+    )
 
 
 @requires_access

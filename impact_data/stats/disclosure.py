@@ -66,6 +66,11 @@ def hidden_mask(
     shown = known.where(reason == "", 0.0).groupby(labels, dropna=True).transform("sum")
     unpublished = total - shown
     risky = labels.notna() & (unpublished > 0) & (unpublished < threshold)
+    if not risky.any():
+        return reason
+    if counts.index.is_unique and _hide_siblings(reason, labels, known, total, risky, threshold):
+        return reason
+    # Counts that are not whole numbers: the sums below in exactly this order.
     for label in pd.unique(labels[risky]):
         rows = labels.index[labels == label]
         group_total = float(total[rows[0]])
@@ -77,6 +82,54 @@ def hidden_mask(
             reason[row] = SECONDARY
             hidden_part += known[row]
     return reason
+
+
+def _hide_siblings(
+    reason: pd.Series,
+    labels: pd.Series,
+    known: pd.Series,
+    total: pd.Series,
+    risky: pd.Series,
+    threshold: float,
+) -> bool:
+    """Complementary suppression in every risky group at once: in each group, the shown parts
+    from the smallest up (ties by the row's label as text, then row order) are hidden while
+    the total minus the parts still shown is above zero and below `threshold`.
+
+    Only for whole-number counts and totals (then every sum is exact, in any order); False,
+    with nothing changed, otherwise."""
+    group_of, _ = pd.factorize(labels)  # -1 for rows standing alone
+    risky_groups = np.unique(group_of[risky.to_numpy(dtype=bool)])
+    at_risk = np.isin(group_of, risky_groups)
+    size_all = known.to_numpy(dtype=float)
+    total_all = total.to_numpy(dtype=float)
+    for values in (size_all[at_risk], total_all[at_risk]):
+        if not np.all((values == np.floor(values)) & (np.abs(values) < 2.0**52)):
+            return False
+    # Each risky group's total: its first row's.
+    rows = np.flatnonzero(at_risk)
+    codes, firsts = np.unique(group_of[rows], return_index=True)
+    group_total = total_all[rows[firsts]]
+    candidates = rows[reason.to_numpy(dtype=object)[rows] == ""]
+    if not len(candidates):
+        return True
+    group = np.searchsorted(codes, group_of[candidates])
+    size = size_all[candidates]
+    names = np.unique(np.array([str(r) for r in reason.index[candidates]]), return_inverse=True)[1]
+    order = np.lexsort((names, size, group))  # stable: equal keys keep row order
+    candidates, group, size = candidates[order], group[order], size[order]
+    # Before each row: the total minus the parts still shown, as the hiding reaches it.
+    shown_sum = np.bincount(group, weights=size, minlength=len(codes))
+    before = np.cumsum(size) - size
+    first = np.searchsorted(group, group)  # each row's group's first row
+    before -= before[first]
+    hidden_part = group_total[group] - shown_sum[group] + before
+    fits = (hidden_part > 0) & (hidden_part < threshold)
+    # A row is hidden while every row before it in its group was hidden too.
+    misses = np.cumsum(~fits)
+    hide = misses == (misses - ~fits)[first]
+    reason.iloc[candidates[hide]] = SECONDARY
+    return True
 
 
 def suppress(

@@ -595,7 +595,10 @@ def pdsa_month_charts(
     # Every organisation's months at once: from its first project or cycle (at most `months`
     # back) to the month of `as_of`, in the order of `firsts`.
     first = pd.to_datetime(firsts["first_project"]).dt.to_period("M").dt.to_timestamp()
-    earliest = firsts["org_code"].map(counts.groupby("org_code")["month"].min())
+    # Each organisation's first month with a cycle (NaT for none; a lookup, as `map` with an
+    # empty table of dates fails when no cycle is that old).
+    earliest = counts.groupby("org_code")["month"].min()
+    earliest = pd.Series(earliest.reindex(firsts["org_code"]).to_numpy(), index=firsts.index)
     first = first.where(~(earliest < first).to_numpy(), earliest)
     start = first.where(first > window_start, window_start)
     keep = (start <= end).to_numpy()
@@ -795,30 +798,44 @@ def system_overview(
     lived = pdsa_measure.lived_experience_by_year(db, viewer, org_codes=codes)
     target = culture_target(db)
 
-    # Each frame split by organisation once (a row filter per organisation would cost a pass
-    # over every frame for each of them); the icons of all monthly charts in one pass each.
-    culture_of = _by_org(culture)
-    months_of = _by_org(months)
-    readiness_of, rounds_of = _by_org(readiness), _by_org(rounds)
-    maturity_of, maturity_now_of = _by_org(maturity), _by_org(maturity_now)
-    pdsa_months_of, lived_of = _by_org(pdsa_months), _by_org(lived)
+    # Each frame split by organisation once, into plain columns (a row filter, or a pandas
+    # row, per organisation costs far more than the figures read from it); the icons of all
+    # monthly charts in one pass each.
+    culture_of = _columns_by_org(culture, CULTURE_ROW_COLUMNS)
+    months_of = _columns_by_org(months, PULSE_ROW_COLUMNS)
+    readiness_of = _columns_by_org(readiness, READINESS_ROW_COLUMNS)
+    rounds_of = _columns_by_org(rounds, ["commitment", SUPPRESSED])
+    maturity_of = _columns_by_org(maturity, ["mean_level"])
+    maturity_now_of = _columns_by_org(maturity_now, ["assessment_date", "mean_level", "levels"])
+    pdsa_months_of = _columns_by_org(pdsa_months, ["cycles"])
+    lived_of = _columns_by_org(lived, ["lived_experience_share"])
+    activity_of = _activity_by_org(activity)
     pulse_icons = culture_month_summaries(months, target)
     pdsa_icons = pdsa_month_summaries(pdsa_months)
     rows = []
-    for org in orgs.itertuples():
-        code = org.org_code
+    for code, name, kind, system in zip(
+        orgs["org_code"], orgs["org_name"], orgs["org_type"], orgs["system"], strict=True
+    ):
         row: dict[str, Any] = {
             "org_code": code,
-            "org_name": org.org_name,
-            "org_type": org.org_type,
-            "system": None if pd.isna(org.system) else org.system,
+            "org_name": name,
+            "org_type": kind,
+            "system": None if pd.isna(system) else system,
         }
         row.update(_culture_row(culture_of(code)))
-        row.update(_pulse_row(months_of(code), target, pulse_icons.get(code)))
+        pulse = months_of(code)
+        pulse_icon = pulse_icons.get(code)
+        if pulse_icon is None:  # an organisation with no months: no icon, and why
+            pulse_icon = culture_month_summary(_rows_of(months, code, pulse["month"]), target)
+        row.update(_pulse_row(pulse, pulse_icon))
         row.update(_readiness_row(readiness_of(code), rounds_of(code)))
         row.update(_maturity_row(maturity_of(code), maturity_now_of(code)))
-        row.update(_pdsa_row(activity.loc[code] if code in activity.index else None))
-        row.update(_pdsa_trend_row(pdsa_months_of(code), pdsa_icons.get(code)))
+        row.update(_pdsa_row(activity_of.get(code)))
+        pdsa = pdsa_months_of(code)
+        pdsa_icon = pdsa_icons.get(code)
+        if pdsa_icon is None:
+            pdsa_icon = pdsa_month_summary(_rows_of(pdsa_months, code, pdsa["cycles"]))
+        row.update(_pdsa_trend_row(pdsa, pdsa_icon))
         row.update(_lived_experience_row(lived_of(code)))
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -843,16 +860,58 @@ def system_overview(
     return frame[OVERVIEW_COLUMNS].reset_index(drop=True)
 
 
-def _by_org(frame: pd.DataFrame):
-    """A function giving `frame[frame["org_code"] == code]` for any code (the same rows, in
-    the same order; an empty frame for a code with none), from one split of the frame."""
-    groups = dict(tuple(frame.groupby("org_code", sort=False))) if not frame.empty else {}
-    empty = frame.iloc[0:0]
-    return lambda code: groups.get(code, empty)
+CULTURE_ROW_COLUMNS = ["year", "positive_pct", "responses", SUPPRESSED, "change_pp"]
+CULTURE_ROW_COLUMNS += ["change_suppressed"]
+PULSE_ROW_COLUMNS = ["month", "positive_pct", SUPPRESSED]
+READINESS_ROW_COLUMNS = ["latest_check", "commitment", "efficacy", "n", "teams", SUPPRESSED]
 
 
-def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
-    if years.empty:
+def _columns_by_org(frame: pd.DataFrame, columns: Sequence[str]):
+    """A function giving, for any org code, `columns` of that organisation's rows of `frame`
+    (in the frame's order) as arrays of the values a row of the frame holds; a code with no
+    rows gets empty arrays. The frame is split once, whatever the number of organisations."""
+    empty = {c: np.empty(0, dtype=object) for c in columns}
+    if frame.empty:
+        return lambda code: empty
+    group, codes = pd.factorize(frame["org_code"])
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(codes) + 1))
+    values = {c: frame[c].astype(object).to_numpy()[order] for c in columns}
+    where = {code: i for i, code in enumerate(codes)}
+
+    def of(code: str) -> dict[str, np.ndarray]:
+        i = where.get(code)
+        if i is None:
+            return empty
+        part = slice(bounds[i], bounds[i + 1])
+        return {c: v[part] for c, v in values.items()}
+
+    return of
+
+
+def _rows_of(frame: pd.DataFrame, code: str, split: np.ndarray) -> pd.DataFrame:
+    """`frame`'s rows of one organisation (none when its split column `split` is empty)."""
+    return frame[frame["org_code"] == code] if len(split) else frame.iloc[0:0]
+
+
+def _activity_by_org(activity: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """`pdsa.pdsa_activity` per org code (indexed by org_code): the figures of its row."""
+    columns = ["projects", "active_projects", f"cycles_last_{RECENT_DAYS}_days"]
+    columns += ["lived_experience_projects", "lived_experience_share"]
+    values = [activity[c].astype(object).to_numpy() for c in columns]
+    return {
+        code: dict(zip(columns, row, strict=True))
+        for code, row in zip(activity.index, zip(*values, strict=True), strict=True)
+    }
+
+
+def _shown(values: dict[str, np.ndarray], column: str) -> np.ndarray:
+    """`column` of the rows not suppressed."""
+    return values[column][~values[SUPPRESSED].astype(bool)]
+
+
+def _culture_row(years: dict[str, np.ndarray]) -> dict[str, Any]:
+    if not len(years["year"]):
         return {
             "culture_year": None,
             "culture_positive_pct": np.nan,
@@ -862,24 +921,18 @@ def _culture_row(years: pd.DataFrame) -> dict[str, Any]:
             "culture_change_suppressed": False,
             "culture_trend": [],
         }
-    latest = years.iloc[-1]
-    shown = years[~years[SUPPRESSED]]
     return {
-        "culture_year": int(latest["year"]),
-        "culture_positive_pct": latest["positive_pct"],
-        "culture_responses": latest["responses"],
-        "culture_suppressed": bool(latest[SUPPRESSED]),
-        "culture_change_pp": latest["change_pp"],
-        "culture_change_suppressed": bool(latest["change_suppressed"]),
-        "culture_trend": [float(v) for v in shown["positive_pct"]],
+        "culture_year": int(years["year"][-1]),
+        "culture_positive_pct": years["positive_pct"][-1],
+        "culture_responses": years["responses"][-1],
+        "culture_suppressed": bool(years[SUPPRESSED][-1]),
+        "culture_change_pp": years["change_pp"][-1],
+        "culture_change_suppressed": bool(years["change_suppressed"][-1]),
+        "culture_trend": [float(v) for v in _shown(years, "positive_pct")],
     }
 
 
-def _pulse_row(
-    months: pd.DataFrame, target_pct: float | None = None, summary: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    if summary is None:
-        summary = culture_month_summary(months, target_pct)
+def _pulse_row(months: dict[str, np.ndarray], summary: dict[str, Any]) -> dict[str, Any]:
     row = {
         "pulse_month": None,
         "pulse_positive_pct": np.nan,
@@ -893,25 +946,22 @@ def _pulse_row(
         "culture_assurance": summary["assurance"],
         "culture_assurance_label": summary["assurance_label"],
     }
-    if not months.empty:
-        latest = months.iloc[-1]
-        shown = months[~months[SUPPRESSED]]
+    if len(months["month"]):
         row.update(
             {
-                "pulse_month": latest["month"],
-                "pulse_positive_pct": latest["positive_pct"],
-                "pulse_suppressed": bool(latest[SUPPRESSED]),
-                "pulse_trend": [float(v) for v in shown["positive_pct"]],
+                "pulse_month": months["month"][-1],
+                "pulse_positive_pct": months["positive_pct"][-1],
+                "pulse_suppressed": bool(months[SUPPRESSED][-1]),
+                "pulse_trend": [float(v) for v in _shown(months, "positive_pct")],
             }
         )
     return row
 
 
-def _readiness_row(latest: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, Any]:
-    shown = rounds[~rounds[SUPPRESSED]] if not rounds.empty else rounds
-    trend = [float(v) for v in shown["commitment"].dropna()] if not shown.empty else []
+def _readiness_row(latest: dict[str, np.ndarray], rounds: dict[str, np.ndarray]) -> dict[str, Any]:
+    trend = [float(v) for v in _shown(rounds, "commitment") if not pd.isna(v)]
     icon = _series_icon(trend, "rounds")
-    if not rounds.empty and not trend:
+    if len(rounds["commitment"]) and not trend:
         icon = _no_icon("too_few_points", 0, "Every check suppressed (too few responses)")
     row = {
         "readiness_date": None,
@@ -924,23 +974,23 @@ def _readiness_row(latest: pd.DataFrame, rounds: pd.DataFrame) -> dict[str, Any]
         "readiness_variation": icon["variation"],
         "readiness_variation_label": icon["label"],
     }
-    if not latest.empty:
-        first = latest.iloc[0]
+    if len(latest["n"]):
+        n = latest["n"][0]
         row.update(
             {
-                "readiness_date": first["latest_check"],
-                "readiness_commitment": first["commitment"],
-                "readiness_efficacy": first["efficacy"],
-                "readiness_n": None if pd.isna(first["n"]) else int(first["n"]),
-                "readiness_teams": int(first["teams"]),
-                "readiness_suppressed": bool(first[SUPPRESSED]),
+                "readiness_date": latest["latest_check"][0],
+                "readiness_commitment": latest["commitment"][0],
+                "readiness_efficacy": latest["efficacy"][0],
+                "readiness_n": None if pd.isna(n) else int(n),
+                "readiness_teams": int(latest["teams"][0]),
+                "readiness_suppressed": bool(latest[SUPPRESSED][0]),
             }
         )
     return row
 
 
-def _maturity_row(dates: pd.DataFrame, latest: pd.DataFrame) -> dict[str, Any]:
-    trend = [float(v) for v in dates["mean_level"]] if not dates.empty else []
+def _maturity_row(dates: dict[str, np.ndarray], latest: dict[str, np.ndarray]) -> dict[str, Any]:
+    trend = [float(v) for v in dates["mean_level"]]
     icon = _series_icon(trend, "assessments")
     row = {
         "maturity_date": None,
@@ -950,19 +1000,18 @@ def _maturity_row(dates: pd.DataFrame, latest: pd.DataFrame) -> dict[str, Any]:
         "maturity_variation": icon["variation"],
         "maturity_variation_label": icon["label"],
     }
-    if not latest.empty:
-        now = latest.iloc[0]
+    if len(latest["mean_level"]):
         row.update(
             {
-                "maturity_date": now["assessment_date"],
-                "maturity_mean": now["mean_level"],
-                "maturity_levels": list(now["levels"]),
+                "maturity_date": latest["assessment_date"][0],
+                "maturity_mean": latest["mean_level"][0],
+                "maturity_levels": list(latest["levels"][0]),
             }
         )
     return row
 
 
-def _pdsa_row(activity: pd.Series | None) -> dict[str, Any]:
+def _pdsa_row(activity: dict[str, Any] | None) -> dict[str, Any]:
     if activity is None:
         return {
             "pdsa_projects": 0,
@@ -980,9 +1029,7 @@ def _pdsa_row(activity: pd.Series | None) -> dict[str, Any]:
     }
 
 
-def _pdsa_trend_row(months: pd.DataFrame, summary: dict[str, Any] | None = None) -> dict[str, Any]:
-    if summary is None:
-        summary = pdsa_month_summary(months)
+def _pdsa_trend_row(months: dict[str, np.ndarray], summary: dict[str, Any]) -> dict[str, Any]:
     return {
         "pdsa_trend": [float(v) for v in months["cycles"]],
         "pdsa_variation": summary["variation"],
@@ -992,8 +1039,8 @@ def _pdsa_trend_row(months: pd.DataFrame, summary: dict[str, Any] | None = None)
     }
 
 
-def _lived_experience_row(years: pd.DataFrame) -> dict[str, Any]:
-    trend = [float(v) for v in years["lived_experience_share"]] if not years.empty else []
+def _lived_experience_row(years: dict[str, np.ndarray]) -> dict[str, Any]:
+    trend = [float(v) for v in years["lived_experience_share"]]
     icon = _series_icon(trend, "years")
     return {
         "lived_experience_trend": trend,
