@@ -12,6 +12,7 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 import streamlit as st
+from altair.utils.schemapi import debug_mode
 from streamlit import dataframe_util
 
 from impact_data.exports import to_csv_bytes, to_xlsx_bytes
@@ -137,20 +138,23 @@ def chart_spec(builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, **
 def _chart_spec(
     name: str, _builder: Callable[..., alt.TopLevelMixin], data: pd.DataFrame, attrs: str, options
 ) -> dict:
-    chart = _builder(data, **options)
-    # Not validated against the Vega-Lite schema here: the builders' tests validate every
-    # spec they make, and validation is most of the cost of a chart on a page's first run.
-    # As st.altair_chart does: without the default theme's fixed 300 x 300 view, and with no
-    # limit on the rows of data (Altair's own 5,000 stops a national-scale chart); both are
-    # Altair settings global to every thread, so changed under a lock.
+    # Built and written out under a lock: the settings below are Altair's, global to every
+    # thread. The builder runs without Altair's "debug mode", which validates every schema
+    # object against the Vega-Lite schema as it is made (a fifth of the cost of building a
+    # chart), and the spec is not validated either: the builders' tests validate every spec
+    # they make. As st.altair_chart does: without the default theme's fixed 300 x 300 view,
+    # and with no limit on the rows of data (Altair's own 5,000 stops a national-scale chart).
     datasets: dict[str, bytes] = {}
-    alt.data_transformers.register("impact_arrow", _arrow_dataset)
-    with _ALTAIR_SETTINGS, alt.data_transformers.enable("impact_arrow", datasets=datasets):
-        if alt.theme.active == "default":
-            with alt.theme.enable("none"):
+    with _ALTAIR_SETTINGS:
+        with debug_mode(False):
+            chart = _builder(data, **options)
+        alt.data_transformers.register("impact_arrow", _arrow_dataset)
+        with alt.data_transformers.enable("impact_arrow", datasets=datasets):
+            if alt.theme.active == "default":
+                with alt.theme.enable("none"):
+                    spec = chart.to_dict(validate=False)
+            else:
                 spec = chart.to_dict(validate=False)
-        else:
-            spec = chart.to_dict(validate=False)
     if datasets:
         spec["datasets"] = {**spec.get("datasets", {}), **datasets}
     return spec
@@ -175,7 +179,7 @@ def chart_data(spec: dict, name: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(payload)
 
 
-_ALTAIR_SETTINGS = threading.Lock()
+_ALTAIR_SETTINGS = threading.RLock()
 
 
 def show_change_notes() -> None:

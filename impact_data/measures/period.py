@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Table, func, literal, select, union_all
 
 from impact_data.access import Viewer, requires_access
 from impact_data.measures.pdsa import RECENT_DAYS
@@ -157,95 +157,96 @@ SOURCES = {
 MAIN_SOURCES = ("pulse", "pdsa")
 
 
-def _dated_rows(db: Database, source: str):
-    """(org_code, day) rows of one source, as a select."""
-    org = ORG.c
+@dataclass(frozen=True)
+class _Dates:
+    """One table's dates of a source: the column `day` of `table`, each row's organisation
+    being `org` (an organisation's id) or, with `project`, the organisation of that PDSA
+    project; `saved_rounds` keeps only readiness rounds saved from a workshop."""
+
+    table: Table
+    day: str
+    org: str | None = None
+    project: str | None = None
+    saved_rounds: bool = False
+
+
+def _dates_of(source: str) -> tuple[_Dates, ...]:
+    """Where a source's dates are: the (org_code, day) rows of all of these, together."""
     if source == "pulse":
-        t = PulseRespondent.__table__.c
-        return select(org.org_code, t.response_date.label("day")).join_from(
-            PulseRespondent.__table__, ORG, ORG.c.id == t.org_id
-        )
+        return (_Dates(PulseRespondent.__table__, "response_date", org="org_id"),)
     if source in ("readiness", "workshops"):
-        t = ReadinessResponse.__table__.c
-        q = select(org.org_code, t.assessment_date.label("day")).join_from(
-            ReadinessResponse.__table__, ORG, ORG.c.id == t.org_id
-        )
-        if source == "workshops":
-            saved = select(WorkshopSession.__table__.c.saved_upload_id).where(
-                WorkshopSession.__table__.c.saved_upload_id.is_not(None)
-            )
-            q = q.where(t.upload_id.in_(saved))
-        return q
+        table = ReadinessResponse.__table__
+        return (_Dates(table, "assessment_date", org="org_id", saved_rounds=source == "workshops"),)
     if source == "maturity":
-        t = ImpactSelfAssessment.__table__.c
-        return select(org.org_code, t.assessment_date.label("day")).join_from(
-            ImpactSelfAssessment.__table__, ORG, ORG.c.id == t.org_id
-        )
+        return (_Dates(ImpactSelfAssessment.__table__, "assessment_date", org="org_id"),)
     if source == "pdsa":
-        p = PdsaProject.__table__.c
-        cycles = (
-            select(org.org_code, PdsaCycle.__table__.c.start_date.label("day"))
-            .select_from(PdsaCycle.__table__)
-            .join(PdsaProject.__table__, p.id == PdsaCycle.__table__.c.project_id)
-            .join(ORG, ORG.c.id == p.org_id)
+        return (
+            _Dates(PdsaCycle.__table__, "start_date", project="project_id"),
+            _Dates(PdsaMeasure.__table__, "date", project="project_id"),
         )
-        values = (
-            select(org.org_code, PdsaMeasure.__table__.c.date.label("day"))
-            .select_from(PdsaMeasure.__table__)
-            .join(PdsaProject.__table__, p.id == PdsaMeasure.__table__.c.project_id)
-            .join(ORG, ORG.c.id == p.org_id)
+    if source == "visits":  # a visit is dated for its host and for its guest
+        table = Visit.__table__
+        return (
+            _Dates(table, "visit_date", org="to_org_id"),
+            _Dates(table, "visit_date", org="from_org_id"),
         )
-        return union_all(cycles, values).subquery().select()
-    if source == "visits":
-        t = Visit.__table__.c
-        hosts = select(org.org_code, t.visit_date.label("day")).join_from(
-            Visit.__table__, ORG, ORG.c.id == t.to_org_id
-        )
-        guests = select(org.org_code, t.visit_date.label("day")).join_from(
-            Visit.__table__, ORG, ORG.c.id == t.from_org_id
-        )
-        return union_all(hosts, guests).subquery().select()
     raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+
+
+def _kept(dates: _Dates) -> list:
+    """The conditions on a table's own rows: a day, and for workshops a saved round."""
+    t = dates.table.c
+    conditions = [t[dates.day].is_not(None)]
+    if dates.saved_rounds:
+        sessions = WorkshopSession.__table__.c
+        saved = select(sessions.saved_upload_id).where(sessions.saved_upload_id.is_not(None))
+        conditions.append(t.upload_id.in_(saved))
+    return conditions
+
+
+def _to_orgs(dates: _Dates, rows, key):
+    """`rows` (a table or a subquery with the column `key`) joined to its organisations."""
+    if dates.project is not None:
+        projects = PdsaProject.__table__
+        return rows.join(projects, projects.c.id == key).join(ORG, ORG.c.id == projects.c.org_id)
+    return rows.join(ORG, ORG.c.id == key)
+
+
+def _key(dates: _Dates):
+    return dates.table.c[dates.project if dates.project is not None else dates.org]
 
 
 def _newest(db: Database, source: str, until: dt.date | None) -> pd.DataFrame:
     """org_code, newest: each organisation's newest date of a dated source (on or before
-    `until` when given)."""
-    if until is None or (until + dt.timedelta(days=1)).day == 1:
-        # All data, or up to a month's end (a period's): from the source's newest day per
-        # organisation and month, read once per data version.
-        monthly = _monthly_newest(db, source)
-        if until is not None:
-            monthly = monthly[monthly["month"] <= until.replace(day=1)]
-        frame = monthly.groupby("org_code", as_index=False, sort=False)["newest"].max()
-        return frame.reset_index(drop=True)
-    rows = _dated_rows(db, source).subquery()
-    q = select(rows.c.org_code, func.max(rows.c.day).label("newest")).group_by(rows.c.org_code)
-    q = q.where(rows.c.day <= until)
-    frame = read_frame(db, q)
-    frame["newest"] = pd.to_datetime(frame["newest"]).dt.date
-    return frame
-
-
-def _monthly_newest(db: Database, source: str) -> pd.DataFrame:
-    """org_code, month (first day), newest: each organisation's newest day of a source in each
-    month it has data, one grouped query per source and data version."""
-
-    def compute() -> pd.DataFrame:
-        rows = _dated_rows(db, source).subquery()
-        month = month_start(db, rows.c.day).label("month")
-        q = (
-            select(rows.c.org_code, month, func.max(rows.c.day).label("newest"))
-            .where(rows.c.day.is_not(None))
-            .group_by(rows.c.org_code, month)
+    `until` when given). One query: each table's newest day per organisation (or project)
+    first, from its own rows (in an index's order where there is one, not a sort of every
+    row), then per organisation code. Worked out per `until` (`source_dates` keeps it)."""
+    parts = []
+    for dates in _dates_of(source):
+        day = dates.table.c[dates.day]
+        conditions = _kept(dates) + ([day <= until] if until is not None else [])
+        key = _key(dates)
+        newest = (
+            select(key.label("key"), func.max(day).label("newest"))
+            .where(*conditions)
+            .group_by(key)
+            .subquery()
         )
-        frame = read_frame(db, q)
-        for column in ("month", "newest"):
-            days = {v: pd.Timestamp(str(v)).date() for v in frame[column].unique()}
-            frame[column] = frame[column].map(days).astype(object)
-        return frame
-
-    return _remembered(db, ("monthly", source), compute)
+        parts.append(
+            select(ORG.c.org_code, newest.c.newest).select_from(
+                _to_orgs(dates, newest, newest.c.key)
+            )
+        )
+    rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+    q = (
+        select(rows.c.org_code, func.max(rows.c.newest).label("newest"))
+        .group_by(rows.c.org_code)
+        .order_by(rows.c.org_code)
+    )
+    frame = read_frame(db, q)
+    days = {v: pd.Timestamp(str(v)).date() for v in frame["newest"].unique()}
+    frame["newest"] = frame["newest"].map(days).astype(object)
+    return frame
 
 
 def _survey_years(db: Database, until: dt.date | None) -> pd.DataFrame:
@@ -302,16 +303,36 @@ def _source_dates(db: Database, until: dt.date | None) -> pd.DataFrame:
 
 
 def _data_months(db: Database, sources: Iterable[str]) -> list[dt.date]:
-    """The months (first days) in which any of `sources` has data, oldest first (each
-    source's months worked out once per data version)."""
+    """The months (first days) in which any of `sources` has data, oldest first (every
+    source's months worked out at once, once per data version)."""
+    by_source = _remembered(db, ("months",), lambda: _source_months(db))
     months: set[dt.date] = set()
     for source in sources:
-        months |= _remembered(db, ("months", source), lambda s=source: _source_months(db, s))
+        months |= by_source[source]
     return sorted(months)
 
 
-def _source_months(db: Database, source: str) -> frozenset[dt.date]:
-    return frozenset(_monthly_newest(db, source)["month"])
+def _source_months(db: Database) -> dict[str, frozenset[dt.date]]:
+    """Each dated source's months with data, from one query: each table's distinct months (a
+    look-up per row in a short list of months, not a sort of every row)."""
+    parts = []
+    for source in SOURCES:
+        if source == "staff_survey":
+            continue
+        for dates in _dates_of(source):
+            month = month_start(db, dates.table.c[dates.day]).label("month")
+            parts.append(
+                select(literal(source).label("source"), month)
+                .select_from(_to_orgs(dates, dates.table, _key(dates)))
+                .where(*_kept(dates))
+                .distinct()
+            )
+    frame = read_frame(db, union_all(*parts))
+    days = {v: pd.Timestamp(str(v)).date() for v in frame["month"].unique()}
+    months = {source: set() for source in SOURCES if source != "staff_survey"}
+    for source, month in zip(frame["source"], frame["month"].map(days), strict=True):
+        months[source].add(month)
+    return {source: frozenset(found) for source, found in months.items()}
 
 
 # Dates of data per source, kept per database and data version (any write moves the version
