@@ -173,7 +173,10 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     starts = ["cold", "same data"] if args.disk_cache == "on" else ["no disk cache"]
-    extra_env = {"IMPACT_CACHE_DIR": "off"} if args.disk_cache == "off" else {}
+    # As deployed: warm-ups on (importing the test helpers turned them off in this process).
+    extra_env = {"IMPACT_WARM_CACHES": "on"}
+    if args.disk_cache == "off":
+        extra_env["IMPACT_CACHE_DIR"] = "off"
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if args.db:

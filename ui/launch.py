@@ -5,11 +5,13 @@
 `streamlit run app.py` imports the app's modules (Streamlit's page code, pandas, Altair, the
 data layer: about 1.5 s of CPU) only when the first visitor opens a page, and computes the
 figures that page opens with then. This launcher imports them before the server starts
-listening, so no visitor waits for them; then, once the server runs, and only in local mode
-(no sign-in configured: one access scope, known in advance), it computes the figures the
-pages open with in the background, as after an upload (`ui.state.warm_caches`), so that they
-are in memory and in the disk cache when the first page asks. With sign-in, the first
-visitor's page starts that warm-up for their access scope, as it does under `streamlit run`.
+listening, so no visitor waits for them. In local mode (no sign-in configured: one access
+scope, known in advance) it also computes, before listening, the figures of the page the app
+opens on (Overview, and the sidebar's reporting period), and, a few seconds after the server
+runs (so as not to slow the first visitor's page), those the other pages open with, as after an
+upload (`ui.state.warm_caches`): in memory and in the disk cache when a page asks. With
+sign-in, the first visitor's page starts that warm-up for their access scope, as it does under
+`streamlit run`.
 deploy/impact@.service starts replicas this way.
 """
 
@@ -54,20 +56,51 @@ def preload() -> list[str]:
     return names
 
 
-def warm_when_running(timeout: float = 120.0) -> threading.Thread:
-    """Start a thread that waits for the Streamlit runtime, then (local mode only) computes
-    the figures the pages open with, into the same caches the pages read."""
+def _local_mode() -> bool:
+    from ui.state import sign_in_configured
+
+    return not sign_in_configured()
+
+
+def warm_landing_page() -> bool:
+    """Compute the figures of the page the app opens on, for the local-mode viewer, before the
+    server listens; False when not in local mode or when it failed (the page computes them)."""
+    if not _local_mode():
+        return False
+    from impact_data import Viewer
+    from ui.state import warm_caches
+
+    # Without a runtime yet, Streamlit's caches say they use memory: they do, and the runtime
+    # goes on using the same caches once it starts.
+    quiet = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        warm_caches(Viewer.local(), landing_only=True)
+        return True
+    except Exception:  # noqa: BLE001 - the page computes its figures itself
+        log.exception("warming the landing page's figures at start failed")
+        return False
+    finally:
+        quiet.setLevel(level)
+
+
+def warm_when_running(timeout: float = 120.0, delay: float = 5.0) -> threading.Thread:
+    """Start a thread that waits for the Streamlit runtime and `delay` seconds more (the first
+    visitor's page goes first), then (local mode only) computes the figures the pages open
+    with, into the same caches the pages read."""
 
     def run() -> None:
         from streamlit.runtime import Runtime
 
-        from ui.state import sign_in_configured, warm_caches
+        from ui.state import warm_caches
 
         deadline = time.monotonic() + timeout
         while not Runtime.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not Runtime.exists() or sign_in_configured():
+        if not Runtime.exists() or not _local_mode():
             return
+        time.sleep(delay)
         try:
             from impact_data import Viewer
 
@@ -86,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     from ui.state import background_warming
 
     if background_warming():
+        warm_landing_page()
         warm_when_running()
     from streamlit.web import cli
 

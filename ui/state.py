@@ -157,11 +157,12 @@ def clear_caches() -> None:
     clear_readiness_cache()
 
 
-def warm_caches(who: Viewer | None = None) -> None:
+def warm_caches(who: Viewer | None = None, *, landing_only: bool = False) -> None:
     """Compute the figures Overview, Culture, Compare, Readiness and PDSA open with (default
     reporting period, default choices) for the current data version and `who`'s access scope
     (the current viewer's by default), so the first person to open a page rarely waits. Every
-    call has the same arguments as the page's own (the cache key)."""
+    call has the same arguments as the page's own (the cache key). `landing_only`: only the
+    sidebar's and Overview's (the page the app opens on)."""
     from datetime import date
 
     from impact_data.measures import queries
@@ -188,6 +189,8 @@ def warm_caches(who: Viewer | None = None) -> None:
         q(overview.culture_by_year, org_codes=tuple(frame["org_code"]), until=until)
     q(freshness.freshness_summary, period)
     q(freshness.freshness_table, period)
+    if landing_only:
+        return
     # Culture: the current measure version and the first source.
     q(culture_views.organisation_names)
     versions = q(culture_views.version_numbers)

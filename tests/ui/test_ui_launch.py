@@ -46,9 +46,12 @@ def test_the_warm_up_at_start_runs_once_the_runtime_exists_in_local_mode_only(
     warmed = []
     monkeypatch.setattr(streamlit.runtime.Runtime, "exists", classmethod(lambda cls: True))
     monkeypatch.setattr(ui.state, "sign_in_configured", lambda: signed_in)
-    monkeypatch.setattr(ui.state, "warm_caches", lambda who: warmed.append(who))
-    launch.warm_when_running(timeout=5).join(timeout=10)
-    assert warmed == ([] if signed_in else [Viewer.local()])
+    monkeypatch.setattr(ui.state, "warm_caches", lambda who, **kw: warmed.append((who, kw)))
+    launch.warm_when_running(timeout=5, delay=0).join(timeout=10)
+    assert warmed == ([] if signed_in else [(Viewer.local(), {})])
+    warmed.clear()
+    assert launch.warm_landing_page() is not signed_in  # before the server listens
+    assert warmed == ([] if signed_in else [(Viewer.local(), {"landing_only": True})])
 
 
 def test_no_warm_up_without_a_runtime(monkeypatch):
@@ -58,7 +61,7 @@ def test_no_warm_up_without_a_runtime(monkeypatch):
 
     warmed = []
     monkeypatch.setattr(streamlit.runtime.Runtime, "exists", classmethod(lambda cls: False))
-    monkeypatch.setattr(ui.state, "warm_caches", lambda who: warmed.append(who))
-    thread = launch.warm_when_running(timeout=0.2)
+    monkeypatch.setattr(ui.state, "warm_caches", lambda who, **kw: warmed.append(who))
+    thread = launch.warm_when_running(timeout=0.2, delay=0)
     thread.join(timeout=5)
     assert not thread.is_alive() and warmed == []
