@@ -103,6 +103,18 @@ def test_the_warm_up_fills_the_caches_the_pages_open_with(demo_db, counted, stat
     assert {name: counted[name] for _m, name in BLOCKS} == warmed
 
 
+def test_the_landing_page_warm_up_computes_overview_only(demo_db, counted, state):
+    """What `python -m ui.launch` computes before the server listens: Overview's figures (the
+    page the app opens on), not the other pages'."""
+    state.warm_caches(LOCAL, landing_only=True)
+    warmed = {name: counted[name] for _m, name in BLOCKS}
+    assert warmed["system_overview"] and warmed["freshness_table"], warmed
+    assert not (warmed["org_scores"] or warmed["funnel_frame"] or warmed["trend_panel"]), warmed
+    at = _run(AppTest.from_file(str(ROOT / "app.py"), default_timeout=240))  # Overview
+    assert at.title[0].value == "System overview"
+    assert {name: counted[name] for _m, name in BLOCKS} == warmed  # nothing computed again
+
+
 def test_warmed_and_disk_results_equal_a_cold_run(demo_db, state):
     state.warm_caches(LOCAL)
     period = default_period(demo_db)
