@@ -5,13 +5,13 @@
 `streamlit run app.py` imports the app's modules (Streamlit's page code, pandas, Altair, the
 data layer: about 1.5 s of CPU) only when the first visitor opens a page, and computes the
 figures that page opens with then. This launcher imports them before the server starts
-listening, so no visitor waits for them. In local mode (no sign-in configured: one access
-scope, known in advance) it also computes, before listening, the figures of the page the app
-opens on (Overview, and the sidebar's reporting period), and, a few seconds after the server
-runs (so as not to slow the first visitor's page), those the other pages open with, as after an
-upload (`ui.state.warm_caches`): in memory and in the disk cache when a page asks. With
-sign-in, the first visitor's page starts that warm-up for their access scope, as it does under
-`streamlit run`.
+listening, so no visitor waits for them. It also computes, before listening, the figures of
+the page the app opens on (Overview, and the sidebar's reporting period) for the local-mode
+access scope, and, in local mode (no sign-in configured: one access scope, known in advance),
+a few seconds after the server runs (so as not to slow the first visitor's page), those the
+other pages open with, as after an upload (`ui.state.warm_caches`): in memory and in the disk
+cache when a page asks. With sign-in, the first visitor's page starts that warm-up for their
+access scope, as it does under `streamlit run`.
 deploy/impact@.service starts replicas this way.
 """
 
@@ -63,10 +63,13 @@ def _local_mode() -> bool:
 
 
 def warm_landing_page() -> bool:
-    """Compute the figures of the page the app opens on, for the local-mode viewer, before the
-    server listens; False when not in local mode or when it failed (the page computes them)."""
-    if not _local_mode():
-        return False
+    """Compute the figures of the page the app opens on, for the local-mode viewer's access
+    scope, before the server listens; False when it failed (the page computes them then).
+
+    Done whether or not sign-in is configured: that is in Streamlit's secrets, which must not
+    be read before the server has read its options (`--secrets.files`), or the server would
+    keep the secrets found first. With sign-in the results serve only viewers of that scope
+    (an admin's: every organisation); results are never shared across scopes."""
     from impact_data import Viewer
     from ui.state import warm_caches
 

@@ -36,9 +36,7 @@ def test_main_starts_streamlit_run_on_the_app_with_the_options_given(monkeypatch
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
-def test_the_warm_up_at_start_runs_once_the_runtime_exists_in_local_mode_only(
-    monkeypatch, signed_in
-):
+def test_the_warm_ups_at_start(monkeypatch, signed_in):
     import streamlit.runtime
 
     import ui.state
@@ -50,8 +48,9 @@ def test_the_warm_up_at_start_runs_once_the_runtime_exists_in_local_mode_only(
     launch.warm_when_running(timeout=5, delay=0).join(timeout=10)
     assert warmed == ([] if signed_in else [(Viewer.local(), {})])
     warmed.clear()
-    assert launch.warm_landing_page() is not signed_in  # before the server listens
-    assert warmed == ([] if signed_in else [(Viewer.local(), {"landing_only": True})])
+    # Before the server listens: whatever the mode (the secrets are not read that early).
+    assert launch.warm_landing_page()
+    assert warmed == [(Viewer.local(), {"landing_only": True})]
 
 
 def test_no_warm_up_without_a_runtime(monkeypatch):
@@ -65,3 +64,17 @@ def test_no_warm_up_without_a_runtime(monkeypatch):
     thread = launch.warm_when_running(timeout=0.2, delay=0)
     thread.join(timeout=5)
     assert not thread.is_alive() and warmed == []
+
+
+def test_the_landing_page_warm_up_never_reads_the_secrets(monkeypatch):
+    """Streamlit keeps the secrets it reads first: read before the server has read its options
+    (`--secrets.files`), a configured sign-in could be missed and the app run in local mode."""
+    import ui.state
+
+    monkeypatch.setattr(ui.state, "warm_caches", lambda who, **kw: None)
+
+    def no_secrets():
+        raise AssertionError("the secrets were read before the server started")
+
+    monkeypatch.setattr(ui.state, "sign_in_configured", no_secrets)
+    assert launch.warm_landing_page()
