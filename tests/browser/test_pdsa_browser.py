@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -45,8 +46,17 @@ def test_correcting_a_cycle_keeps_the_project_tab_and_place(demo_server, page):
     wait_for_app(page)
     page.get_by_role("heading", name=title).first.wait_for()
     page.get_by_role("tab", name="Correct or delete").click(no_wait_after=True)
-    page.get_by_label("Cycle to correct or delete").click(no_wait_after=True)
-    page.get_by_role("option", name=re.compile(rf"^Cycle {first}:")).click(no_wait_after=True)
+    wait_for_app(page)  # the tab's rerun, which would close a drop-down opened meanwhile
+    for attempt in range(3):
+        page.get_by_label("Cycle to correct or delete").click(no_wait_after=True)
+        option = page.get_by_role("option", name=re.compile(rf"^Cycle {first}:"))
+        try:
+            option.click(no_wait_after=True, timeout=20_000)
+            break
+        except PlaywrightTimeoutError:  # a late rerun closed the drop-down: open it again
+            if attempt == 2:
+                raise
+            wait_for_app(page)
     wait_for_app(page)
     form = page.locator('[data-testid="stForm"]').filter(
         has=page.get_by_role("button", name=f"Save changes to cycle {first}")
