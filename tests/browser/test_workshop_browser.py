@@ -87,7 +87,10 @@ def test_phones_join_answer_and_the_live_view_counts_them(app_server, chromium):
     code = re.search(r"code=([A-Z0-9]{6})$", link).group(1)
     assert link == f"{app_server.url}/join?code={code}"
     qr = facilitator.locator('[data-testid="stImage"] img').first
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    # The QR code is drawn once its image has loaded (waited for: a busy machine is slow).
+    facilitator.wait_for_function(
+        "img => img.complete && img.naturalWidth > 100", arg=qr.element_handle(), timeout=30_000
+    )
     assert metric(facilitator, "Joined") == "0"
     # Marks this document: if the page were reloaded, the mark would be gone.
     facilitator.evaluate("window.__not_reloaded = true")
