@@ -198,6 +198,9 @@ def show_problems(fid: str, prepared: PreparedUpload) -> None:
         file_name=f"problems_{prepared.file_name.rsplit('.', 1)[0]}.csv",
         mime="text/csv",
         key=f"problems_{fid}",
+        # No rerun on the click: a rerun while the file is built replaced the button whose
+        # data was being asked for, and the download sometimes never came.
+        on_click="ignore",
         icon=":material/download:",
     )
 
