@@ -36,7 +36,6 @@ __all__ = [
     "LabelChoice",
     "Parsed",
     "answer_words",
-    "blank_mask",
     "blank_of_distinct",
     "choose_labels",
     "convert",
@@ -186,7 +185,7 @@ def merge_factors(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.nd
         lookup = np.append(to_merged[start : start + len(uniques)], -1)
         out.append(lookup[codes])
         start += len(uniques)
-    return np.concatenate(out) if out else np.empty(0, dtype=np.intp), merged
+    return np.concatenate(out), merged
 
 
 def factors_of_rows(
@@ -212,12 +211,6 @@ def factors_of_rows(
 def blank_of_distinct(uniques: np.ndarray) -> np.ndarray:
     """Whether each distinct cell is empty, plus True for the missing cell's slot (code -1)."""
     return np.array([is_blank(u) for u in uniques] + [True], dtype=bool)
-
-
-def blank_mask(raw: pd.Series) -> pd.Series:
-    """True where a cell is empty."""
-    codes, uniques = _factorize(raw)
-    return pd.Series(blank_of_distinct(uniques)[codes], index=raw.index)
 
 
 def _convert(raw: pd.Series, parse: Callable[[object], Parsed], numeric: bool = False) -> Converted:

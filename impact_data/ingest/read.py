@@ -130,8 +130,6 @@ class RawSheet:
             return None
         if not isinstance(column, int) or not 0 <= column < len(self.factors):
             return None
-        if len(self.factors[column][0]) != len(self.cells):
-            return None
         return self.factors[column]
 
 
@@ -433,18 +431,15 @@ def _assemble(parts: Iterable[tuple], *, packed: bool) -> list[RawSheet]:
     def finish() -> None:
         if not sheets:
             return
+        sheet = sheets[-1]
         if packed:
             grid = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-            sheet = sheets[-1]
             sheet.cells = pd.DataFrame(grid, dtype=object, copy=False)
-            if block_factors:
-                sheet.factors = [merge_factors(parts) for parts in zip(*block_factors, strict=True)]
-                sheet.factors_of = sheet.cells
+            sheet.factors = [merge_factors(parts) for parts in zip(*block_factors, strict=True)]
         else:
-            sheet = sheets[-1]
             sheet.cells = pd.DataFrame([r for b in blocks for r in b], dtype=object)
             sheet.factors = [factorize_cells(sheet.cells[c].to_numpy()) for c in sheet.cells]
-            sheet.factors_of = sheet.cells
+        sheet.factors_of = sheet.cells
 
     for part in parts:
         if part[0] == "sheet":

@@ -216,6 +216,13 @@ def _key(dates: _Dates):
     return dates.table.c[dates.project if dates.project is not None else dates.org]
 
 
+def _as_dates(column: pd.Series) -> pd.Series:
+    """Days as the database gives them (a date, or ISO text on SQLite) as `datetime.date`,
+    worked out once per distinct day."""
+    days = {v: pd.Timestamp(str(v)).date() for v in column.unique()}
+    return column.map(days).astype(object)
+
+
 def _newest(db: Database, source: str, until: dt.date | None) -> pd.DataFrame:
     """org_code, newest: each organisation's newest date of a dated source (on or before
     `until` when given). One query: each table's newest day per organisation (or project)
@@ -244,8 +251,7 @@ def _newest(db: Database, source: str, until: dt.date | None) -> pd.DataFrame:
         .order_by(rows.c.org_code)
     )
     frame = read_frame(db, q)
-    days = {v: pd.Timestamp(str(v)).date() for v in frame["newest"].unique()}
-    frame["newest"] = frame["newest"].map(days).astype(object)
+    frame["newest"] = _as_dates(frame["newest"])
     return frame
 
 
@@ -328,9 +334,8 @@ def _source_months(db: Database) -> dict[str, frozenset[dt.date]]:
                 .distinct()
             )
     frame = read_frame(db, union_all(*parts))
-    days = {v: pd.Timestamp(str(v)).date() for v in frame["month"].unique()}
     months = {source: set() for source in SOURCES if source != "staff_survey"}
-    for source, month in zip(frame["source"], frame["month"].map(days), strict=True):
+    for source, month in zip(frame["source"], _as_dates(frame["month"]), strict=True):
         months[source].add(month)
     return {source: frozenset(found) for source, found in months.items()}
 

@@ -445,21 +445,15 @@ def flagged_points(result: pd.DataFrame, value: str | None = None) -> dict[str, 
     """What the point colours of a chart say, from its ``point_type`` and ``rule`` columns
     (the flags that colour the points): observed points per point type, the rules that flagged
     any, the first and last flagged date, and the latest point's type. One source for every
-    caption, so the words never disagree with the colours."""
-    if value is None:
-        value = next(c for c in ("value", "p", "u", "c") if c in result.columns)
-    observed = result[result[value].notna() & result["point_type"].notna()]
-    counts = {t: int((observed["point_type"] == t).sum()) for t in POINT_TYPES}
-    flagged = observed[observed["point_type"] != "common_cause"]
-    rules = [r for r in RULES if r in set(flagged["rule"])]
-    return {
-        "n_points": len(observed),
-        "counts": counts,
-        "n_special": len(flagged),
-        "rules": rules,
-        "first_flagged": flagged["x"].iloc[0] if len(flagged) else None,
-        "last_flagged": flagged["x"].iloc[-1] if len(flagged) else None,
-        "latest_point_type": observed["point_type"].iloc[-1] if len(observed) else None,
+    caption, so the words never disagree with the colours (``flagged_points_by`` of one chart)."""
+    return flagged_points_by(result.assign(_chart=0), "_chart", value).get(0) or {
+        "n_points": 0,
+        "counts": dict.fromkeys(POINT_TYPES, 0),
+        "n_special": 0,
+        "rules": [],
+        "first_flagged": None,
+        "last_flagged": None,
+        "latest_point_type": None,
     }
 
 
@@ -468,8 +462,8 @@ def flagged_points_by(
 ) -> dict[Any, dict[str, Any]]:
     """``flagged_points`` of every chart of a many-charts result (``xmr_charts``, ``p_charts``,
     ``culture.monthly_charts``; each chart named in column ``by``, its rows together): one
-    dict per chart, in the order the charts come, each the very dict ``flagged_points`` gives
-    on that chart's rows alone. Counted in one pass over the rows (not one filter per chart)."""
+    dict per chart, in the order the charts come, as ``flagged_points`` gives on that chart's
+    rows alone. Counted in one pass over the rows (not one filter per chart)."""
     if value is None:
         value = next(c for c in ("value", "p", "u", "c") if c in result.columns)
     codes, names = pd.factorize(result[by], sort=False)

@@ -9,6 +9,26 @@ import pandas as pd
 import pytest
 
 from impact_data import spc
+from impact_data.stats.spc import POINT_TYPES, RULES
+
+
+def reference_flagged_points(result: pd.DataFrame, value: str | None = None) -> dict:
+    """`spc.flagged_points` as it was written before it was `flagged_points_by` of one chart:
+    filters of the chart's rows."""
+    if value is None:
+        value = next(c for c in ("value", "p", "u", "c") if c in result.columns)
+    observed = result[result[value].notna() & result["point_type"].notna()]
+    counts = {t: int((observed["point_type"] == t).sum()) for t in POINT_TYPES}
+    flagged = observed[observed["point_type"] != "common_cause"]
+    return {
+        "n_points": len(observed),
+        "counts": counts,
+        "n_special": len(flagged),
+        "rules": [r for r in RULES if r in set(flagged["rule"])],
+        "first_flagged": flagged["x"].iloc[0] if len(flagged) else None,
+        "last_flagged": flagged["x"].iloc[-1] if len(flagged) else None,
+        "latest_point_type": observed["point_type"].iloc[-1] if len(observed) else None,
+    }
 
 
 def _series(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,10 +62,10 @@ def test_many_xmr_charts_flag_and_summarise_as_each_chart_alone(seed, improvemen
     for name in dict.fromkeys(names):
         mine = names == name
         alone = spc.xmr(values[mine], dates=dates[mine], improvement=improvement)
-        assert flags[name] == spc.flagged_points(alone)
+        assert flags[name] == reference_flagged_points(alone) == spc.flagged_points(alone)
         own = charts[charts["series"] == name].drop(columns="series").reset_index(drop=True)
         assert spc.flagged_points_by(charts[charts["series"] == name])[name] == flags[name]
-        assert spc.flagged_points(own) == flags[name]
+        assert spc.flagged_points(own) == reference_flagged_points(own) == flags[name]
         if np.isnan(values[mine]).all():
             assert name not in summaries.index
             continue
@@ -73,7 +93,7 @@ def test_many_p_charts_flag_as_each_chart_alone(seed):
     for name in dict.fromkeys(names):
         mine = names == name
         alone = spc.p_chart(num[mine], den[mine], improvement="increase")
-        assert flags[name] == spc.flagged_points(alone)
+        assert flags[name] == reference_flagged_points(alone) == spc.flagged_points(alone)
     with_named = charts.rename(columns={"series": "org"})
     assert spc.flagged_points_by(with_named, "org", "p") == flags
 
@@ -86,4 +106,7 @@ def _same(a: object, b: object) -> bool:
 def test_no_charts():
     charts = spc.xmr_charts([], [])
     assert spc.flagged_points_by(charts) == {}
+    alone = spc.xmr([])  # one chart with no point: nothing flagged
+    assert spc.flagged_points(alone) == reference_flagged_points(alone)
+    assert spc.flagged_points(alone)["n_points"] == 0
     assert spc.xmr_chart_summaries(charts).empty
